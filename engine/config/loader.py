@@ -1,0 +1,116 @@
+"""Load a bundle: files → YAML with positions → JSON Schema → model → semantic checks.
+
+All errors of all stages are gathered (a later stage runs on every file that passed the earlier
+ones) and raised together, best first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from engine.config import build, checks
+from engine.config.errors import BundleInvalid, ConfigError, choices_hint, sort_errors
+from engine.config.model import Bundle, EntityDef, FormDef
+from engine.config.schema import FILE_KINDS, validate_file
+from engine.config.yamlload import SourceFile, load_yaml
+
+MAX_FILE_BYTES = 2_000_000
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def read_bundle_dir(path: str | Path) -> dict[str, str]:
+    """The bundle's YAML files as {file name: text}."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise BundleInvalid([ConfigError(str(folder), 1, 1, "", "not a bundle folder",
+                                         "give the path of a folder such as configs/acme-saas",
+                                         code="not_found")])
+    files: dict[str, str] = {}
+    for item in sorted(folder.iterdir()):
+        if item.is_file() and item.suffix in YAML_SUFFIXES:
+            data = item.read_bytes()[: MAX_FILE_BYTES + 1]
+            files[item.name] = data.decode("utf-8", errors="replace")
+    return files
+
+
+def load_bundle_dir(path: str | Path) -> Bundle:
+    files = read_bundle_dir(path)
+    return load_bundle(files, display_root=str(path))
+
+
+def digest_files(files: Mapping[str, str]) -> str:
+    hasher = hashlib.sha256()
+    for name in sorted(files):
+        hasher.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return hasher.hexdigest()
+
+
+def load_bundle(files: Mapping[str, str], display_root: str = "") -> Bundle:
+    """Validate a bundle given as {file name: YAML text}; raise BundleInvalid with every error."""
+    errors: list[ConfigError] = []
+    sources: dict[str, SourceFile] = {}
+    by_kind: dict[str, SourceFile] = {}
+    for name, text in sorted(files.items()):
+        shown = str(Path(display_root) / name) if display_root else name
+        source, found = _parse_one(name, shown, text)
+        errors += found
+        sources[shown] = source
+        if not found:
+            by_kind[Path(name).stem] = source
+    errors += _missing_tenant(files, display_root)
+    bundle = _build(by_kind, sources, files, errors) if "tenant" in by_kind else None
+    errors = sort_errors(errors)
+    if any(e.severity == "error" for e in errors) or bundle is None:
+        raise BundleInvalid(errors)
+    return bundle
+
+
+def _parse_one(name: str, shown: str, text: str) -> tuple[SourceFile, list[ConfigError]]:
+    kind = Path(name).stem
+    if kind not in FILE_KINDS:
+        known = [f"{k}.yaml" for k in FILE_KINDS]
+        hint = choices_hint(name, known, "bundle files")
+        return SourceFile(shown, text), [ConfigError(shown, 1, 1, "", f"unknown bundle file "
+                                                     f"'{name}'", hint, code="unknown_file")]
+    if len(text.encode()) > MAX_FILE_BYTES:
+        return SourceFile(shown, text), [ConfigError(shown, 1, 1, "", "file is larger than "
+                                                     f"{MAX_FILE_BYTES} bytes", code="too_large")]
+    source, found = load_yaml(shown, text)
+    if found:
+        return source, found
+    return source, validate_file(source, FILE_KINDS[kind])
+
+
+def _missing_tenant(files: Mapping[str, str], root: str) -> list[ConfigError]:
+    if any(Path(n).stem == "tenant" for n in files):
+        return []
+    shown = str(Path(root) / "tenant.yaml") if root else "tenant.yaml"
+    return [ConfigError(shown, 1, 1, "", "the bundle has no tenant.yaml",
+                        "every bundle starts with tenant.yaml: tenant id, name and timezone",
+                        code="missing_file")]
+
+
+def _build(by_kind: dict[str, SourceFile], sources: dict[str, SourceFile],
+           files: Mapping[str, str], errors: list[ConfigError]) -> Bundle | None:
+    tenant_src = by_kind["tenant"]
+    tenant = build.build_tenant(tenant_src.data, tenant_src.path)
+    entities: dict[str, EntityDef] = {}
+    forms: dict[str, FormDef] = {}
+    if "entities" in by_kind:
+        src = by_kind["entities"]
+        entities = build.build_entities(src.data, src.path)
+        forms = build.build_forms(src.data, src.path)
+    located = checks.Sources(sources)
+    errors += checks.check_tenant(tenant, located)
+    if "entities" in by_kind or not any(Path(n).stem == "entities" for n in files):
+        errors += checks.check_roles(tenant, entities, located)
+    errors += checks.check_entities(entities, tenant, located)
+    errors += checks.check_forms(forms, entities, tenant, located)
+    if len(by_kind) < len(files):
+        return None  # some file failed earlier: do not hand out a partial bundle
+    return Bundle(tenant=tenant, entities=MappingProxyType(entities),
+                  forms=MappingProxyType(forms), files=MappingProxyType(dict(files)),
+                  digest=digest_files(files))

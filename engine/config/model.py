@@ -1,0 +1,182 @@
+"""The frozen, typed config model: what a validated bundle means.
+
+Everything downstream (field validators, storage, services, later the rule compilers) reads
+these objects, never the YAML. Each object keeps `loc` so later checks can point at the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+# Columns every record has; no custom field may take these names.
+RESERVED_FIELDS = frozenset({
+    "id", "tenant", "entity", "owner", "pool", "version", "created_at", "updated_at",
+    "deleted_at", "data", "config_version",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """Where a config item came from: file and JSON pointer (line/col resolved on demand)."""
+
+    file: str
+    pointer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """Text in one or more languages."""
+
+    texts: Mapping[str, str]
+
+    def get(self, locale: str | None = None, default_locale: str = "en") -> str:
+        if locale and locale in self.texts:
+            return self.texts[locale]
+        lang = (locale or "").split("-")[0]
+        for key, text in self.texts.items():
+            if key.split("-")[0] == lang and lang:
+                return text
+        return self.texts.get(default_locale) or next(iter(self.texts.values()))
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.texts)
+
+    @staticmethod
+    def of(raw: Any, fallback: str) -> Label:
+        if isinstance(raw, dict):
+            return Label(MappingProxyType({str(k): str(v) for k, v in raw.items()}))
+        return Label(MappingProxyType({"*": str(raw) if raw is not None else fallback}))
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    label: Label
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    name: str
+    type: str
+    label: Label
+    loc: Loc
+    help: Label | None = None
+    required: bool = False
+    default: Any = None
+    unique: bool = False
+    pii: bool = False
+    indexed: bool = False
+    min: Decimal | str | None = None
+    max: Decimal | str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    scale: int | None = None
+    currency: str | None = None
+    max_items: int | None = None
+    ref_entity: str | None = None
+    options: tuple[Option, ...] = ()
+
+    @property
+    def option_values(self) -> tuple[str, ...]:
+        return tuple(o.value for o in self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityDef:
+    name: str
+    label: Label
+    fields: Mapping[str, FieldDef]
+    loc: Loc
+    title_field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormField:
+    name: str
+    loc: Loc
+    label: Label | None = None
+    help: Label | None = None
+    required: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormDef:
+    name: str
+    entity: str
+    label: Label
+    fields: tuple[FormField, ...]
+    loc: Loc
+    description: Label | None = None
+    defaults: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    open: int | None = None
+    per_day: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserDef:
+    id: str
+    name: str
+    loc: Loc
+    email: str | None = None
+    teams: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    active: bool = True
+    capacity: Capacity = Capacity()
+
+
+@dataclass(frozen=True, slots=True)
+class TeamDef:
+    id: str
+    label: Label
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDef:
+    id: str
+    label: Label
+    loc: Loc
+    see_masked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TenantDef:
+    id: str
+    name: Label
+    timezone: str
+    locale: str
+    locales: tuple[str, ...]
+    users: Mapping[str, UserDef]
+    teams: Mapping[str, TeamDef]
+    roles: Mapping[str, RoleDef]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """A whole validated tenant bundle."""
+
+    tenant: TenantDef
+    entities: Mapping[str, EntityDef]
+    forms: Mapping[str, FormDef]
+    files: Mapping[str, str]  # file name -> YAML text, exactly as loaded
+    digest: str  # sha256 over the files: the identity of this config
+
+    @property
+    def id(self) -> str:
+        return self.tenant.id

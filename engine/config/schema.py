@@ -1,0 +1,148 @@
+"""JSON Schema validation of bundle files, with errors mapped back to the YAML."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, relevance
+from referencing import Registry, Resource
+
+from engine.config.errors import ConfigError, choices_hint
+from engine.config.yamlload import SourceFile, join_pointer
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+# Which schema checks which bundle file, by the file's stem.
+FILE_KINDS: dict[str, str] = {
+    "tenant": "tenant.schema.json",
+    "entities": "entities.schema.json",
+}
+
+_TYPE_NAMES = {
+    "object": "a mapping", "array": "a list", "string": "a text", "integer": "a whole number",
+    "number": "a number", "boolean": "true or false", "null": "nothing",
+}
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources = []
+    for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((path.name, Resource.from_contents(contents)))
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator_for(schema_name: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=_registry())
+
+
+def validate_file(source: SourceFile, schema_name: str) -> list[ConfigError]:
+    """Every schema violation of one file, best first within each location."""
+    validator = validator_for(schema_name)
+    raw = sorted(validator.iter_errors(source.data), key=relevance)
+    out: list[ConfigError] = []
+    for error in raw:
+        out.extend(_translate(source, _deepest(error)))
+    return out
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """For oneOf/anyOf, the sub-error that best explains the failure."""
+    while error.context:
+        candidates = [e for e in error.context if e.validator != "type"] or list(error.context)
+        best = sorted(candidates, key=lambda e: (-len(e.absolute_path), relevance(e)))[0]
+        if best.validator == "type" and error.validator in ("oneOf", "anyOf"):
+            return error
+        error = best
+    return error
+
+
+def pointer_of(error: ValidationError) -> str:
+    pointer = ""
+    for part in error.absolute_path:
+        pointer = join_pointer(pointer, part)
+    return pointer
+
+
+def _translate(source: SourceFile, error: ValidationError) -> Iterator[ConfigError]:
+    pointer = pointer_of(error)
+    handler = _HANDLERS.get(str(error.validator), _generic)
+    yield from handler(source, pointer, error)
+
+
+def _additional(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    extras = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) \
+        else []
+    for key in extras:
+        where = join_pointer(pointer, key)
+        yield source.error(where, f"unknown key '{key}'", choices_hint(key, allowed, "keys"),
+                           key=True, code="unknown_key")
+
+
+def _required(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    missing = error.message.split("'")[1] if "'" in error.message else "?"
+    present = [k for k in error.instance] if isinstance(error.instance, dict) else []
+    hint = f"add '{missing}:'"
+    guess = choices_hint(missing, present) if present else None
+    if guess and guess.startswith("did you mean"):
+        hint = f"{hint} — or is '{guess.split(chr(39))[1]}' a misspelling of it?"
+    yield source.error(pointer, f"missing required key '{missing}'", hint, code="required")
+
+
+def _type(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    expected = error.validator_value
+    names = [expected] if isinstance(expected, str) else list(expected)
+    wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+    yield source.error(pointer, f"expected {wanted}, got {_describe(error.instance)}",
+                       code="type")
+
+
+def _enum(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    options = [str(o) for o in error.validator_value]
+    yield source.error(pointer, f"'{error.instance}' is not allowed here",
+                       choices_hint(str(error.instance), options), code="enum")
+
+
+def _pattern(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
+    is_key = "propertyNames" in error.absolute_schema_path
+    if is_key:  # a key of a mapping is the bad name: point at the key itself
+        pointer = join_pointer(pointer, str(error.instance))
+    yield source.error(pointer, f"'{error.instance}' is not a valid name here",
+                       hint or f"must match {error.validator_value}", key=is_key, code="pattern")
+
+
+def _generic(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    yield source.error(pointer, error.message, code=str(error.validator))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}' (true/false)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f"'{value}' (text)"
+
+
+_HANDLERS = {
+    "additionalProperties": _additional,
+    "required": _required,
+    "type": _type,
+    "enum": _enum,
+    "pattern": _pattern,
+}

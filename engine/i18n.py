@@ -1,0 +1,49 @@
+"""Messages people see, in English and Chinese, picked by locale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_LOCALE = "en"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "required": {"en": "is required", "zh-CN": "必填"},
+    "unknown_field": {"en": "is not a field of {entity}", "zh-CN": "不是{entity}的字段"},
+    "not_on_form": {"en": "is not on form {form}", "zh-CN": "不在表单{form}中"},
+    "type": {"en": "must be {expected}", "zh-CN": "必须是{expected_zh}"},
+    "too_short": {"en": "must be at least {n} characters", "zh-CN": "至少{n}个字符"},
+    "too_long": {"en": "must be at most {n} characters", "zh-CN": "最多{n}个字符"},
+    "pattern": {"en": "does not match the required format", "zh-CN": "格式不正确"},
+    "too_small": {"en": "must be at least {n}", "zh-CN": "不能小于{n}"},
+    "too_large": {"en": "must be at most {n}", "zh-CN": "不能大于{n}"},
+    "scale": {"en": "must have at most {n} decimal places", "zh-CN": "最多{n}位小数"},
+    "option": {"en": "must be one of: {options}", "zh-CN": "必须是以下之一：{options}"},
+    "too_many": {"en": "must have at most {n} items", "zh-CN": "最多{n}项"},
+    "phone": {"en": "is not a valid phone number", "zh-CN": "不是有效的电话号码"},
+    "email": {"en": "is not a valid email address", "zh-CN": "不是有效的邮箱地址"},
+    "url": {"en": "is not a valid http(s) URL", "zh-CN": "不是有效的网址"},
+    "date": {"en": "must be a date like 2026-01-31", "zh-CN": "必须是日期，如 2026-01-31"},
+    "datetime": {"en": "must be a date and time like 2026-01-31T09:30:00+08:00",
+                 "zh-CN": "必须是日期时间，如 2026-01-31T09:30:00+08:00"},
+    "reference": {"en": "no {entity} record with id {id}", "zh-CN": "不存在 id 为 {id} 的{entity}"},
+    "unique": {"en": "{value} is already used by another record",
+               "zh-CN": "{value} 已被其他记录使用"},
+    "read_only": {"en": "cannot be set here", "zh-CN": "不能在此设置"},
+}
+
+_ZH_TYPES = {
+    "text": "文本", "a whole number": "整数", "a number": "数字", "true or false": "是或否",
+    "a list": "列表", "a record id": "记录 id",
+}
+
+
+def render(code: str, locale: str | None, params: dict[str, Any]) -> str:
+    """The message for an error code in a locale (falls back to English)."""
+    texts = MESSAGES.get(code)
+    if texts is None:
+        return str(params.get("message", code))
+    lang = locale if locale in texts else DEFAULT_LOCALE
+    if locale and locale not in texts and locale.startswith("zh"):
+        lang = "zh-CN"
+    extra = {"expected_zh": _ZH_TYPES.get(str(params.get("expected", "")), params.get("expected"))}
+    return texts[lang].format(**{**extra, **params})
