@@ -23,17 +23,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "email": {"en": "is not a valid email address", "zh-CN": "不是有效的邮箱地址"},
     "url": {"en": "is not a valid http(s) URL", "zh-CN": "不是有效的网址"},
     "date": {"en": "must be a date like 2026-01-31", "zh-CN": "必须是日期，如 2026-01-31"},
-    "datetime": {"en": "must be a date and time like 2026-01-31T09:30:00+08:00",
-                 "zh-CN": "必须是日期时间，如 2026-01-31T09:30:00+08:00"},
+    "datetime": {
+        "en": "must be a date and time like 2026-01-31T09:30:00+08:00",
+        "zh-CN": "必须是日期时间，如 2026-01-31T09:30:00+08:00",
+    },
     "reference": {"en": "no {entity} record with id {id}", "zh-CN": "不存在 id 为 {id} 的{entity}"},
-    "unique": {"en": "{value} is already used by another record",
-               "zh-CN": "{value} 已被其他记录使用"},
+    "unique": {
+        "en": "{value} is already used by another record",
+        "zh-CN": "{value} 已被其他记录使用",
+    },
+    "filter": {"en": "{message}", "zh-CN": "{message}"},
     "read_only": {"en": "cannot be set here", "zh-CN": "不能在此设置"},
 }
 
 _ZH_TYPES = {
-    "text": "文本", "a whole number": "整数", "a number": "数字", "true or false": "是或否",
-    "a list": "列表", "a record id": "记录 id",
+    "text": "文本",
+    "a whole number": "整数",
+    "a number": "数字",
+    "true or false": "是或否",
+    "a list": "列表",
+    "a record id": "记录 id",
 }
 
 

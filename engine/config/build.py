@@ -31,38 +31,65 @@ def _label(raw: Any) -> Label | None:
 def build_tenant(data: dict[str, Any], file: str) -> TenantDef:
     locale = data.get("locale", "en")
     locales = tuple(data.get("locales") or (locale,))
-    users = {u["id"]: _user(u, Loc(file, f"/users/{i}")) for i, u in enumerate(data.get("users", []))}
-    teams = {k: TeamDef(k, Label.of((v or {}).get("label"), k), Loc(file, join_pointer("/teams", k)))
-             for k, v in (data.get("teams") or {}).items()}
-    roles = {k: _role(k, v or {}, Loc(file, join_pointer("/roles", k)))
-             for k, v in (data.get("roles") or {}).items()}
+    users = {
+        u["id"]: _user(u, Loc(file, f"/users/{i}")) for i, u in enumerate(data.get("users", []))
+    }
+    teams = {
+        k: TeamDef(k, Label.of((v or {}).get("label"), k), Loc(file, join_pointer("/teams", k)))
+        for k, v in (data.get("teams") or {}).items()
+    }
+    roles = {
+        k: _role(k, v or {}, Loc(file, join_pointer("/roles", k)))
+        for k, v in (data.get("roles") or {}).items()
+    }
     return TenantDef(
-        id=data["tenant"], name=Label.of(data["name"], data["tenant"]), timezone=data["timezone"],
-        locale=locale, locales=locales, users=MappingProxyType(users),
-        teams=MappingProxyType(teams), roles=MappingProxyType(roles), loc=Loc(file, ""))
+        id=data["tenant"],
+        name=Label.of(data["name"], data["tenant"]),
+        timezone=data["timezone"],
+        locale=locale,
+        locales=locales,
+        users=MappingProxyType(users),
+        teams=MappingProxyType(teams),
+        roles=MappingProxyType(roles),
+        loc=Loc(file, ""),
+    )
 
 
 def _user(raw: dict[str, Any], loc: Loc) -> UserDef:
     cap = raw.get("capacity") or {}
     return UserDef(
-        id=raw["id"], name=raw["name"], loc=loc, email=raw.get("email"),
-        teams=tuple(raw.get("teams", ())), roles=tuple(raw.get("roles", ())),
-        active=raw.get("active", True), capacity=Capacity(cap.get("open"), cap.get("per_day")))
+        id=raw["id"],
+        name=raw["name"],
+        loc=loc,
+        email=raw.get("email"),
+        teams=tuple(raw.get("teams", ())),
+        roles=tuple(raw.get("roles", ())),
+        active=raw.get("active", True),
+        capacity=Capacity(cap.get("open"), cap.get("per_day")),
+    )
 
 
 def _role(role_id: str, raw: dict[str, Any], loc: Loc) -> RoleDef:
-    return RoleDef(role_id, Label.of(raw.get("label"), role_id), loc,
-                   tuple(raw.get("see_masked", ())))
+    return RoleDef(
+        role_id, Label.of(raw.get("label"), role_id), loc, tuple(raw.get("see_masked", ()))
+    )
 
 
 def build_entities(data: dict[str, Any], file: str) -> dict[str, EntityDef]:
     out = {}
     for name, raw in (data.get("entities") or {}).items():
         base = join_pointer("/entities", name)
-        fields = {fname: _field(fname, fraw, Loc(file, join_pointer(f"{base}/fields", fname)))
-                  for fname, fraw in raw["fields"].items()}
-        out[name] = EntityDef(name, Label.of(raw.get("label"), name), MappingProxyType(fields),
-                              Loc(file, base), raw.get("title_field"))
+        fields = {
+            fname: _field(fname, fraw, Loc(file, join_pointer(f"{base}/fields", fname)))
+            for fname, fraw in raw["fields"].items()
+        }
+        out[name] = EntityDef(
+            name,
+            Label.of(raw.get("label"), name),
+            MappingProxyType(fields),
+            Loc(file, base),
+            raw.get("title_field"),
+        )
     return out
 
 
@@ -74,14 +101,27 @@ def _options(raw: Any) -> tuple[Option, ...]:
 
 def _field(name: str, raw: dict[str, Any], loc: Loc) -> FieldDef:
     return FieldDef(
-        name=name, type=raw["type"], label=Label.of(raw.get("label"), name), loc=loc,
-        help=_label(raw.get("help")), required=raw.get("required", False),
-        default=raw.get("default"), unique=raw.get("unique", False), pii=raw.get("pii", False),
-        indexed=raw.get("indexed", False), min=_bound(raw, "min"), max=_bound(raw, "max"),
-        min_length=raw.get("min_length"), max_length=raw.get("max_length"),
-        pattern=raw.get("pattern"), scale=raw.get("scale"), currency=raw.get("currency"),
-        max_items=raw.get("max_items"), ref_entity=raw.get("entity"),
-        options=_options(raw.get("options")))
+        name=name,
+        type=raw["type"],
+        label=Label.of(raw.get("label"), name),
+        loc=loc,
+        help=_label(raw.get("help")),
+        required=raw.get("required", False),
+        default=raw.get("default"),
+        unique=raw.get("unique", False),
+        pii=raw.get("pii", False),
+        indexed=raw.get("indexed", False),
+        min=_bound(raw, "min"),
+        max=_bound(raw, "max"),
+        min_length=raw.get("min_length"),
+        max_length=raw.get("max_length"),
+        pattern=raw.get("pattern"),
+        scale=raw.get("scale"),
+        currency=raw.get("currency"),
+        max_items=raw.get("max_items"),
+        ref_entity=raw.get("entity"),
+        options=_options(raw.get("options")),
+    )
 
 
 def _bound(raw: dict[str, Any], key: str) -> Any:
@@ -99,17 +139,24 @@ def build_forms(data: dict[str, Any], file: str) -> dict[str, FormDef]:
     out = {}
     for name, raw in (data.get("forms") or {}).items():
         base = join_pointer("/forms", name)
-        fields = tuple(_form_field(f, Loc(file, f"{base}/fields/{i}"))
-                       for i, f in enumerate(raw["fields"]))
+        fields = tuple(
+            _form_field(f, Loc(file, f"{base}/fields/{i}")) for i, f in enumerate(raw["fields"])
+        )
         out[name] = FormDef(
-            name=name, entity=raw["entity"], label=Label.of(raw.get("label"), name),
-            fields=fields, loc=Loc(file, base), description=_label(raw.get("description")),
-            defaults=MappingProxyType(dict(raw.get("defaults") or {})))
+            name=name,
+            entity=raw["entity"],
+            label=Label.of(raw.get("label"), name),
+            fields=fields,
+            loc=Loc(file, base),
+            description=_label(raw.get("description")),
+            defaults=MappingProxyType(dict(raw.get("defaults") or {})),
+        )
     return out
 
 
 def _form_field(raw: Any, loc: Loc) -> FormField:
     if isinstance(raw, str):
         return FormField(raw, loc)
-    return FormField(raw["field"], loc, _label(raw.get("label")), _label(raw.get("help")),
-                     raw.get("required"))
+    return FormField(
+        raw["field"], loc, _label(raw.get("label")), _label(raw.get("help")), raw.get("required")
+    )

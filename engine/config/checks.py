@@ -6,6 +6,7 @@ at once, each at its line with a hint.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -23,8 +24,17 @@ class Sources:
     def __init__(self, files: Mapping[str, SourceFile]) -> None:
         self.files = files
 
-    def error(self, loc: Loc, sub: str, message: str, hint: str | None = None, *,
-              key: bool = False, code: str = "invalid", severity: str = "error") -> ConfigError:
+    def error(
+        self,
+        loc: Loc,
+        sub: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+        code: str = "invalid",
+        severity: str = "error",
+    ) -> ConfigError:
         pointer = loc.pointer + sub
         source = self.files.get(loc.file)
         if source is None:
@@ -45,92 +55,150 @@ def check_tenant(tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
         try:
             ZoneInfo(tenant.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            yield src.error(tenant.loc, "/timezone", f"unknown time zone '{tenant.timezone}'",
-                            choices_hint(tenant.timezone, available_timezones(), "time zones"),
-                            code="timezone")
+            yield src.error(
+                tenant.loc,
+                "/timezone",
+                f"unknown time zone '{tenant.timezone}'",
+                choices_hint(tenant.timezone, available_timezones(), "time zones"),
+                code="timezone",
+            )
     if tenant.locale not in tenant.locales:
-        yield src.error(tenant.loc, "/locale", f"default locale '{tenant.locale}' is not in "
-                        "locales", f"add it: locales: [{', '.join((*tenant.locales, tenant.locale))}]")
+        yield src.error(
+            tenant.loc,
+            "/locale",
+            f"default locale '{tenant.locale}' is not in locales",
+            f"add it: locales: [{', '.join((*tenant.locales, tenant.locale))}]",
+        )
     yield from _check_users(tenant, src)
 
 
 def _check_users(tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
-    seen: set[str] = set()
+    seen: dict[str, Loc] = {}
     for i, raw in enumerate(src.raw(tenant.loc).get("users", [])):
         loc = Loc(tenant.loc.file, f"/users/{i}")
         yield from _refs(src, loc, "/teams", tuple(raw.get("teams", ())), tenant.teams, "team")
         yield from _refs(src, loc, "/roles", tuple(raw.get("roles", ())), tenant.roles, "role")
         if raw["id"] in seen:
-            yield src.error(loc, "/id", f"duplicate user id '{raw['id']}'",
-                            "user ids must be unique", code="duplicate")
-        seen.add(raw["id"])
+            first = src.error(seen[raw["id"]], "/id", "")
+            yield src.error(
+                loc,
+                "/id",
+                f"duplicate user id '{raw['id']}'",
+                f"the user at line {first.line} already has it; user ids must be unique",
+                code="duplicate",
+            )
+        seen.setdefault(raw["id"], loc)
+    yield from check_labels(tenant.name, tenant.locales, src, tenant.loc, "/name")
+    for group in (tenant.teams, tenant.roles):
+        for item in group.values():
+            yield from check_labels(item.label, tenant.locales, src, item.loc, "/label")
 
 
-def _refs(src: Sources, loc: Loc, sub: str, names: tuple[str, ...], known: Mapping[str, Any],
-          noun: str) -> Iterator[ConfigError]:
+def _refs(
+    src: Sources, loc: Loc, sub: str, names: tuple[str, ...], known: Mapping[str, Any], noun: str
+) -> Iterator[ConfigError]:
     for i, name in enumerate(names):
         if name not in known:
             hint = choices_hint(name, known, f"{noun}s") if known else f"no {noun}s are declared"
             yield src.error(loc, f"{sub}/{i}", f"unknown {noun} '{name}'", hint, code="reference")
 
 
-def check_roles(tenant: TenantDef, entities: Mapping[str, EntityDef], src: Sources
-                ) -> Iterator[ConfigError]:
+def check_roles(
+    tenant: TenantDef, entities: Mapping[str, EntityDef], src: Sources
+) -> Iterator[ConfigError]:
     all_fields = {f for e in entities.values() for f in e.fields}
     for role in tenant.roles.values():
         for i, name in enumerate(role.see_masked):
             if name not in all_fields:
-                yield src.error(role.loc, f"/see_masked/{i}", f"unknown field '{name}'",
-                                choices_hint(name, all_fields, "fields"), code="reference")
+                yield src.error(
+                    role.loc,
+                    f"/see_masked/{i}",
+                    f"unknown field '{name}'",
+                    choices_hint(name, all_fields, "fields"),
+                    code="reference",
+                )
 
 
-def check_labels(label: Label | None, locales: tuple[str, ...], src: Sources, loc: Loc,
-                 sub: str) -> Iterator[ConfigError]:
+def check_labels(
+    label: Label | None, locales: tuple[str, ...], src: Sources, loc: Loc, sub: str
+) -> Iterator[ConfigError]:
     if label is None or "*" in label.texts:
         return
     missing = [loc_ for loc_ in locales if loc_ not in label.texts]
     if missing:
-        yield src.error(loc, sub, f"label has no text for {', '.join(missing)}",
-                        "people using that language will see another one", code="label",
-                        severity="warning")
+        yield src.error(
+            loc,
+            sub,
+            f"label has no text for {', '.join(missing)}",
+            "people using that language will see another one",
+            code="label",
+            severity="warning",
+        )
 
 
-def check_entities(entities: Mapping[str, EntityDef], tenant: TenantDef, src: Sources
-                   ) -> Iterator[ConfigError]:
+def check_entities(
+    entities: Mapping[str, EntityDef], tenant: TenantDef, src: Sources
+) -> Iterator[ConfigError]:
     for entity in entities.values():
         yield from check_labels(entity.label, tenant.locales, src, entity.loc, "/label")
         if entity.title_field and entity.title_field not in entity.fields:
-            yield src.error(entity.loc, "/title_field", f"unknown field '{entity.title_field}'",
-                            choices_hint(entity.title_field, entity.fields, "fields"),
-                            code="reference")
+            yield src.error(
+                entity.loc,
+                "/title_field",
+                f"unknown field '{entity.title_field}'",
+                choices_hint(entity.title_field, entity.fields, "fields"),
+                code="reference",
+            )
         for f in entity.fields.values():
             yield from check_field(f, entities, tenant, src)
 
 
-def check_field(f: FieldDef, entities: Mapping[str, EntityDef], tenant: TenantDef,
-                src: Sources) -> Iterator[ConfigError]:
+def check_field(
+    f: FieldDef, entities: Mapping[str, EntityDef], tenant: TenantDef, src: Sources
+) -> Iterator[ConfigError]:
     field_type = FIELD_TYPES[f.type]
     raw = src.raw(f.loc)
     if f.name in RESERVED_FIELDS:
-        yield src.error(f.loc, "", f"'{f.name}' is a reserved name",
-                        f"every record already has: {', '.join(sorted(RESERVED_FIELDS))}",
-                        key=True, code="reserved")
+        yield src.error(
+            f.loc,
+            "",
+            f"'{f.name}' is a reserved name",
+            f"every record already has: {', '.join(sorted(RESERVED_FIELDS))}",
+            key=True,
+            code="reserved",
+        )
     for key in raw:
         if key not in COMMON_KEYS and key not in field_type.keys:
-            yield src.error(f.loc, f"/{key}", f"'{key}' does not apply to a field of type "
-                            f"{f.type}", _applies_hint(key), key=True, code="not_applicable")
+            yield src.error(
+                f.loc,
+                f"/{key}",
+                f"'{key}' does not apply to a field of type {f.type}",
+                _applies_hint(key),
+                key=True,
+                code="not_applicable",
+            )
     for key, message, hint in field_type.check(f):
         yield src.error(f.loc, f"/{key}", message, hint, code="field")
     yield from _check_bounds(f, raw, src)
     if f.unique and not field_type.unique_allowed:
-        yield src.error(f.loc, "/unique", f"a field of type {f.type} cannot be unique",
-                        code="field")
+        yield src.error(
+            f.loc, "/unique", f"a field of type {f.type} cannot be unique", code="field"
+        )
     if f.ref_entity and f.ref_entity not in entities:
-        yield src.error(f.loc, "/entity", f"unknown entity '{f.ref_entity}'",
-                        choices_hint(f.ref_entity, entities, "entities"), code="reference")
+        yield src.error(
+            f.loc,
+            "/entity",
+            f"unknown entity '{f.ref_entity}'",
+            choices_hint(f.ref_entity, entities, "entities"),
+            code="reference",
+        )
     if f.default is not None:
         yield from _check_value(f, f.default, tenant, src, f.loc, "/default")
     yield from check_labels(f.label, tenant.locales, src, f.loc, "/label")
+    yield from check_labels(f.help, tenant.locales, src, f.loc, "/help")
+    for option in f.options:
+        sub = join_pointer("/options", option.value)
+        yield from check_labels(option.label, tenant.locales, src, f.loc, sub)
 
 
 def _applies_hint(key: str) -> str:
@@ -145,45 +213,82 @@ def _check_bounds(f: FieldDef, raw: dict[str, Any], src: Sources) -> Iterator[Co
             try:
                 field_type.parse_bound(raw[key])
             except (ValueError, FieldValueError) as exc:
-                yield src.error(f.loc, f"/{key}", f"{key} {raw[key]!r} is not valid for a "
-                                f"{f.type} field: {exc}", code="field")
+                yield src.error(
+                    f.loc,
+                    f"/{key}",
+                    f"{key} {raw[key]!r} is not valid for a {f.type} field: {exc}",
+                    code="field",
+                )
 
 
-def _check_value(f: FieldDef, value: Any, tenant: TenantDef, src: Sources, loc: Loc, sub: str
-                 ) -> Iterator[ConfigError]:
+def _check_value(
+    f: FieldDef, value: Any, tenant: TenantDef, src: Sources, loc: Loc, sub: str
+) -> Iterator[ConfigError]:
     try:
-        FIELD_TYPES[f.type].coercer(f, ZoneInfo("UTC")).__call__(value)
+        coerce = FIELD_TYPES[f.type].coercer(f, ZoneInfo("UTC"))
+    except re.error:
+        return  # the field's bad pattern is reported with the field
+    try:
+        coerce(value)
     except FieldValueError as exc:
-        yield src.error(loc, sub, f"{value!r} is not a valid value for {f.name}: {exc}",
-                        code="value")
+        yield src.error(
+            loc, sub, f"{value!r} is not a valid value for {f.name}: {exc}", code="value"
+        )
 
 
-def check_forms(forms: Mapping[str, FormDef], entities: Mapping[str, EntityDef],
-                tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
+def check_forms(
+    forms: Mapping[str, FormDef], entities: Mapping[str, EntityDef], tenant: TenantDef, src: Sources
+) -> Iterator[ConfigError]:
     for form in forms.values():
         entity = entities.get(form.entity)
         if entity is None:
-            yield src.error(form.loc, "/entity", f"unknown entity '{form.entity}'",
-                            choices_hint(form.entity, entities, "entities"), code="reference")
+            yield src.error(
+                form.loc,
+                "/entity",
+                f"unknown entity '{form.entity}'",
+                choices_hint(form.entity, entities, "entities"),
+                code="reference",
+            )
             continue
-        yield from _check_form_fields(form, entity, src)
+        yield from check_labels(form.label, tenant.locales, src, form.loc, "/label")
+        yield from check_labels(form.description, tenant.locales, src, form.loc, "/description")
+        yield from _check_form_fields(form, entity, tenant, src)
         for name, value in form.defaults.items():
             sub = join_pointer("/defaults", name)
             if name not in entity.fields:
-                yield src.error(form.loc, sub, f"entity '{entity.name}' has no field '{name}'",
-                                choices_hint(name, entity.fields, "fields"), key=True,
-                                code="reference")
+                yield src.error(
+                    form.loc,
+                    sub,
+                    f"entity '{entity.name}' has no field '{name}'",
+                    choices_hint(name, entity.fields, "fields"),
+                    key=True,
+                    code="reference",
+                )
             elif value is not None:
                 yield from _check_value(entity.fields[name], value, tenant, src, form.loc, sub)
 
 
-def _check_form_fields(form: FormDef, entity: EntityDef, src: Sources) -> Iterator[ConfigError]:
+def _check_form_fields(
+    form: FormDef, entity: EntityDef, tenant: TenantDef, src: Sources
+) -> Iterator[ConfigError]:
     seen: set[str] = set()
     for ff in form.fields:
+        yield from check_labels(ff.label, tenant.locales, src, ff.loc, "/label")
+        yield from check_labels(ff.help, tenant.locales, src, ff.loc, "/help")
         if ff.name not in entity.fields:
-            yield src.error(ff.loc, "", f"entity '{entity.name}' has no field '{ff.name}'",
-                            choices_hint(ff.name, entity.fields, "fields"), code="reference")
+            yield src.error(
+                ff.loc,
+                "/field" if isinstance(src.raw(ff.loc), dict) else "",
+                f"entity '{entity.name}' has no field '{ff.name}'",
+                choices_hint(ff.name, entity.fields, "fields"),
+                code="reference",
+            )
         elif ff.name in seen:
-            yield src.error(ff.loc, "", f"field '{ff.name}' is on the form twice",
-                            "list each field once", code="duplicate")
+            yield src.error(
+                ff.loc,
+                "",
+                f"field '{ff.name}' is on the form twice",
+                "list each field once",
+                code="duplicate",
+            )
         seen.add(ff.name)

@@ -58,6 +58,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 def choices_hint(word: str, choices: Iterable[str], noun: str = "") -> str:
     """Did-you-mean when something is close, else the list of what is allowed."""
     options = sorted(choices)
+    if not options:
+        return f"there are no {noun} yet" if noun else "nothing is allowed here"
     guess = did_you_mean(word, options)
     if guess:
         return guess

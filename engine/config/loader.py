@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -25,9 +26,19 @@ def read_bundle_dir(path: str | Path) -> dict[str, str]:
     """The bundle's YAML files as {file name: text}."""
     folder = Path(path)
     if not folder.is_dir():
-        raise BundleInvalid([ConfigError(str(folder), 1, 1, "", "not a bundle folder",
-                                         "give the path of a folder such as configs/acme-saas",
-                                         code="not_found")])
+        raise BundleInvalid(
+            [
+                ConfigError(
+                    str(folder),
+                    1,
+                    1,
+                    "",
+                    "not a bundle folder",
+                    "give the path of a folder such as configs/acme-saas",
+                    code="not_found",
+                )
+            ]
+        )
     files: dict[str, str] = {}
     for item in sorted(folder.iterdir()):
         if item.is_file() and item.suffix in YAML_SUFFIXES:
@@ -53,19 +64,34 @@ def load_bundle(files: Mapping[str, str], display_root: str = "") -> Bundle:
     errors: list[ConfigError] = []
     sources: dict[str, SourceFile] = {}
     by_kind: dict[str, SourceFile] = {}
+    seen: dict[str, str] = {}
     for name, text in sorted(files.items()):
         shown = str(Path(display_root) / name) if display_root else name
         source, found = _parse_one(name, shown, text)
         errors += found
         sources[shown] = source
-        if not found:
-            by_kind[Path(name).stem] = source
+        kind = Path(name).stem
+        if kind in seen:  # tenant.yaml next to tenant.yml: which one counts?
+            errors.append(
+                ConfigError(
+                    shown,
+                    1,
+                    1,
+                    "",
+                    f"a second {kind} file",
+                    f"keep one of {seen[kind]} and {shown}",
+                    code="duplicate_file",
+                )
+            )
+        elif not found:
+            by_kind[kind] = source
+        seen.setdefault(kind, shown)
     errors += _missing_tenant(files, display_root)
     bundle = _build(by_kind, sources, files, errors) if "tenant" in by_kind else None
     errors = sort_errors(errors)
     if any(e.severity == "error" for e in errors) or bundle is None:
         raise BundleInvalid(errors)
-    return bundle
+    return replace(bundle, warnings=tuple(errors))
 
 
 def _parse_one(name: str, shown: str, text: str) -> tuple[SourceFile, list[ConfigError]]:
@@ -73,11 +99,15 @@ def _parse_one(name: str, shown: str, text: str) -> tuple[SourceFile, list[Confi
     if kind not in FILE_KINDS:
         known = [f"{k}.yaml" for k in FILE_KINDS]
         hint = choices_hint(name, known, "bundle files")
-        return SourceFile(shown, text), [ConfigError(shown, 1, 1, "", f"unknown bundle file "
-                                                     f"'{name}'", hint, code="unknown_file")]
+        return SourceFile(shown, text), [
+            ConfigError(shown, 1, 1, "", f"unknown bundle file '{name}'", hint, code="unknown_file")
+        ]
     if len(text.encode()) > MAX_FILE_BYTES:
-        return SourceFile(shown, text), [ConfigError(shown, 1, 1, "", "file is larger than "
-                                                     f"{MAX_FILE_BYTES} bytes", code="too_large")]
+        return SourceFile(shown, text), [
+            ConfigError(
+                shown, 1, 1, "", f"file is larger than {MAX_FILE_BYTES} bytes", code="too_large"
+            )
+        ]
     source, found = load_yaml(shown, text)
     if found:
         return source, found
@@ -88,13 +118,25 @@ def _missing_tenant(files: Mapping[str, str], root: str) -> list[ConfigError]:
     if any(Path(n).stem == "tenant" for n in files):
         return []
     shown = str(Path(root) / "tenant.yaml") if root else "tenant.yaml"
-    return [ConfigError(shown, 1, 1, "", "the bundle has no tenant.yaml",
-                        "every bundle starts with tenant.yaml: tenant id, name and timezone",
-                        code="missing_file")]
+    return [
+        ConfigError(
+            shown,
+            1,
+            1,
+            "",
+            "the bundle has no tenant.yaml",
+            "every bundle starts with tenant.yaml: tenant id, name and timezone",
+            code="missing_file",
+        )
+    ]
 
 
-def _build(by_kind: dict[str, SourceFile], sources: dict[str, SourceFile],
-           files: Mapping[str, str], errors: list[ConfigError]) -> Bundle | None:
+def _build(
+    by_kind: dict[str, SourceFile],
+    sources: dict[str, SourceFile],
+    files: Mapping[str, str],
+    errors: list[ConfigError],
+) -> Bundle | None:
     tenant_src = by_kind["tenant"]
     tenant = build.build_tenant(tenant_src.data, tenant_src.path)
     entities: dict[str, EntityDef] = {}
@@ -105,12 +147,16 @@ def _build(by_kind: dict[str, SourceFile], sources: dict[str, SourceFile],
         forms = build.build_forms(src.data, src.path)
     located = checks.Sources(sources)
     errors += checks.check_tenant(tenant, located)
-    if "entities" in by_kind or not any(Path(n).stem == "entities" for n in files):
+    if len(by_kind) == len(files):  # see_masked names fields: only check against all of them
         errors += checks.check_roles(tenant, entities, located)
     errors += checks.check_entities(entities, tenant, located)
     errors += checks.check_forms(forms, entities, tenant, located)
     if len(by_kind) < len(files):
         return None  # some file failed earlier: do not hand out a partial bundle
-    return Bundle(tenant=tenant, entities=MappingProxyType(entities),
-                  forms=MappingProxyType(forms), files=MappingProxyType(dict(files)),
-                  digest=digest_files(files))
+    return Bundle(
+        tenant=tenant,
+        entities=MappingProxyType(entities),
+        forms=MappingProxyType(forms),
+        files=MappingProxyType(dict(files)),
+        digest=digest_files(files),
+    )

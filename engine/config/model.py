@@ -12,13 +12,26 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from engine.config.errors import ConfigError
+
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 # Columns every record has; no custom field may take these names.
-RESERVED_FIELDS = frozenset({
-    "id", "tenant", "entity", "owner", "pool", "version", "created_at", "updated_at",
-    "deleted_at", "data", "config_version",
-})
+RESERVED_FIELDS = frozenset(
+    {
+        "id",
+        "tenant",
+        "entity",
+        "owner",
+        "pool",
+        "version",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "data",
+        "config_version",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +189,7 @@ class Bundle:
     forms: Mapping[str, FormDef]
     files: Mapping[str, str]  # file name -> YAML text, exactly as loaded
     digest: str  # sha256 over the files: the identity of this config
+    warnings: tuple[ConfigError, ...] = ()  # e.g. a label missing one of the tenant's locales
 
     @property
     def id(self) -> str:

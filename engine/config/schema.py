@@ -24,8 +24,13 @@ FILE_KINDS: dict[str, str] = {
 }
 
 _TYPE_NAMES = {
-    "object": "a mapping", "array": "a list", "string": "a text", "integer": "a whole number",
-    "number": "a number", "boolean": "true or false", "null": "nothing",
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
 }
 
 
@@ -80,12 +85,18 @@ def _translate(source: SourceFile, error: ValidationError) -> Iterator[ConfigErr
 
 def _additional(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
     allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-    extras = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) \
-        else []
+    extras = (
+        [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
+    )
     for key in extras:
         where = join_pointer(pointer, key)
-        yield source.error(where, f"unknown key '{key}'", choices_hint(key, allowed, "keys"),
-                           key=True, code="unknown_key")
+        yield source.error(
+            where,
+            f"unknown key '{key}'",
+            choices_hint(key, allowed, "keys"),
+            key=True,
+            code="unknown_key",
+        )
 
 
 def _required(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
@@ -99,17 +110,21 @@ def _required(source: SourceFile, pointer: str, error: ValidationError) -> Itera
 
 
 def _type(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
-    expected = error.validator_value
+    expected: Any = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
     wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-    yield source.error(pointer, f"expected {wanted}, got {_describe(error.instance)}",
-                       code="type")
+    yield source.error(pointer, f"expected {wanted}, got {_describe(error.instance)}", code="type")
 
 
 def _enum(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
-    options = [str(o) for o in error.validator_value]
-    yield source.error(pointer, f"'{error.instance}' is not allowed here",
-                       choices_hint(str(error.instance), options), code="enum")
+    allowed: Any = error.validator_value
+    options = [str(o) for o in allowed]
+    yield source.error(
+        pointer,
+        f"'{error.instance}' is not allowed here",
+        choices_hint(str(error.instance), options),
+        code="enum",
+    )
 
 
 def _pattern(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
@@ -117,8 +132,13 @@ def _pattern(source: SourceFile, pointer: str, error: ValidationError) -> Iterat
     is_key = "propertyNames" in error.absolute_schema_path
     if is_key:  # a key of a mapping is the bad name: point at the key itself
         pointer = join_pointer(pointer, str(error.instance))
-    yield source.error(pointer, f"'{error.instance}' is not a valid name here",
-                       hint or f"must match {error.validator_value}", key=is_key, code="pattern")
+    yield source.error(
+        pointer,
+        f"'{error.instance}' is not a valid name here",
+        hint or f"must match {error.validator_value}",
+        key=is_key,
+        code="pattern",
+    )
 
 
 def _generic(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:

@@ -8,6 +8,7 @@ so `no` or `2026-01-01` mean what they look like.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,8 +17,10 @@ import yaml
 from engine.config.errors import ConfigError
 
 MAX_NODES = 200_000
-_STR_TAG = "tag:yaml.org,2002:str"
-_KEEP_AS_TEXT = {"tag:yaml.org,2002:timestamp"}
+_Y = "tag:yaml.org,2002:"
+_MAP_TAG, _SEQ_TAG, _MERGE_TAG = f"{_Y}map", f"{_Y}seq", f"{_Y}merge"
+_BOOL_TAG, _NULL_TAG, _INT_TAG, _FLOAT_TAG = f"{_Y}bool", f"{_Y}null", f"{_Y}int", f"{_Y}float"
+_TEXT_TAGS = frozenset({f"{_Y}str", f"{_Y}timestamp", f"{_Y}value"})
 
 
 def escape_pointer(part: str | int) -> str:
@@ -50,8 +53,16 @@ class SourceFile:
                 return (1, 1)
             probe = probe.rsplit("/", 1)[0]
 
-    def error(self, pointer: str, message: str, hint: str | None = None, *,
-              key: bool = False, code: str = "invalid", severity: str = "error") -> ConfigError:
+    def error(
+        self,
+        pointer: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+        code: str = "invalid",
+        severity: str = "error",
+    ) -> ConfigError:
         line, col = self.locate(pointer, key=key)
         return ConfigError(self.path, line, col, pointer, message, hint, code, severity)
 
@@ -65,53 +76,160 @@ class _Builder:
         self.count = 0
         self.constructor = yaml.SafeLoader("")
 
-    def build(self, node: yaml.Node, pointer: str) -> Any:
+    def _tick(self) -> None:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooLarge
+
+    def build(self, node: yaml.Node, pointer: str) -> Any:
+        self._tick()
         self.source.values[pointer] = _mark(node)
         if isinstance(node, yaml.MappingNode):
+            self._plain_tag(node, pointer, _MAP_TAG)
             return self._mapping(node, pointer)
         if isinstance(node, yaml.SequenceNode):
+            self._plain_tag(node, pointer, _SEQ_TAG)
             return [self.build(n, join_pointer(pointer, i)) for i, n in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(node, pointer)
+
+    def _plain_tag(self, node: yaml.Node, pointer: str, expected: str) -> None:
+        if node.tag != expected:
+            self.errors.append(
+                self._at(
+                    node,
+                    pointer,
+                    f"YAML tag '{_short(node.tag)}' is not supported",
+                    "remove the tag",
+                    code="yaml_tag",
+                )
+            )
 
     def _mapping(self, node: yaml.MappingNode, pointer: str) -> dict[str, Any]:
-        self.constructor.flatten_mapping(node)
-        out: dict[str, Any] = {}
+        own: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str | int | float | bool) or key is None:
-                self.errors.append(self._at(key_node, pointer, "a mapping key must be a plain text"))
+            if key_node.tag == _MERGE_TAG:
                 continue
-            key = str(key)
+            key = self._key(key_node, pointer)
+            if key is None:
+                continue
             child = join_pointer(pointer, key)
-            if key in out:
+            if key in own:
                 first = self.source.keys[child]
-                self.errors.append(self._at(
-                    key_node, child, f"duplicate key '{key}'",
-                    f"'{key}' is already set at line {first[0]}; a later value would silently "
-                    "replace it — keep one", code="duplicate_key"))
+                self.errors.append(
+                    self._at(
+                        key_node,
+                        child,
+                        f"duplicate key '{key}'",
+                        f"'{key}' is already set at line {first[0]}; a later value would silently "
+                        "replace it — keep one",
+                        code="duplicate_key",
+                    )
+                )
                 continue
             self.source.keys[child] = _mark(key_node)
-            out[key] = self.build(value_node, child)
+            own[key] = self.build(value_node, child)
+        # Keys merged in with `<<: *base` come first; the mapping's own keys override them.
+        merged: dict[str, Any] = {}
+        for name, merged_key, merged_value in self._merged(node, pointer):
+            if name not in own:
+                child = join_pointer(pointer, name)
+                self.source.keys[child] = _mark(merged_key)
+                merged[name] = self.build(merged_value, child)
+        return {**merged, **own} if merged else own
+
+    def _key(self, node: yaml.Node, pointer: str) -> str | None:
+        key = self._scalar(node, pointer) if isinstance(node, yaml.ScalarNode) else None
+        if key is None or isinstance(key, dict | list):
+            self.errors.append(self._at(node, pointer, "a mapping key must be plain text"))
+            return None
+        return str(key).lower() if isinstance(key, bool) else str(key)
+
+    def _merged(
+        self, node: yaml.MappingNode, pointer: str
+    ) -> list[tuple[str, yaml.Node, yaml.Node]]:
+        """The (key, key node, value node) pairs merged into a mapping, first source wins."""
+        pairs: list[tuple[str, yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                continue
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
+            for source in sources:
+                self._tick()
+                if not isinstance(source, yaml.MappingNode):
+                    self.errors.append(
+                        self._at(
+                            source,
+                            pointer,
+                            "'<<' merges a mapping or a list of mappings",
+                            "write '<<: *anchor' where the anchor names a mapping",
+                            code="yaml",
+                        )
+                    )
+                    continue
+                pairs += self._merged(source, pointer)
+                for key_node_, value_node_ in source.value:
+                    if key_node_.tag != _MERGE_TAG:
+                        name = self._key(key_node_, pointer)
+                        if name is not None:
+                            pairs.append((name, key_node_, value_node_))
+        # Within the merged sources the first wins; keep each key's first position.
+        seen: set[str] = set()
+        out = []
+        for pair in pairs:
+            if pair[0] not in seen:
+                seen.add(pair[0])
+                out.append(pair)
         return out
 
-    def _scalar(self, node: yaml.Node) -> Any:
-        if node.tag in _KEEP_AS_TEXT:
-            return str(node.value)
-        if node.tag == "tag:yaml.org,2002:bool" and str(node.value).lower() not in ("true", "false"):
-            return str(node.value)
-        return self.constructor.construct_object(node, deep=True)
+    def _scalar(self, node: yaml.Node, pointer: str) -> Any:
+        """A scalar by the YAML 1.2 core schema: only true/false are booleans, dates and
+        YAML 1.1 number forms (021 octal, 1:30 sexagesimal, 1_000) stay text."""
+        tag, text = node.tag, str(node.value)
+        if tag in _TEXT_TAGS:
+            return text
+        if tag == _BOOL_TAG:
+            return text.lower() == "true" if text.lower() in ("true", "false") else text
+        if tag == _NULL_TAG:
+            return None
+        if tag == _INT_TAG:
+            if re.fullmatch(r"[-+]?[0-9]+", text):
+                return int(text)
+            return int(text, 16) if re.fullmatch(r"0x[0-9a-fA-F]+", text) else text
+        if tag == _FLOAT_TAG:
+            if "_" in text or ":" in text:
+                return text
+            return self.constructor.construct_object(node, deep=True)
+        self.errors.append(
+            self._at(
+                node,
+                pointer,
+                f"YAML tag '{_short(tag)}' is not supported",
+                "remove the tag; write the value as plain text",
+                code="yaml_tag",
+            )
+        )
+        return text
 
-    def _at(self, node: yaml.Node, pointer: str, message: str, hint: str | None = None,
-            code: str = "invalid") -> ConfigError:
+    def _at(
+        self,
+        node: yaml.Node,
+        pointer: str,
+        message: str,
+        hint: str | None = None,
+        code: str = "invalid",
+    ) -> ConfigError:
         line, col = _mark(node)
         return ConfigError(self.source.path, line, col, pointer, message, hint, code)
 
 
 class _TooLarge(Exception):
     pass
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -134,15 +252,27 @@ def load_yaml(path: str, text: str) -> tuple[SourceFile, list[ConfigError]]:
     try:
         source.data = builder.build(node, "")
     except _TooLarge:
-        return source, [ConfigError(path, 1, 1, "", f"document expands to more than {MAX_NODES} "
-                                    "nodes", "check anchors and aliases", code="too_large")]
-    return source, builder.errors
+        return source, [
+            ConfigError(
+                path,
+                1,
+                1,
+                "",
+                f"document expands to more than {MAX_NODES} nodes",
+                "check anchors and aliases",
+                code="too_large",
+            )
+        ]
+    return source, list(dict.fromkeys(builder.errors))  # a merged source may repeat an error
 
 
 def _syntax_error(path: str, exc: yaml.MarkedYAMLError) -> ConfigError:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "syntax error"
-    hint = f"{exc.context} (line {exc.context_mark.line + 1})" if exc.context and exc.context_mark \
+    hint = (
+        f"{exc.context} (line {exc.context_mark.line + 1})"
+        if exc.context and exc.context_mark
         else None
+    )
     return ConfigError(path, line, col, "", f"YAML syntax error: {problem}", hint, code="yaml")

@@ -20,13 +20,16 @@ from engine.fields.errors import FieldValueError
 Coercer = Callable[[Any], Any]
 Problem = tuple[str, str, str | None]  # (definition key, message, hint)
 
-COMMON_KEYS = frozenset({"type", "label", "help", "required", "default", "unique", "pii",
-                         "indexed"})
+COMMON_KEYS = frozenset(
+    {"type", "label", "help", "required", "default", "unique", "pii", "indexed"}
+)
 MAX_SAFE_INT = 2**53 - 1
 _PHONE_SEPARATORS = str.maketrans("", "", " -.()/\u00a0")
 _PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
-                       r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -51,8 +54,11 @@ class FieldType:
 
 def _length_check(f: FieldDef) -> Iterator[Problem]:
     if f.min_length is not None and f.max_length is not None and f.min_length > f.max_length:
-        yield ("min_length", f"min_length {f.min_length} is larger than max_length "
-               f"{f.max_length}", "swap them or fix one")
+        yield (
+            "min_length",
+            f"min_length {f.min_length} is larger than max_length {f.max_length}",
+            "swap them or fix one",
+        )
 
 
 def _range_check(f: FieldDef) -> Iterator[Problem]:
@@ -119,8 +125,8 @@ class IntegerType(FieldType):
         return _to_decimal(raw)
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
-        low = int(f.min) if f.min is not None else -MAX_SAFE_INT  # type: ignore[arg-type]
-        high = int(f.max) if f.max is not None else MAX_SAFE_INT  # type: ignore[arg-type]
+        low = int(f.min) if f.min is not None else -MAX_SAFE_INT
+        high = int(f.max) if f.max is not None else MAX_SAFE_INT
 
         def coerce(value: Any) -> int:
             if isinstance(value, bool):
@@ -175,9 +181,13 @@ class DecimalType(FieldType):
             number = _bounded(_to_decimal(value), low, high)
             if scale is not None:
                 exponent = number.as_tuple().exponent
-                if isinstance(exponent, int) and -exponent > scale:
-                    if number != number.quantize(Decimal(1).scaleb(-scale)):
-                        raise FieldValueError("scale", n=scale)
+                step = Decimal(1).scaleb(-scale)
+                if (
+                    isinstance(exponent, int)
+                    and -exponent > scale
+                    and number != number.quantize(step)
+                ):
+                    raise FieldValueError("scale", n=scale)
                 number = number.quantize(Decimal(1).scaleb(-scale))
             return _canonical(number, scale)
 
@@ -293,8 +303,11 @@ class DateTimeType(FieldType):
 
 def _option_check(f: FieldDef) -> Iterator[Problem]:
     if not f.options:
-        yield ("options", f"a field of type {f.type} needs options",
-               "list the allowed values, e.g. options: [east, north]")
+        yield (
+            "options",
+            f"a field of type {f.type} needs options",
+            "list the allowed values, e.g. options: [east, north]",
+        )
 
 
 class EnumType(FieldType):
@@ -438,8 +451,11 @@ class ReferenceType(FieldType):
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
         if f.ref_entity is None:
-            yield ("entity", "a reference field needs 'entity'",
-                   "name the entity it points to, e.g. entity: customer")
+            yield (
+                "entity",
+                "a reference field needs 'entity'",
+                "name the entity it points to, e.g. entity: customer",
+            )
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         def coerce(value: Any) -> str:
@@ -451,9 +467,22 @@ class ReferenceType(FieldType):
 
 
 FIELD_TYPES: dict[str, FieldType] = {
-    t.name: t for t in (
-        StringType(), TextType(), IntegerType(), DecimalType(), MoneyType(), BooleanType(),
-        DateType(), DateTimeType(), EnumType(), MultiEnumType(), TagsType(), PhoneType(),
-        EmailType(), UrlType(), ReferenceType(),
+    t.name: t
+    for t in (
+        StringType(),
+        TextType(),
+        IntegerType(),
+        DecimalType(),
+        MoneyType(),
+        BooleanType(),
+        DateType(),
+        DateTimeType(),
+        EnumType(),
+        MultiEnumType(),
+        TagsType(),
+        PhoneType(),
+        EmailType(),
+        UrlType(),
+        ReferenceType(),
     )
 }

@@ -1,0 +1,171 @@
+"""The `tidepool` command: a thin shell over the service layer."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from engine.config import BundleInvalid, load_bundle_dir
+from engine.service import ListQuery, ServiceError, Services, bundle_dirs
+from engine.service.seed import seed as seed_records
+from engine.storage.db import default_url
+
+app = typer.Typer(
+    help="Tidepool: a low-code rules engine for CRM.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="Tenant API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: $TIDEPOOL_DATABASE_URL, else var/tidepool.db)"
+    ),
+]
+Paths = Annotated[list[Path], typer.Argument(help="Bundle folders, e.g. configs/acme-saas")]
+
+
+def _open(db: str | None) -> Services:
+    return Services.open(db or default_url())
+
+
+def _print_problems(exc: BundleInvalid) -> None:
+    for problem in exc.errors:
+        err.print(problem.format(), markup=False)
+
+
+@app.command()
+def validate(paths: Paths) -> None:
+    """Check bundles: every problem at once as file:line:col, or 'ok'. Exit 1 on errors."""
+    failed = False
+    for path in paths:
+        try:
+            bundle = load_bundle_dir(path)
+        except BundleInvalid as exc:
+            _print_problems(exc)
+            errors = sum(e.severity == "error" for e in exc.errors)
+            err.print(f"{path}: {errors} error(s)", markup=False)
+            failed = True
+            continue
+        out.print(
+            f"{path}: ok (tenant {bundle.id}, {len(bundle.entities)} entities, "
+            f"{len(bundle.forms)} forms)",
+            markup=False,
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def load(paths: Paths, db: Db = None) -> None:
+    """Validate bundles and make each the active config of its tenant."""
+    svc = _open(db)
+    for path in paths:
+        bundle = load_bundle_dir(path)
+        number, changed = svc.install_bundle(bundle, actor="cli")
+        state = "loaded as" if changed else "unchanged, still"
+        out.print(f"{bundle.id}: {state} version {number}", markup=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    name: Annotated[str, typer.Option(help="A name to recognise the key")] = "default",
+    db: Db = None,
+) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    out.print(_open(db).keys.create(tenant, name), markup=False)
+
+
+@app.command()
+def seed(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    count: Annotated[int, typer.Option(min=1, max=100_000, help="Records per entity")] = 100,
+    db: Db = None,
+) -> None:
+    """Fill a tenant with realistic demo records (validated like any write)."""
+    svc = _open(db)
+    stored = seed_records(
+        svc.records,
+        svc.configs.active(tenant).bundle,
+        count,
+        svc.clock.now(),
+        seed_value=secrets.randbelow(2**31),
+    )
+    out.print(", ".join(f"{n} {e}" for e, n in stored.items()), markup=False)
+
+
+@app.command()
+def serve(
+    db: Db = None,
+    configs: Annotated[Path | None, typer.Option(help="Load every bundle in this folder")] = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Print a new API key per tenant and seed empty tenants")
+    ] = False,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from engine.api.app import create_app
+
+    svc = _open(db)
+    if configs is not None:
+        for bundle, number, changed in svc.install_dirs(bundle_dirs(configs), actor="serve"):
+            out.print(
+                f"{bundle.id}: config version {number}{' (new)' if changed else ''}", markup=False
+            )
+            if demo:
+                _demo(svc, bundle.id, port)
+    out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(svc), host=host, port=port, log_level="info")
+
+
+def _demo(svc: Services, tenant: str, port: int) -> None:
+    bundle = svc.configs.active(tenant).bundle
+    first = next(iter(bundle.entities))
+    if not svc.records.query(tenant, first, ListQuery(limit=1)).records:
+        stored = seed_records(svc.records, bundle, 80, svc.clock.now())
+        out.print(f"  seeded {sum(stored.values())} demo records", markup=False)
+    key = svc.keys.create(tenant, name="demo")
+    out.print(f"  API key: {key}", markup=False)
+    out.print(
+        f"  try: curl -H 'Authorization: Bearer {key}' "
+        f"http://127.0.0.1:{port}/api/v1/{tenant}/records/{first}?limit=2",
+        markup=False,
+    )
+
+
+def main() -> None:
+    """Entry point: known errors become messages and exit codes, never tracebacks."""
+    try:
+        app(standalone_mode=False)
+    except BundleInvalid as exc:
+        _print_problems(exc)
+        sys.exit(1)
+    except ServiceError as exc:
+        err.print(f"error: {exc.detail}", markup=False)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        err.print(f"error: {exc.__class__.__name__}: {exc}", markup=False)
+        sys.exit(2)

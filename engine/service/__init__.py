@@ -1,0 +1,35 @@
+"""The service layer: one API for every shell; nothing here knows about HTTP."""
+
+from engine.service.app import Services, bundle_dirs
+from engine.service.compiled import CompiledConfig
+from engine.service.errors import (
+    DuplicateValue,
+    IdempotencyMismatch,
+    Invalid,
+    NotFound,
+    ServiceError,
+    TooLarge,
+    VersionConflict,
+)
+from engine.service.listing import Filter, ListQuery, parse_filters
+from engine.service.records import Idem, Page, RecordService, Written
+
+__all__ = [
+    "CompiledConfig",
+    "DuplicateValue",
+    "Filter",
+    "Idem",
+    "IdempotencyMismatch",
+    "Invalid",
+    "ListQuery",
+    "NotFound",
+    "Page",
+    "RecordService",
+    "ServiceError",
+    "Services",
+    "TooLarge",
+    "VersionConflict",
+    "Written",
+    "bundle_dirs",
+    "parse_filters",
+]

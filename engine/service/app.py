@@ -1,0 +1,64 @@
+"""The service layer as one object: what every shell (API, CLI, UI) is given."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from engine.clock import Clock, SystemClock
+from engine.config.loader import load_bundle_dir
+from engine.config.model import Bundle
+from engine.service.configs import TenantConfigs
+from engine.service.keys import ApiKeys
+from engine.service.records import RecordService
+from engine.storage.db import make_engine, migrate
+from engine.storage.store import Store
+
+
+@dataclass
+class Services:
+    store: Store
+    configs: TenantConfigs
+    records: RecordService
+    keys: ApiKeys
+    clock: Clock
+
+    @staticmethod
+    def open(
+        url: str | None = None, clock: Clock | None = None, engine: sa.Engine | None = None
+    ) -> Services:
+        """Connect, migrate the schema to the newest revision and wire the services."""
+        engine = engine or make_engine(url)
+        migrate(engine)
+        clock = clock or SystemClock()
+        store = Store(engine)
+        configs = TenantConfigs(store, clock)
+        return Services(
+            store, configs, RecordService(store, configs, clock), ApiKeys(store, clock), clock
+        )
+
+    def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:
+        return self.configs.install(bundle, actor)
+
+    def install_dirs(
+        self, paths: Iterable[str | Path], actor: str | None = None
+    ) -> list[tuple[Bundle, int, bool]]:
+        """Validate and install each bundle folder (raises BundleInvalid on the first bad one)."""
+        out = []
+        for path in paths:
+            bundle = load_bundle_dir(path)
+            number, changed = self.install_bundle(bundle, actor)
+            out.append((bundle, number, changed))
+        return out
+
+    def close(self) -> None:
+        self.store.engine.dispose()
+
+
+def bundle_dirs(root: str | Path) -> list[Path]:
+    """Bundle folders under a configs root: those with a tenant.yaml, skipping templates."""
+    base = Path(root)
+    return sorted(p.parent for p in base.glob("*/tenant.yaml") if not p.parent.name.startswith("_"))

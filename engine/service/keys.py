@@ -1,0 +1,68 @@
+"""Tenant API keys: shown once, stored as a hash, looked up by their public id part."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import sqlalchemy as sa
+
+from engine.clock import Clock
+from engine.service.errors import NotFound
+from engine.storage import tables as t
+from engine.storage.store import Store
+
+PREFIX = "tp"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKeys:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def create(self, tenant: str, name: str = "default") -> str:
+        """A new key for the tenant; the only time its secret is seen in clear."""
+        key_id = secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        with self.store.write() as tx:
+            if tx.tenant(tenant) is None:
+                raise NotFound(f"unknown tenant '{tenant}'")
+            tx.conn.execute(
+                t.api_keys.insert().values(
+                    id=key_id,
+                    tenant_id=tenant,
+                    name=name,
+                    secret_hash=_hash(secret),
+                    created_at=self.clock.now(),
+                )
+            )
+        return f"{PREFIX}_{key_id}_{secret}"
+
+    def tenant_of(self, token: str) -> str | None:
+        """The tenant a key belongs to, or None for a malformed, unknown or revoked key."""
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 16:
+            return None
+        with self.store.read() as tx:
+            row = tx.conn.execute(sa.select(t.api_keys).where(t.api_keys.c.id == parts[1])).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return str(row.tenant_id) if hmac.compare_digest(row.secret_hash, _hash(parts[2])) else None
+
+    def revoke(self, tenant: str, name: str) -> int:
+        with self.store.write() as tx:
+            result = tx.conn.execute(
+                t.api_keys.update()
+                .where(
+                    t.api_keys.c.tenant_id == tenant,
+                    t.api_keys.c.name == name,
+                    t.api_keys.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=self.clock.now())
+            )
+        return result.rowcount

@@ -1,0 +1,248 @@
+"""List queries: field filters, sort and keyset (cursor) pagination over the records table.
+
+Field values live in JSON; each field type extracts as the SQL type it compares as. Nulls sort
+last in both directions, and the cursor carries (sort value, id) so pages never skip or repeat.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.config.errors import choices_hint
+from engine.config.model import EntityDef, FieldDef
+from engine.fields.errors import FieldValueError
+from engine.fields.validator import EntityValidator, FieldError
+from engine.service.errors import Invalid
+from engine.storage import tables as t
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 50
+OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "isnull")
+COLUMNS: dict[str, Any] = {
+    "id": t.records.c.id,
+    "owner": t.records.c.owner,
+    "pool": t.records.c.pool,
+    "created_at": t.records.c.created_at,
+    "updated_at": t.records.c.updated_at,
+}
+_NUMERIC = sa.Numeric(38, 10)
+_LIST_TYPES = frozenset({"multi_enum", "tags"})
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    field: str
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    filters: tuple[Filter, ...] = ()
+    sort: str = "-created_at"
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def field_expr(f: FieldDef) -> ColumnElement[Any]:
+    """The SQL expression of a field's value, typed as it compares."""
+    element = t.records.c.data[f.name]
+    result: ColumnElement[Any]
+    if f.type == "integer":
+        result = element.as_integer()
+    elif f.type in ("decimal", "money"):
+        result = sa.cast(element.as_string(), _NUMERIC)
+    elif f.type == "boolean":
+        result = element.as_boolean()
+    else:
+        result = element.as_string()
+    return result
+
+
+def parse_filters(entity: EntityDef, params: Iterable[tuple[str, str]]) -> tuple[Filter, ...]:
+    """Query parameters `field=value` or `field__op=value` → filters; every error at once."""
+    filters: list[Filter] = []
+    errors: list[FieldError] = []
+    validator_fields = entity.fields
+    for key, raw in params:
+        name, _, op = key.partition("__")
+        op = op or "eq"
+        if name not in validator_fields and name not in COLUMNS:
+            hint = choices_hint(name, [*validator_fields, *COLUMNS], "fields")
+            errors.append(
+                FieldError(key, "filter", {"message": f"unknown field '{name}' — {hint}"})
+            )
+        elif op not in OPS:
+            errors.append(
+                FieldError(
+                    key,
+                    "filter",
+                    {"message": f"unknown operator '{op}' — {choices_hint(op, OPS, 'operators')}"},
+                )
+            )
+        else:
+            filters.append(Filter(name, op, raw))
+    if errors:
+        raise Invalid("bad filter", errors)
+    return tuple(filters)
+
+
+class ListCompiler:
+    """Turns a ListQuery into a SELECT for one tenant and entity."""
+
+    def __init__(self, entity: EntityDef, validator: EntityValidator, dialect: str) -> None:
+        self.entity = entity
+        self.validator = validator
+        self.dialect = dialect
+
+    def select(self, tenant: str, query: ListQuery) -> sa.Select[Any]:
+        limit = max(1, min(query.limit, MAX_LIMIT))
+        stmt = sa.select(t.records).where(
+            t.records.c.tenant_id == tenant,
+            t.records.c.entity == self.entity.name,
+            t.records.c.deleted_at.is_(None),
+        )
+        errors: list[FieldError] = []
+        for flt in query.filters:
+            try:
+                stmt = stmt.where(self._condition(flt))
+            except FieldValueError as exc:
+                errors.append(FieldError(f"{flt.field}__{flt.op}", exc.code, exc.params))
+        if errors:
+            raise Invalid("bad filter value", errors)
+        expr, descending = self._sort(query.sort)
+        if query.cursor:
+            stmt = stmt.where(self._after(expr, descending, query.cursor))
+        order = [
+            expr.is_(None),
+            expr.desc() if descending else expr.asc(),
+            t.records.c.id.desc() if descending else t.records.c.id.asc(),
+        ]
+        return stmt.order_by(*order).limit(limit + 1)
+
+    def _expr(self, name: str) -> ColumnElement[Any]:
+        return COLUMNS[name] if name in COLUMNS else field_expr(self.entity.fields[name])
+
+    def _coerce(self, name: str) -> Callable[[Any], Any]:
+        if name in ("created_at", "updated_at"):
+            return _parse_dt
+        if name in COLUMNS:
+            return str
+        return self.validator.coercers[name]
+
+    def _condition(self, flt: Filter) -> ColumnElement[bool]:
+        expr = self._expr(flt.field)
+        if flt.op == "isnull":
+            wanted = str(flt.value).lower() in ("1", "true", "yes")
+            return expr.is_(None) if wanted else expr.is_not(None)
+        field = self.entity.fields.get(flt.field)
+        if field is not None and field.type in _LIST_TYPES:
+            return self._list_contains(field, flt)
+        coerce = self._coerce(flt.field)
+        if field is not None and field.type in ("decimal", "money"):
+            plain = coerce
+            coerce = lambda v: Decimal(plain(v))  # noqa: E731 — compare as numbers, not text
+        if flt.op == "in":
+            return expr.in_([coerce(v) for v in str(flt.value).split(",") if v.strip()])
+        value = coerce(flt.value)
+        if flt.op == "contains":
+            return expr.contains(str(value), autoescape=True)
+        return _COMPARE[flt.op](expr, value)
+
+    def _list_contains(self, field: FieldDef, flt: Filter) -> ColumnElement[bool]:
+        if flt.op not in ("eq", "contains", "in"):
+            raise FieldValueError("filter", message=f"'{flt.op}' does not apply to a list field")
+        items = self.validator.coercers[field.name](str(flt.value))
+        if self.dialect == "postgresql":
+            column = t.records.c.data[field.name]
+            return sa.or_(*[column.contains([item]) for item in items])
+        each = sa.func.json_each(t.records.c.data, f'$."{field.name}"').table_valued("value")
+        return sa.exists(sa.select(1).select_from(each).where(each.c.value.in_(items)))
+
+    def _sort(self, sort: str) -> tuple[ColumnElement[Any], bool]:
+        descending = sort.startswith("-")
+        name = sort.lstrip("-+")
+        if name not in self.entity.fields and name not in COLUMNS:
+            hint = choices_hint(name, [*self.entity.fields, *COLUMNS], "fields")
+            raise Invalid(
+                "bad sort",
+                [FieldError("sort", "filter", {"message": f"cannot sort by '{name}' — {hint}"})],
+            )
+        self._sort_name = name
+        return self._expr(name), descending
+
+    def _after(
+        self, expr: ColumnElement[Any], descending: bool, cursor: str
+    ) -> ColumnElement[bool]:
+        value, last_id = decode_cursor(cursor)
+        if value is None:
+            after_id = t.records.c.id < last_id if descending else t.records.c.id > last_id
+            return sa.and_(expr.is_(None), after_id)
+        typed: Any = value
+        if self._sort_name in ("created_at", "updated_at"):
+            typed = _parse_dt(value)
+        elif self._is_decimal():
+            typed = Decimal(str(value))
+        beyond = expr < typed if descending else expr > typed
+        tie = t.records.c.id < last_id if descending else t.records.c.id > last_id
+        return sa.or_(beyond, sa.and_(expr == typed, tie), expr.is_(None))
+
+    def _is_decimal(self) -> bool:
+        field = self.entity.fields.get(self._sort_name)
+        return field is not None and field.type in ("decimal", "money")
+
+    def cursor_for(self, record_values: dict[str, Any], record_id: str) -> str:
+        name = self._sort_name
+        value = record_values.get(name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        return encode_cursor(value, record_id)
+
+
+def _parse_dt(value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise FieldValueError("datetime") from None
+    if moment.tzinfo is None:
+        raise FieldValueError("datetime")
+    return moment
+
+
+_COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "eq": lambda e, v: e == v,
+    "ne": lambda e, v: e != v,  # null matches neither, as in rules
+    "lt": lambda e, v: e < v,
+    "lte": lambda e, v: e <= v,
+    "gt": lambda e, v: e > v,
+    "gte": lambda e, v: e >= v,
+}
+
+
+def encode_cursor(value: Any, record_id: str) -> str:
+    raw = json.dumps([value, record_id], separators=(",", ":"), default=str)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, record_id = json.loads(raw)
+        if not isinstance(record_id, str):
+            raise ValueError
+    except (ValueError, binascii.Error, TypeError):
+        raise Invalid(
+            "bad cursor",
+            [FieldError("cursor", "filter", {"message": "cursor is not one this API gave out"})],
+        ) from None
+    return value, record_id

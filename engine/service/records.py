@@ -1,0 +1,546 @@
+"""The record service: every write of a record goes through here, from any shell.
+
+One write is one transaction: validated values, reference and uniqueness checks, the record row,
+its history row and (when asked) the idempotency row commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.clock import Clock
+from engine.fields.validator import EntityValidator, FieldError, FormRules
+from engine.service.compiled import CompiledConfig
+from engine.service.configs import TenantConfigs
+from engine.service.errors import (
+    DuplicateValue,
+    IdempotencyMismatch,
+    Invalid,
+    NotFound,
+    TooLarge,
+    VersionConflict,
+)
+from engine.service.listing import ListCompiler, ListQuery
+from engine.service.views import history_json, record_json
+from engine.storage.store import Record, Store, Tx, UniqueTaken
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Idem:
+    """An Idempotency-Key and the fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str
+
+    @staticmethod
+    def of(key: str, *parts: Any) -> Idem:
+        body = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+        return Idem(key, hashlib.sha256(body.encode()).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The JSON result of a write, and whether it was replayed from an earlier identical one."""
+
+    result: Any
+    replayed: bool = False
+
+
+@dataclass
+class _Item:
+    index: int
+    values: dict[str, Any]
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    records: list[Record]
+    next_cursor: str | None
+
+
+def unique_key(value: Any) -> str:
+    text = str(value).lower() if isinstance(value, str) and "@" in value else str(value)
+    return text if len(text) <= 200 else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+class RecordService:
+    def __init__(
+        self,
+        store: Store,
+        configs: TenantConfigs,
+        clock: Clock,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.store = store
+        self.configs = configs
+        self.clock = clock
+        self.new_id = new_id
+
+    # creating ------------------------------------------------------------------------------
+    def create(
+        self,
+        tenant: str,
+        entity: str,
+        data: Any,
+        *,
+        actor: str | None = None,
+        idem: Idem | None = None,
+    ) -> Written:
+        cfg = self.configs.active(tenant)
+        validator = cfg.validator(entity)
+        return self._idempotent(
+            tenant, idem, lambda tx: self._create_one(tx, cfg, validator, data, None, actor)
+        )
+
+    def submit_form(
+        self,
+        tenant: str,
+        form: str,
+        data: Any,
+        *,
+        actor: str | None = None,
+        idem: Idem | None = None,
+    ) -> Written:
+        cfg = self.configs.active(tenant)
+        entity, rules = cfg.form(form)
+        validator = cfg.validator(entity)
+        return self._idempotent(
+            tenant,
+            idem,
+            lambda tx: self._create_one(tx, cfg, validator, data, rules, actor or f"form:{form}"),
+        )
+
+    def create_many(
+        self,
+        tenant: str,
+        entity: str,
+        items: Any,
+        *,
+        actor: str | None = None,
+        idem: Idem | None = None,
+        locale: str | None = None,
+    ) -> Written:
+        if not isinstance(items, list):
+            raise Invalid(
+                "records must be a list", [FieldError("records", "type", {"expected": "a list"})]
+            )
+        if len(items) > MAX_BATCH:
+            raise TooLarge(f"at most {MAX_BATCH} records per batch, got {len(items)}")
+        cfg = self.configs.active(tenant)
+        validator = cfg.validator(entity)
+        return self._idempotent(
+            tenant, idem, lambda tx: self._create_batch(tx, cfg, validator, items, actor, locale)
+        )
+
+    def _create_one(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        validator: EntityValidator,
+        data: Any,
+        form: FormRules | None,
+        actor: str | None,
+    ) -> dict[str, Any]:
+        values, errors = validator.for_create(data, form)
+        item = _Item(0, values, errors)
+        self._check_refs(tx, cfg, validator, [item])
+        self._check_unique(tx, cfg, validator, [item])
+        if item.errors:
+            raise _error_for(item.errors)
+        try:
+            records = self._insert(tx, cfg, validator, [item], actor)
+        except UniqueTaken:
+            raise DuplicateValue(
+                "a unique value was taken meanwhile",
+                [
+                    FieldError(n, "unique", {"value": values.get(n)})
+                    for n in validator.unique
+                    if n in values
+                ],
+            ) from None
+        return record_json(records[0])
+
+    def _create_batch(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        validator: EntityValidator,
+        items: Sequence[Any],
+        actor: str | None,
+        locale: str | None,
+    ) -> dict[str, Any]:
+        prepared = [_Item(i, *validator.for_create(data)) for i, data in enumerate(items)]
+        self._check_refs(tx, cfg, validator, prepared)
+        self._check_unique(tx, cfg, validator, prepared)
+        valid = [p for p in prepared if not p.errors]
+        try:
+            stored = dict(
+                zip(
+                    [p.index for p in valid],
+                    self._insert(tx, cfg, validator, valid, actor),
+                    strict=True,
+                )
+            )
+        except UniqueTaken:  # a concurrent writer took a value: fall back to one by one
+            stored = self._insert_each(tx, cfg, validator, valid, actor)
+        return {"results": [_batch_result(p, stored.get(p.index), locale) for p in prepared]}
+
+    def _insert_each(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        validator: EntityValidator,
+        items: list[_Item],
+        actor: str | None,
+    ) -> dict[int, Record]:
+        stored: dict[int, Record] = {}
+        for item in items:
+            try:
+                with tx.conn.begin_nested():
+                    stored[item.index] = self._insert(tx, cfg, validator, [item], actor)[0]
+            except UniqueTaken:
+                item.errors = [
+                    FieldError(n, "unique", {"value": item.values.get(n)})
+                    for n in validator.unique
+                    if n in item.values
+                ]
+        return stored
+
+    def _insert(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        validator: EntityValidator,
+        items: list[_Item],
+        actor: str | None,
+    ) -> list[Record]:
+        now = self.clock.now()
+        entity = validator.entity.name
+        records = [
+            Record(
+                cfg.tenant,
+                self.new_id(),
+                entity,
+                item.values,
+                None,
+                None,
+                1,
+                now,
+                now,
+                None,
+                cfg.version,
+            )
+            for item in items
+        ]
+        tx.claim_unique(
+            [
+                {
+                    "tenant_id": cfg.tenant,
+                    "entity": entity,
+                    "field": name,
+                    "value": unique_key(r.data[name]),
+                    "record_id": r.id,
+                }
+                for r in records
+                for name in validator.unique
+                if name in r.data
+            ]
+        )
+        tx.insert_records([_row(r) for r in records])
+        tx.insert_history(
+            [
+                _history_row(r, "create", {k: [None, v] for k, v in r.data.items()}, actor, now)
+                for r in records
+            ]
+        )
+        return records
+
+    # checks --------------------------------------------------------------------------------
+    def _check_refs(
+        self, tx: Tx, cfg: CompiledConfig, validator: EntityValidator, items: Sequence[_Item]
+    ) -> None:
+        for name, target in validator.references.items():
+            wanted = {i.values[name] for i in items if i.values.get(name) is not None}
+            found = tx.existing_ids(cfg.tenant, target, wanted) if wanted else set()
+            for item in items:
+                value = item.values.get(name)
+                if value is not None and value not in found:
+                    item.errors.append(
+                        FieldError(name, "reference", {"entity": target, "id": value})
+                    )
+
+    def _check_unique(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        validator: EntityValidator,
+        items: Sequence[_Item],
+        exclude: str | None = None,
+    ) -> None:
+        for name in validator.unique:
+            keys = {unique_key(i.values[name]) for i in items if i.values.get(name) is not None}
+            taken = tx.unique_holders(cfg.tenant, validator.entity.name, name, keys)
+            seen: set[str] = set()
+            for item in items:
+                if item.values.get(name) is None:
+                    continue
+                key = unique_key(item.values[name])
+                holder = taken.get(key)
+                if (holder is not None and holder != exclude) or key in seen:
+                    item.errors.append(FieldError(name, "unique", {"value": item.values[name]}))
+                seen.add(key)
+
+    # reading -------------------------------------------------------------------------------
+    def get(self, tenant: str, entity: str, record_id: str) -> Record:
+        self.configs.active(tenant).entity(entity)
+        with self.store.read() as tx:
+            record = tx.get_record(tenant, entity, record_id)
+        if record is None:
+            raise NotFound(f"no {entity} record with id {record_id}")
+        return record
+
+    def query(self, tenant: str, entity: str, query: ListQuery) -> Page:
+        cfg = self.configs.active(tenant)
+        compiler = ListCompiler(cfg.entity(entity), cfg.validator(entity), self.store.dialect)
+        stmt = compiler.select(tenant, query)
+        with self.store.read() as tx:
+            records = tx.select_records(stmt)
+        limit = max(1, min(query.limit, 500))
+        if len(records) <= limit:
+            return Page(records, None)
+        last = records[limit - 1]
+        values = {
+            **last.data,
+            "created_at": last.created_at,
+            "updated_at": last.updated_at,
+            "owner": last.owner,
+            "pool": last.pool,
+            "id": last.id,
+        }
+        return Page(records[:limit], compiler.cursor_for(values, last.id))
+
+    def history(self, tenant: str, entity: str, record_id: str) -> list[dict[str, Any]]:
+        self.configs.active(tenant).entity(entity)
+        with self.store.read() as tx:
+            entries = tx.history(tenant, record_id)
+        if not entries or not tx.same_entity(entries, entity):
+            raise NotFound(f"no {entity} record with id {record_id}")
+        return [history_json(e) for e in entries]
+
+    # changing ------------------------------------------------------------------------------
+    def update(
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        patch: Any,
+        *,
+        expected_version: int | None = None,
+        actor: str | None = None,
+    ) -> Record:
+        cfg = self.configs.active(tenant)
+        validator = cfg.validator(entity)
+        with self.store.write() as tx:
+            current = self._current(tx, cfg, entity, record_id, expected_version)
+            values, changes, errors = validator.for_update(current.data, patch)
+            item = _Item(0, {k: values.get(k) for k in changes}, errors)
+            self._check_refs(tx, cfg, validator, [item])
+            self._check_unique(tx, cfg, validator, [item], exclude=record_id)
+            if item.errors:
+                raise _error_for(item.errors)
+            if not changes:
+                return current
+            return self._apply_update(tx, cfg, validator, current, values, changes, actor)
+
+    def _current(
+        self, tx: Tx, cfg: CompiledConfig, entity: str, record_id: str, expected_version: int | None
+    ) -> Record:
+        current = tx.get_record(cfg.tenant, entity, record_id, for_update=True)
+        if current is None:
+            raise NotFound(f"no {entity} record with id {record_id}")
+        if expected_version is not None and expected_version != current.version:
+            raise VersionConflict(
+                f"record is at version {current.version}, not {expected_version}", current.version
+            )
+        return current
+
+    def _apply_update(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        validator: EntityValidator,
+        current: Record,
+        values: dict[str, Any],
+        changes: dict[str, list[Any]],
+        actor: str | None,
+    ) -> Record:
+        now = self.clock.now()
+        moved = [n for n in validator.unique if n in changes]
+        tx.release_unique(cfg.tenant, current.entity, current.id, moved)
+        try:
+            tx.claim_unique(
+                [
+                    {
+                        "tenant_id": cfg.tenant,
+                        "entity": current.entity,
+                        "field": n,
+                        "value": unique_key(values[n]),
+                        "record_id": current.id,
+                    }
+                    for n in moved
+                    if values.get(n) is not None
+                ]
+            )
+        except UniqueTaken:
+            raise DuplicateValue(
+                "a unique value was taken meanwhile",
+                [FieldError(n, "unique", {"value": values.get(n)}) for n in moved],
+            ) from None
+        if not tx.update_record(
+            cfg.tenant,
+            current.id,
+            current.version,
+            {"data": values, "updated_at": now, "config_version": cfg.version},
+        ):
+            raise VersionConflict("record changed meanwhile", current.version + 1)
+        updated = Record(
+            cfg.tenant,
+            current.id,
+            current.entity,
+            values,
+            current.owner,
+            current.pool,
+            current.version + 1,
+            current.created_at,
+            now,
+            None,
+            cfg.version,
+        )
+        tx.insert_history([_history_row(updated, "update", changes, actor, now)])
+        return updated
+
+    def delete(
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        *,
+        expected_version: int | None = None,
+        actor: str | None = None,
+    ) -> None:
+        cfg = self.configs.active(tenant)
+        cfg.entity(entity)
+        with self.store.write() as tx:
+            current = self._current(tx, cfg, entity, record_id, expected_version)
+            now = self.clock.now()
+            tx.release_unique(cfg.tenant, entity, record_id)
+            if not tx.update_record(
+                cfg.tenant, record_id, current.version, {"deleted_at": now, "updated_at": now}
+            ):
+                raise VersionConflict("record changed meanwhile", current.version + 1)
+            gone = Record(
+                cfg.tenant,
+                record_id,
+                entity,
+                current.data,
+                current.owner,
+                current.pool,
+                current.version + 1,
+                current.created_at,
+                now,
+                now,
+            )
+            tx.insert_history([_history_row(gone, "delete", {}, actor, now)])
+
+    # idempotency ---------------------------------------------------------------------------
+    def _idempotent(
+        self, tenant: str, idem: Idem | None, work: Callable[[Tx], dict[str, Any]]
+    ) -> Written:
+        if idem is None:
+            with self.store.write() as tx:
+                return Written(work(tx))
+        try:
+            with self.store.write() as tx:
+                earlier = self._replay(tx, tenant, idem)
+                if earlier is not None:
+                    return earlier
+                result = work(tx)
+                tx.save_idempotent(tenant, idem.key, idem.fingerprint, result, self.clock.now())
+                return Written(result)
+        except sa.exc.IntegrityError:  # the same key committed concurrently: replay it
+            with self.store.read() as tx:
+                earlier = self._replay(tx, tenant, idem)
+            if earlier is None:
+                raise
+            return earlier
+
+    @staticmethod
+    def _replay(tx: Tx, tenant: str, idem: Idem) -> Written | None:
+        found = tx.idempotent_result(tenant, idem.key)
+        if found is None:
+            return None
+        if found[0] != idem.fingerprint:
+            raise IdempotencyMismatch(
+                f"Idempotency-Key '{idem.key}' was used with another "
+                "request; use a new key for a new request"
+            )
+        return Written(found[1], replayed=True)
+
+
+def _error_for(errors: list[FieldError]) -> Invalid | DuplicateValue:
+    if all(e.code == "unique" for e in errors):
+        return DuplicateValue("a value that must be unique is already used", errors)
+    return Invalid("the record has invalid fields", errors)
+
+
+def _batch_result(item: _Item, record: Record | None, locale: str | None) -> dict[str, Any]:
+    if record is not None:
+        return {"index": item.index, "status": 201, "record": record_json(record)}
+    status = 409 if all(e.code == "unique" for e in item.errors) else 422
+    return {
+        "index": item.index,
+        "status": status,
+        "errors": [e.as_dict(locale) for e in item.errors],
+    }
+
+
+def _row(r: Record) -> dict[str, Any]:
+    return {
+        "tenant_id": r.tenant,
+        "id": r.id,
+        "entity": r.entity,
+        "data": dict(r.data),
+        "owner": r.owner,
+        "pool": r.pool,
+        "version": r.version,
+        "config_version": r.config_version,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "deleted_at": r.deleted_at,
+    }
+
+
+def _history_row(
+    r: Record, action: str, changes: Mapping[str, Any], actor: str | None, at: datetime
+) -> dict[str, Any]:
+    return {
+        "tenant_id": r.tenant,
+        "entity": r.entity,
+        "record_id": r.id,
+        "version": r.version,
+        "action": action,
+        "actor": actor,
+        "at": at,
+        "changes": dict(changes),
+    }

@@ -1,0 +1,225 @@
+"""Record storage over SQLAlchemy Core: one class per concern would be overkill here, so the
+store is a thin transaction wrapper with one small method per statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.storage import tables as t
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One stored entity instance."""
+
+    tenant: str
+    id: str
+    entity: str
+    data: Mapping[str, Any]
+    owner: str | None
+    pool: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    config_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    entity: str
+    version: int
+    action: str
+    actor: str | None
+    at: datetime
+    changes: Mapping[str, Any]
+
+
+class UniqueTaken(Exception):
+    """A unique value is already held by another record (found by the primary key)."""
+
+
+def _record(row: sa.Row[Any]) -> Record:
+    m = row._mapping
+    return Record(
+        m["tenant_id"],
+        m["id"],
+        m["entity"],
+        m["data"],
+        m["owner"],
+        m["pool"],
+        m["version"],
+        m["created_at"],
+        m["updated_at"],
+        m["deleted_at"],
+        m["config_version"],
+    )
+
+
+class Tx:
+    """Statements inside one database transaction."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    # records -------------------------------------------------------------------------------
+    def insert_records(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(t.records.insert(), list(rows))
+
+    def get_record(
+        self, tenant: str, entity: str, record_id: str, *, for_update: bool = False
+    ) -> Record | None:
+        query = sa.select(t.records).where(
+            t.records.c.tenant_id == tenant,
+            t.records.c.entity == entity,
+            t.records.c.id == record_id,
+            t.records.c.deleted_at.is_(None),
+        )
+        if for_update and self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        return _record(row) if row else None
+
+    def update_record(
+        self, tenant: str, record_id: str, expected_version: int, values: Mapping[str, Any]
+    ) -> bool:
+        """Compare-and-set on the version: False when someone else got there first."""
+        result = self.conn.execute(
+            t.records.update()
+            .where(
+                t.records.c.tenant_id == tenant,
+                t.records.c.id == record_id,
+                t.records.c.version == expected_version,
+                t.records.c.deleted_at.is_(None),
+            )
+            .values(version=expected_version + 1, **values)
+        )
+        return result.rowcount == 1
+
+    def existing_ids(self, tenant: str, entity: str, ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        query = sa.select(t.records.c.id).where(
+            t.records.c.tenant_id == tenant,
+            t.records.c.entity == entity,
+            t.records.c.id.in_(wanted),
+            t.records.c.deleted_at.is_(None),
+        )
+        return set(self.conn.execute(query).scalars())
+
+    def select_records(self, query: sa.Select[Any]) -> list[Record]:
+        return [_record(row) for row in self.conn.execute(query)]
+
+    # uniqueness ----------------------------------------------------------------------------
+    def claim_unique(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert unique-value rows; UniqueTaken if any value is held already."""
+        if not rows:
+            return
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(t.record_unique.insert(), list(rows))
+        except sa.exc.IntegrityError:
+            raise UniqueTaken from None
+
+    def release_unique(
+        self, tenant: str, entity: str, record_id: str, fields: Iterable[str] | None = None
+    ) -> None:
+        query = t.record_unique.delete().where(
+            t.record_unique.c.tenant_id == tenant,
+            t.record_unique.c.entity == entity,
+            t.record_unique.c.record_id == record_id,
+        )
+        if fields is not None:
+            query = query.where(t.record_unique.c.field.in_(list(fields)))
+        self.conn.execute(query)
+
+    def unique_holders(
+        self, tenant: str, entity: str, field: str, values: Iterable[str]
+    ) -> dict[str, str]:
+        """{value: record id} for the values already taken."""
+        wanted = sorted(set(values))
+        if not wanted:
+            return {}
+        query = sa.select(t.record_unique.c.value, t.record_unique.c.record_id).where(
+            t.record_unique.c.tenant_id == tenant,
+            t.record_unique.c.entity == entity,
+            t.record_unique.c.field == field,
+            t.record_unique.c.value.in_(wanted),
+        )
+        return {row.value: row.record_id for row in self.conn.execute(query)}
+
+    # history -------------------------------------------------------------------------------
+    def insert_history(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(t.record_history.insert(), list(rows))
+
+    @staticmethod
+    def same_entity(entries: Sequence[HistoryEntry], entity: str) -> bool:
+        return entries[0].entity == entity
+
+    def history(self, tenant: str, record_id: str) -> list[HistoryEntry]:
+        query = (
+            sa.select(t.record_history)
+            .where(
+                t.record_history.c.tenant_id == tenant,
+                t.record_history.c.record_id == record_id,
+            )
+            .order_by(t.record_history.c.id)
+        )
+        return [
+            HistoryEntry(r.entity, r.version, r.action, r.actor, r.at, r.changes)
+            for r in self.conn.execute(query)
+        ]
+
+    # idempotency ---------------------------------------------------------------------------
+    def idempotent_result(self, tenant: str, key: str) -> tuple[str, Any] | None:
+        query = sa.select(t.idempotency_keys.c.fingerprint, t.idempotency_keys.c.result).where(
+            t.idempotency_keys.c.tenant_id == tenant, t.idempotency_keys.c.key == key
+        )
+        row = self.conn.execute(query).first()
+        return (row.fingerprint, row.result) if row else None
+
+    def save_idempotent(
+        self, tenant: str, key: str, fingerprint: str, result: Any, at: datetime
+    ) -> None:
+        self.conn.execute(
+            t.idempotency_keys.insert().values(
+                tenant_id=tenant, key=key, fingerprint=fingerprint, result=result, created_at=at
+            )
+        )
+
+    # tenants, config versions, keys --------------------------------------------------------
+    def tenant(self, tenant: str) -> sa.Row[Any] | None:
+        return self.conn.execute(sa.select(t.tenants).where(t.tenants.c.id == tenant)).first()
+
+    def tenant_ids(self) -> list[str]:
+        return list(self.conn.execute(sa.select(t.tenants.c.id).order_by(t.tenants.c.id)).scalars())
+
+
+class Store:
+    """Opens transactions. `write()` takes the write lock up front on SQLite."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield Tx(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn, conn.begin():
+            yield Tx(conn)

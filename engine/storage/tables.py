@@ -1,0 +1,133 @@
+"""The one schema every tenant shares (SQLAlchemy Core). Alembic migrations mirror it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Name = sa.String(63)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out — also on SQLite, which stores naive text."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return (
+            value.astimezone(UTC)
+            if dialect.name != "sqlite"
+            else value.astimezone(UTC).replace(tzinfo=None)
+        )
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", Name, primary_key=True),
+    sa.Column("name", Json, nullable=False),
+    sa.Column("active_version", sa.Integer, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+config_versions = sa.Table(
+    "config_versions",
+    metadata,
+    sa.Column("tenant_id", Name, sa.ForeignKey("tenants.id"), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("files", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=True),
+)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("entity", Name, nullable=False),
+    sa.Column("data", Json, nullable=False),
+    sa.Column("owner", Name, nullable=True),
+    sa.Column("pool", Name, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("config_version", sa.Integer, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
+    sa.Index("ix_records_list", "tenant_id", "entity", "created_at", "id"),
+    sa.Index("ix_records_owner", "tenant_id", "entity", "owner"),
+    sa.Index("ix_records_pool", "tenant_id", "entity", "pool"),
+)
+
+# One row per (tenant, entity, unique field, value): the primary key makes uniqueness race-free.
+record_unique = sa.Table(
+    "record_unique",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("entity", Name, primary_key=True),
+    sa.Column("field", Name, primary_key=True),
+    sa.Column("value", sa.String(512), primary_key=True),
+    sa.Column("record_id", sa.String(36), nullable=False),
+)
+
+record_history = sa.Table(
+    "record_history",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", Name, nullable=False),
+    sa.Column("entity", Name, nullable=False),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("changes", Json, nullable=False),
+    sa.Index("ix_history_record", "tenant_id", "record_id", "id"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("tenant_id", Name, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("result", Json, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
