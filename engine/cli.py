@@ -150,7 +150,9 @@ def _demo(svc: Services, tenant: str, port: int) -> None:
 def main() -> None:
     """Entry point: known errors become messages and exit codes, never tracebacks."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the code of typer.Exit here
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except BundleInvalid as exc:
         _print_problems(exc)
         sys.exit(1)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from engine.api.auth import Unauthorized
 from engine.service.errors import (
+    BadQuery,
     DuplicateValue,
     IdempotencyMismatch,
     Invalid,
@@ -26,6 +27,7 @@ log = logging.getLogger("tidepool.api")
 STATUS: dict[type[ServiceError], int] = {
     Unauthorized: 401,
     NotFound: 404,
+    BadQuery: 400,
     Invalid: 422,
     DuplicateValue: 409,
     VersionConflict: 409,

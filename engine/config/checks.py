@@ -114,7 +114,9 @@ def check_roles(
                     role.loc,
                     f"/see_masked/{i}",
                     f"unknown field '{name}'",
-                    choices_hint(name, all_fields, "fields"),
+                    choices_hint(name, all_fields, "fields")
+                    if all_fields
+                    else "no entity has fields yet: declare them in entities.yaml",
                     code="reference",
                 )
 
@@ -129,8 +131,9 @@ def check_labels(
         yield src.error(
             loc,
             sub,
-            f"label has no text for {', '.join(missing)}",
-            "people using that language will see another one",
+            f"missing the {' and '.join(missing)} text",
+            f"the tenant's locales are {', '.join(locales)}: add '{missing[0]}: …', or people "
+            "using it see another language",
             code="label",
             severity="warning",
         )

@@ -68,5 +68,16 @@ def choices_hint(word: str, choices: Iterable[str], noun: str = "") -> str:
 
 
 def sort_errors(errors: Iterable[ConfigError]) -> list[ConfigError]:
-    """Errors first, then warnings; within each, by file and position."""
-    return sorted(errors, key=lambda e: (e.severity != "error", e.file, e.line, e.col))
+    """Errors first, then warnings; within each, by file and position.
+
+    The same problem at the same place is kept once (a key merged with `<<: *anchor` into
+    several mappings is one typo, not several)."""
+    ordered = sorted(errors, key=lambda e: (e.severity != "error", e.file, e.line, e.col))
+    seen: set[tuple[str, int, int, str, str | None]] = set()
+    out = []
+    for error in ordered:
+        where = (error.file, error.line, error.col, error.message, error.hint)
+        if where not in seen:
+            seen.add(where)
+            out.append(error)
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -106,22 +107,82 @@ def _required(source: SourceFile, pointer: str, error: ValidationError) -> Itera
     guess = choices_hint(missing, present) if present else None
     if guess and guess.startswith("did you mean"):
         hint = f"{hint} — or is '{guess.split(chr(39))[1]}' a misspelling of it?"
-    yield source.error(pointer, f"missing required key '{missing}'", hint, code="required")
+    yield source.error(
+        pointer, f"missing required key '{missing}'", hint, key=bool(pointer), code="required"
+    )
 
 
 def _type(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
     expected: Any = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
-    wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-    yield source.error(pointer, f"expected {wanted}, got {_describe(error.instance)}", code="type")
+    yield _type_error(source, pointer, names, error.instance)
+
+
+def _type_error(source: SourceFile, pointer: str, names: list[str], value: Any) -> ConfigError:
+    wanted = " or ".join(dict.fromkeys(_TYPE_NAMES.get(n, n) for n in names))
+    hint = None
+    if "boolean" in names and str(value).lower() in ("yes", "no", "on", "off", "y", "n"):
+        hint = f"write true or false: '{value}' is text in YAML 1.2"
+    elif {"integer", "number"} & set(names) and isinstance(value, str):
+        if re.fullmatch(r"\s*[-+]?[0-9]+(\.[0-9]+)?\s*", value):
+            hint = "remove the quotes"
+    elif "string" in names and isinstance(value, int | float | bool):
+        shown = str(value).lower() if isinstance(value, bool) else value
+        hint = f'put it in quotes: "{shown}"'
+    return source.error(pointer, f"expected {wanted}, got {_describe(value)}", hint, code="type")
+
+
+def _one_of(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    """No alternative fits because the value has the wrong type: say which types fit."""
+    names: list[str] = []
+    for sub in error.context or ():
+        expected: Any = sub.validator_value
+        if sub.validator == "type" and not sub.relative_path:
+            names += [expected] if isinstance(expected, str) else list(expected)
+    if not names:
+        yield from _generic(source, pointer, error)
+        return
+    yield _type_error(source, pointer, names, error.instance)
+
+
+_LIMITS = {
+    "minLength": ("must not be empty", "must be at least {n} characters long"),
+    "maxLength": ("must be at most 1 character long", "must be at most {n} characters long"),
+    "minItems": ("must not be an empty list", "must list at least {n} items"),
+    "minProperties": ("must not be empty", "must have at least {n} entries"),
+    "minimum": ("must be at least 1, got {value}", "must be at least {n}, got {value}"),
+    "maximum": ("must be at most 1, got {value}", "must be at most {n}, got {value}"),
+}
+
+
+def _limit(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    limit: Any = error.validator_value
+    one, many = _LIMITS[str(error.validator)]
+    text = (one if limit == 1 else many).format(n=limit, value=error.instance)
+    yield source.error(pointer, text, code=str(error.validator))
+
+
+def _unique(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    items = error.instance if isinstance(error.instance, list) else []
+    for i, item in enumerate(items):
+        if item in items[:i]:
+            yield source.error(
+                join_pointer(pointer, i),
+                f"'{item}' is listed twice",
+                "list each value once",
+                code="uniqueItems",
+            )
+            return
+    yield from _generic(source, pointer, error)
 
 
 def _enum(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
     allowed: Any = error.validator_value
     options = [str(o) for o in allowed]
+    noun = error.schema.get("x-noun") if isinstance(error.schema, dict) else None
     yield source.error(
         pointer,
-        f"'{error.instance}' is not allowed here",
+        f"unknown {noun} '{error.instance}'" if noun else f"'{error.instance}' is not allowed here",
         choices_hint(str(error.instance), options),
         code="enum",
     )
@@ -129,12 +190,13 @@ def _enum(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[
 
 def _pattern(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
     hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
+    noun = error.schema.get("x-noun", "name") if isinstance(error.schema, dict) else "name"
     is_key = "propertyNames" in error.absolute_schema_path
     if is_key:  # a key of a mapping is the bad name: point at the key itself
         pointer = join_pointer(pointer, str(error.instance))
     yield source.error(
         pointer,
-        f"'{error.instance}' is not a valid name here",
+        f"'{error.instance}' is not a valid {noun}",
         hint or f"must match {error.validator_value}",
         key=is_key,
         code="pattern",
@@ -165,4 +227,8 @@ _HANDLERS = {
     "type": _type,
     "enum": _enum,
     "pattern": _pattern,
+    "oneOf": _one_of,
+    "anyOf": _one_of,
+    "uniqueItems": _unique,
+    **{name: _limit for name in _LIMITS},
 }

@@ -266,13 +266,32 @@ def load_yaml(path: str, text: str) -> tuple[SourceFile, list[ConfigError]]:
     return source, list(dict.fromkeys(builder.errors))  # a merged source may repeat an error
 
 
+_SYNTAX_HINTS = {
+    "mapping values are not allowed here": "put a value that contains ': ' in quotes, "
+    "or check the indentation of this line",
+    "found character '\\t' that cannot start any token": "indent with spaces: YAML does not "
+    "allow tabs",
+    "expected ',' or '}', but got ':'": "put a value that contains ':' in quotes",
+    "found undefined alias": "define the anchor (&name) above the place that uses *name",
+    "expected <block end>": "check the indentation: this line does not line up with the ones "
+    "above it",
+    "found a second document": "a bundle file holds one YAML document: remove the '---' line",
+}
+
+
 def _syntax_error(path: str, exc: yaml.MarkedYAMLError) -> ConfigError:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "syntax error"
-    hint = (
-        f"{exc.context} (line {exc.context_mark.line + 1})"
-        if exc.context and exc.context_mark
-        else None
-    )
+    if problem.startswith("but found another document"):
+        problem, exc.context = "found a second document", None
+    hints = [text for start, text in _SYNTAX_HINTS.items() if problem.startswith(start)]
+    if exc.context and exc.context_mark:
+        where = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
+        context = re.sub(r"^while (parsing|scanning|constructing) an? ", "", exc.context)
+        if context != exc.context:
+            hints.append(f"in the {context} that starts at {where}")
+        else:
+            hints.append(f"{exc.context} (at {where})")
+    hint = "; ".join(hints) or None
     return ConfigError(path, line, col, "", f"YAML syntax error: {problem}", hint, code="yaml")

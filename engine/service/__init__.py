@@ -3,6 +3,7 @@
 from engine.service.app import Services, bundle_dirs
 from engine.service.compiled import CompiledConfig
 from engine.service.errors import (
+    BadQuery,
     DuplicateValue,
     IdempotencyMismatch,
     Invalid,
@@ -15,6 +16,7 @@ from engine.service.listing import Filter, ListQuery, parse_filters
 from engine.service.records import Idem, Page, RecordService, Written
 
 __all__ = [
+    "BadQuery",
     "CompiledConfig",
     "DuplicateValue",
     "Filter",

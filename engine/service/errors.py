@@ -30,6 +30,12 @@ class Invalid(ServiceError):
     title = "Invalid input"
 
 
+class BadQuery(Invalid):
+    """A list query (filter, sort, cursor) that cannot be run."""
+
+    title = "Bad query"
+
+
 class DuplicateValue(ServiceError):
     title = "Duplicate value"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 
 import sqlalchemy as sa
 
@@ -20,10 +21,16 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+CACHE_SECONDS = 10.0
+
+
 class ApiKeys:
+    """Keys are checked against the database at most every few seconds per key."""
+
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        self._cache: dict[str, tuple[float, str | None]] = {}
 
     def create(self, tenant: str, name: str = "default") -> str:
         """A new key for the tenant; the only time its secret is seen in clear."""
@@ -45,6 +52,21 @@ class ApiKeys:
 
     def tenant_of(self, token: str) -> str | None:
         """The tenant a key belongs to, or None for a malformed, unknown or revoked key."""
+        digest = _hash(token)
+        cached = self._cache.get(digest)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        tenant = self._lookup(token)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (now, tenant)
+        return tenant
+
+    def forget_cache(self) -> None:
+        self._cache.clear()
+
+    def _lookup(self, token: str) -> str | None:
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 16:
             return None
@@ -65,4 +87,5 @@ class ApiKeys:
                 )
                 .values(revoked_at=self.clock.now())
             )
+        self.forget_cache()
         return result.rowcount

@@ -16,13 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.config.errors import choices_hint
 from engine.config.model import EntityDef, FieldDef
 from engine.fields.errors import FieldValueError
 from engine.fields.validator import EntityValidator, FieldError
-from engine.service.errors import Invalid
+from engine.service.errors import BadQuery
 from engine.storage import tables as t
 
 MAX_LIMIT = 500
@@ -93,7 +94,7 @@ def parse_filters(entity: EntityDef, params: Iterable[tuple[str, str]]) -> tuple
         else:
             filters.append(Filter(name, op, raw))
     if errors:
-        raise Invalid("bad filter", errors)
+        raise BadQuery("bad filter", errors)
     return tuple(filters)
 
 
@@ -119,7 +120,7 @@ class ListCompiler:
             except FieldValueError as exc:
                 errors.append(FieldError(f"{flt.field}__{flt.op}", exc.code, exc.params))
         if errors:
-            raise Invalid("bad filter value", errors)
+            raise BadQuery("bad filter value", errors)
         expr, descending = self._sort(query.sort)
         if query.cursor:
             stmt = stmt.where(self._after(expr, descending, query.cursor))
@@ -164,7 +165,7 @@ class ListCompiler:
             raise FieldValueError("filter", message=f"'{flt.op}' does not apply to a list field")
         items = self.validator.coercers[field.name](str(flt.value))
         if self.dialect == "postgresql":
-            column = t.records.c.data[field.name]
+            column = sa.type_coerce(t.records.c.data, JSONB())[field.name]
             return sa.or_(*[column.contains([item]) for item in items])
         each = sa.func.json_each(t.records.c.data, f'$."{field.name}"').table_valued("value")
         return sa.exists(sa.select(1).select_from(each).where(each.c.value.in_(items)))
@@ -174,7 +175,7 @@ class ListCompiler:
         name = sort.lstrip("-+")
         if name not in self.entity.fields and name not in COLUMNS:
             hint = choices_hint(name, [*self.entity.fields, *COLUMNS], "fields")
-            raise Invalid(
+            raise BadQuery(
                 "bad sort",
                 [FieldError("sort", "filter", {"message": f"cannot sort by '{name}' — {hint}"})],
             )
@@ -241,7 +242,7 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
         if not isinstance(record_id, str):
             raise ValueError
     except (ValueError, binascii.Error, TypeError):
-        raise Invalid(
+        raise BadQuery(
             "bad cursor",
             [FieldError("cursor", "filter", {"message": "cursor is not one this API gave out"})],
         ) from None

@@ -1,0 +1,174 @@
+"""The records REST API: statuses, problem+json bodies, headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from engine.service import Services
+
+BASE = "/api/v1/shop"
+GOOD = {"name": "甲公司", "phone": "13800138000", "budget": "10", "region": "east"}
+
+
+def problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] and "errors" in body
+    return body
+
+
+def test_create_read_update_delete(client: TestClient, auth: dict[str, str]) -> None:
+    created = client.post(f"{BASE}/records/customer", json=GOOD, headers=auth)
+    assert created.status_code == 201
+    rid = created.json()["id"]
+    got = client.get(f"{BASE}/records/customer/{rid}", headers=auth)
+    assert got.json()["data"]["budget"] == "10.00" and got.headers["etag"] == '"1"'
+    patched = client.patch(
+        f"{BASE}/records/customer/{rid}", json={"budget": 20}, headers={**auth, "If-Match": '"1"'}
+    )
+    assert patched.status_code == 200 and patched.json()["version"] == 2
+    assert client.delete(f"{BASE}/records/customer/{rid}", headers=auth).status_code == 204
+    problem(client.get(f"{BASE}/records/customer/{rid}", headers=auth), 404)
+    history = client.get(f"{BASE}/records/customer/{rid}/history", headers=auth).json()
+    assert [h["action"] for h in history["history"]] == ["create", "update", "delete"]
+
+
+def test_every_bad_field_is_listed(client: TestClient, auth: dict[str, str]) -> None:
+    response = client.post(
+        f"{BASE}/records/customer",
+        json={"phone": "x", "budjet": 1},
+        headers={**auth, "Accept-Language": "zh-CN"},
+    )
+    body = problem(response, 422)
+    assert {e["field"] for e in body["errors"]} == {"phone", "budjet", "name"}
+    assert all(set(e) == {"field", "code", "message"} for e in body["errors"])
+    assert any(e["message"] == "必填" for e in body["errors"])
+
+
+def test_stale_version_is_a_conflict_with_the_current_version(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    rid = client.post(f"{BASE}/records/customer", json=GOOD, headers=auth).json()["id"]
+    client.patch(f"{BASE}/records/customer/{rid}", json={"budget": 1}, headers=auth)
+    stale = client.patch(
+        f"{BASE}/records/customer/{rid}", json={"budget": 2, "version": 1}, headers=auth
+    )
+    assert problem(stale, 409)["current_version"] == 2
+    stale_delete = client.delete(
+        f"{BASE}/records/customer/{rid}", headers={**auth, "If-Match": "1"}
+    )
+    problem(stale_delete, 409)
+    bad_version = client.patch(
+        f"{BASE}/records/customer/{rid}", json={"budget": 2}, headers={**auth, "If-Match": "latest"}
+    )
+    problem(bad_version, 422)
+
+
+def test_duplicate_unique_value_is_a_conflict(client: TestClient, auth: dict[str, str]) -> None:
+    client.post(f"{BASE}/records/customer", json=GOOD, headers=auth)
+    body = problem(client.post(f"{BASE}/records/customer", json=GOOD, headers=auth), 409)
+    assert body["errors"][0]["field"] == "phone"
+
+
+def test_auth(client: TestClient, auth: dict[str, str], other_auth: dict[str, str]) -> None:
+    url = f"{BASE}/records/customer"
+    problem(client.get(url), 401)
+    problem(client.get(url, headers={"Authorization": "Bearer tp_0000000000000000_nope"}), 401)
+    problem(client.get(url, headers={"Authorization": "Basic abc"}), 401)
+    problem(client.get(url, headers=other_auth), 404)  # another tenant's key: no leak
+    problem(client.get("/api/v1/nobody/records/customer", headers=auth), 404)
+    assert client.get(url, headers=auth).status_code == 200
+
+
+def test_revoked_key_stops_working(svc: Services, client: TestClient) -> None:
+    key = svc.keys.create("shop", name="temp")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get(f"{BASE}/records/customer", headers=headers).status_code == 200
+    assert svc.keys.revoke("shop", "temp") == 1
+    svc.keys.forget_cache()
+    problem(client.get(f"{BASE}/records/customer", headers=headers), 401)
+
+
+def test_unreadable_bodies_are_422_not_500(client: TestClient, auth: dict[str, str]) -> None:
+    url = f"{BASE}/records/customer"
+    raw = client.post(
+        url, content=b"{not json", headers={**auth, "Content-Type": "application/json"}
+    )
+    problem(raw, 422)
+    problem(client.post(url, json=[1, 2], headers=auth), 422)
+    problem(client.post(f"{BASE}/records/nothing", json={}, headers=auth), 404)
+
+
+def test_oversized_body_is_refused(client: TestClient, auth: dict[str, str]) -> None:
+    big = b'{"name": "' + b"x" * 10_000_001 + b'"}'
+    response = client.post(
+        f"{BASE}/records/customer",
+        content=big,
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    problem(response, 413)
+
+
+def test_form_submit(client: TestClient, auth: dict[str, str]) -> None:
+    ok = client.post(
+        f"{BASE}/forms/signup/submit", json={"name": "a", "region": "north"}, headers=auth
+    )
+    assert ok.status_code == 201 and ok.json()["data"]["source"] == "website_form"
+    problem(client.post(f"{BASE}/forms/signup/submit", json={"name": "a"}, headers=auth), 422)
+    problem(client.post(f"{BASE}/forms/nope/submit", json={}, headers=auth), 404)
+
+
+def test_batch(client: TestClient, auth: dict[str, str]) -> None:
+    items = [{"name": "a"}, {"name": ""}, {"name": "c", "budget": "-1"}]
+    response = client.post(f"{BASE}/records/customer/batch", json={"records": items}, headers=auth)
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == [201, 422, 422]
+    too_many = client.post(
+        f"{BASE}/records/customer/batch", json={"records": [{"name": "x"}] * 1001}, headers=auth
+    )
+    problem(too_many, 413)
+    problem(client.post(f"{BASE}/records/customer/batch", json={"rows": []}, headers=auth), 422)
+
+
+def test_idempotency_key(client: TestClient, auth: dict[str, str]) -> None:
+    headers = {**auth, "Idempotency-Key": "abc-1"}
+    first = client.post(f"{BASE}/records/customer", json=GOOD, headers=headers)
+    again = client.post(f"{BASE}/records/customer", json=GOOD, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    listed = client.get(f"{BASE}/records/customer", headers=auth).json()["records"]
+    assert len(listed) == 1
+    body = problem(
+        client.post(f"{BASE}/records/customer", json={**GOOD, "budget": "11"}, headers=headers), 422
+    )
+    assert "Idempotency-Key" in body["detail"]
+
+
+def test_list_filters_sort_and_cursor(client: TestClient, auth: dict[str, str]) -> None:
+    for i in range(5):
+        client.post(
+            f"{BASE}/records/customer", json={"name": f"n{i}", "employees": i}, headers=auth
+        )
+    page = client.get(
+        f"{BASE}/records/customer?employees__gte=1&sort=-employees&limit=2", headers=auth
+    ).json()
+    assert [r["data"]["name"] for r in page["records"]] == ["n4", "n3"]
+    rest = client.get(
+        f"{BASE}/records/customer?employees__gte=1&sort=-employees&limit=2"
+        f"&cursor={page['next_cursor']}",
+        headers=auth,
+    ).json()
+    assert [r["data"]["name"] for r in rest["records"]] == ["n2", "n1"]
+    body = problem(client.get(f"{BASE}/records/customer?regoin=east", headers=auth), 400)
+    assert "did you mean 'region'?" in body["errors"][0]["message"]
+    problem(client.get(f"{BASE}/records/customer?limit=0", headers=auth), 422)
+
+
+def test_openapi_documents_the_records_api(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/{tenant}/records/{entity}" in spec["paths"]
+    assert "/api/v1/{tenant}/records/{entity}/batch" in spec["paths"]
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,93 @@
+"""The `tidepool` command: exit codes and what a person reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine import cli
+from tests.helpers import FIXTURES, ROOT
+
+
+def run(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "argv", ["tidepool", *args])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_validate_ok(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["validate", "tests/fixtures/shop", "configs/chaotu-demo", "configs/acme-saas"],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0
+    assert "tests/fixtures/shop: ok (tenant shop, 2 entities, 1 forms)" in out
+
+
+def test_validate_reports_each_error_at_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    (bundle / "tenant.yaml").write_text("tenant: b\nname: B\ntimezone: UTC\n")
+    (bundle / "entities.yaml").write_text(
+        "entities:\n  lead:\n    fields:\n      budget: {type: money, requried: true}\n"
+    )
+    code, _, err = run(["validate", str(bundle)], monkeypatch, capsys)
+    assert code == 1
+    assert err.splitlines()[:2] == [
+        f"{bundle}/entities.yaml:4:29: error: unknown key 'requried' "
+        "(at /entities/lead/fields/budget/requried)",
+        "  hint: did you mean 'required'?",
+    ]
+    assert err.splitlines()[-1] == f"{bundle}: 1 error(s)"
+
+
+def test_load_keys_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    code, out, _ = run(["load", str(FIXTURES / "shop"), "--db", db], monkeypatch, capsys)
+    assert (code, out.strip()) == (0, "shop: loaded as version 1")
+    code, out, _ = run(["load", str(FIXTURES / "shop"), "--db", db], monkeypatch, capsys)
+    assert out.strip() == "shop: unchanged, still version 1"
+    code, out, _ = run(["keys", "create", "--tenant", "shop", "--db", db], monkeypatch, capsys)
+    assert code == 0 and out.startswith("tp_")
+    code, out, _ = run(
+        ["seed", "--tenant", "shop", "--count", "30", "--db", db], monkeypatch, capsys
+    )
+    assert (code, out.strip()) == (0, "30 customer, 30 order")
+
+
+def test_errors_are_messages_not_tracebacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    code, _, err = run(["keys", "create", "--tenant", "nobody", "--db", db], monkeypatch, capsys)
+    assert (code, err.strip()) == (1, "error: unknown tenant 'nobody'")
+    code, _, err = run(["validate", str(tmp_path / "missing")], monkeypatch, capsys)
+    assert code == 1 and "not a bundle folder" in err and "Traceback" not in err
+    code, _, err = run(["seed", "--tenant", "x", "--count", "0", "--db", db], monkeypatch, capsys)
+    assert code == 2 and "Traceback" not in err
+
+
+def test_console_script_is_installed() -> None:
+    tidepool = Path(sys.executable).parent / "tidepool"
+    result = subprocess.run(
+        [str(tidepool), "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0
+    for command in ("validate", "load", "keys", "seed", "serve"):
+        assert command in result.stdout
