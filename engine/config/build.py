@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from types import MappingProxyType
 from typing import Any
 
@@ -75,12 +76,12 @@ def _role(role_id: str, raw: dict[str, Any], loc: Loc) -> RoleDef:
     )
 
 
-def build_entities(data: dict[str, Any], file: str) -> dict[str, EntityDef]:
+def build_entities(data: dict[str, Any], file: str, tz: tzinfo = UTC) -> dict[str, EntityDef]:
     out = {}
     for name, raw in (data.get("entities") or {}).items():
         base = join_pointer("/entities", name)
         fields = {
-            fname: _field(fname, fraw, Loc(file, join_pointer(f"{base}/fields", fname)))
+            fname: _field(fname, fraw, Loc(file, join_pointer(f"{base}/fields", fname)), tz)
             for fname, fraw in raw["fields"].items()
         }
         out[name] = EntityDef(
@@ -99,7 +100,7 @@ def _options(raw: Any) -> tuple[Option, ...]:
     return tuple(Option(str(v), Label.of(str(v), str(v))) for v in raw or ())
 
 
-def _field(name: str, raw: dict[str, Any], loc: Loc) -> FieldDef:
+def _field(name: str, raw: dict[str, Any], loc: Loc, tz: tzinfo) -> FieldDef:
     return FieldDef(
         name=name,
         type=raw["type"],
@@ -111,8 +112,8 @@ def _field(name: str, raw: dict[str, Any], loc: Loc) -> FieldDef:
         unique=raw.get("unique", False),
         pii=raw.get("pii", False),
         indexed=raw.get("indexed", False),
-        min=_bound(raw, "min"),
-        max=_bound(raw, "max"),
+        min=_bound(raw, "min", tz),
+        max=_bound(raw, "max", tz),
         min_length=raw.get("min_length"),
         max_length=raw.get("max_length"),
         pattern=raw.get("pattern"),
@@ -124,13 +125,13 @@ def _field(name: str, raw: dict[str, Any], loc: Loc) -> FieldDef:
     )
 
 
-def _bound(raw: dict[str, Any], key: str) -> Any:
+def _bound(raw: dict[str, Any], key: str, tz: tzinfo) -> Any:
     """A min/max in the type's comparable form; None if absent or unusable (checks report it)."""
     field_type = FIELD_TYPES.get(raw["type"])
     if raw.get(key) is None or field_type is None or key not in field_type.keys:
         return None
     try:
-        return field_type.parse_bound(raw[key])
+        return field_type.parse_bound(raw[key], tz)
     except (ValueError, FieldValueError):
         return None
 

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from datetime import UTC, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError, choices_hint, did_you_mean
 from engine.config.model import RESERVED_FIELDS, EntityDef, FieldDef, FormDef, Label, Loc, TenantDef
 from engine.config.yamlload import SourceFile, join_pointer
 from engine.fields.errors import FieldValueError
 from engine.fields.types import COMMON_KEYS, FIELD_TYPES
+
+
+def zone_of(name: str) -> tzinfo:
+    """The tenant's zone, or UTC while its name is wrong (that error is reported anyway)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 class Sources:
@@ -59,7 +68,8 @@ def check_tenant(tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
                 tenant.loc,
                 "/timezone",
                 f"unknown time zone '{tenant.timezone}'",
-                choices_hint(tenant.timezone, available_timezones(), "time zones"),
+                did_you_mean(tenant.timezone, available_timezones())
+                or "use an IANA time zone name such as Asia/Shanghai or America/New_York",
                 code="timezone",
             )
     if tenant.locale not in tenant.locales:
@@ -228,7 +238,7 @@ def _check_value(
     f: FieldDef, value: Any, tenant: TenantDef, src: Sources, loc: Loc, sub: str
 ) -> Iterator[ConfigError]:
     try:
-        coerce = FIELD_TYPES[f.type].coercer(f, ZoneInfo("UTC"))
+        coerce = FIELD_TYPES[f.type].coercer(f, zone_of(tenant.timezone))
     except re.error:
         return  # the field's bad pattern is reported with the field
     try:
@@ -295,3 +305,13 @@ def _check_form_fields(
                 code="duplicate",
             )
         seen.add(ff.name)
+    for name, f in entity.fields.items():
+        if f.required and f.default is None and name not in seen and name not in form.defaults:
+            yield src.error(
+                form.loc,
+                "/fields",
+                f"the form leaves out '{name}', which {entity.name} requires",
+                f"add '{name}' to the form's fields, or give it a default (in the form's "
+                "defaults or on the field) — otherwise no submission can succeed",
+                code="required",
+            )

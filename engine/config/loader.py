@@ -143,7 +143,7 @@ def _build(
     forms: dict[str, FormDef] = {}
     if "entities" in by_kind:
         src = by_kind["entities"]
-        entities = build.build_entities(src.data, src.path)
+        entities = build.build_entities(src.data, src.path, checks.zone_of(tenant.timezone))
         forms = build.build_forms(src.data, src.path)
     located = checks.Sources(sources)
     errors += checks.check_tenant(tenant, located)

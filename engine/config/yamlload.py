@@ -17,6 +17,7 @@ import yaml
 from engine.config.errors import ConfigError
 
 MAX_NODES = 200_000
+MAX_DEPTH = 64  # nesting levels; a bundle needs about ten
 _Y = "tag:yaml.org,2002:"
 _MAP_TAG, _SEQ_TAG, _MERGE_TAG = f"{_Y}map", f"{_Y}seq", f"{_Y}merge"
 _BOOL_TAG, _NULL_TAG, _INT_TAG, _FLOAT_TAG = f"{_Y}bool", f"{_Y}null", f"{_Y}int", f"{_Y}float"
@@ -75,6 +76,7 @@ class _Builder:
         self.errors: list[ConfigError] = []
         self.count = 0
         self.constructor = yaml.SafeLoader("")
+        self.open: list[yaml.Node] = []  # the collections being built, outermost first
 
     def _tick(self) -> None:
         self.count += 1
@@ -84,13 +86,29 @@ class _Builder:
     def build(self, node: yaml.Node, pointer: str) -> Any:
         self._tick()
         self.source.values[pointer] = _mark(node)
-        if isinstance(node, yaml.MappingNode):
-            self._plain_tag(node, pointer, _MAP_TAG)
-            return self._mapping(node, pointer)
-        if isinstance(node, yaml.SequenceNode):
+        if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            return self._scalar(node, pointer)
+        if not self._enter(node, pointer):
+            return None
+        try:
+            if isinstance(node, yaml.MappingNode):
+                self._plain_tag(node, pointer, _MAP_TAG)
+                return self._mapping(node, pointer)
             self._plain_tag(node, pointer, _SEQ_TAG)
             return [self.build(n, join_pointer(pointer, i)) for i, n in enumerate(node.value)]
-        return self._scalar(node, pointer)
+        finally:
+            self.open.pop()
+
+    def _enter(self, node: yaml.Node, pointer: str) -> bool:
+        """Refuse an alias to a collection it is part of (it would never end)."""
+        if any(node is outer for outer in self.open):
+            message = "an alias refers to a value that contains it: it would never end"
+            self.errors.append(self._at(node, pointer, message, "remove the alias", code="yaml"))
+            return False
+        if len(self.open) >= MAX_DEPTH:
+            raise _TooDeep(*_mark(node))
+        self.open.append(node)
+        return True
 
     def _plain_tag(self, node: yaml.Node, pointer: str, expected: str) -> None:
         if node.tag != expected:
@@ -157,6 +175,8 @@ class _Builder:
             )
             for source in sources:
                 self._tick()
+                if isinstance(source, yaml.MappingNode) and not self._enter(source, pointer):
+                    continue
                 if not isinstance(source, yaml.MappingNode):
                     self.errors.append(
                         self._at(
@@ -168,7 +188,10 @@ class _Builder:
                         )
                     )
                     continue
-                pairs += self._merged(source, pointer)
+                try:
+                    pairs += self._merged(source, pointer)
+                finally:
+                    self.open.pop()
                 for key_node_, value_node_ in source.value:
                     if key_node_.tag != _MERGE_TAG:
                         name = self._key(key_node_, pointer)
@@ -228,6 +251,24 @@ class _TooLarge(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int = 1, col: int = 1) -> None:
+        super().__init__(line, col)
+        self.line, self.col = line, col
+
+
+def _too_deep(path: str, where: _TooDeep) -> ConfigError:
+    return ConfigError(
+        path,
+        where.line,
+        where.col,
+        "",
+        f"the document is nested more than {MAX_DEPTH} levels deep",
+        "check the indentation and the brackets",
+        code="too_deep",
+    )
+
+
 def _short(tag: str) -> str:
     return "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
 
@@ -245,6 +286,8 @@ def load_yaml(path: str, text: str) -> tuple[SourceFile, list[ConfigError]]:
         return source, [_syntax_error(path, exc)]
     except yaml.YAMLError as exc:
         return source, [ConfigError(path, 1, 1, "", f"not valid YAML: {exc}", code="yaml")]
+    except RecursionError:  # PyYAML composes nested collections recursively
+        return source, [_too_deep(path, _TooDeep())]
     if node is None:
         source.data = {}
         return source, []
@@ -263,6 +306,8 @@ def load_yaml(path: str, text: str) -> tuple[SourceFile, list[ConfigError]]:
                 code="too_large",
             )
         ]
+    except _TooDeep as exc:
+        return source, [_too_deep(path, exc)]
     return source, list(dict.fromkeys(builder.errors))  # a merged source may repeat an error
 
 

@@ -47,7 +47,7 @@ class FieldType:
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         raise NotImplementedError
 
-    def parse_bound(self, raw: Any) -> Decimal | str:
+    def parse_bound(self, raw: Any, tz: tzinfo = UTC) -> Decimal | str:
         """Turn a min/max from the bundle into the type's comparable form."""
         raise ValueError("bounds do not apply")
 
@@ -121,8 +121,11 @@ class IntegerType(FieldType):
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _range_check(f)
 
-    def parse_bound(self, raw: Any) -> Decimal:
-        return _to_decimal(raw)
+    def parse_bound(self, raw: Any, tz: tzinfo = UTC) -> Decimal:
+        number = _to_decimal(raw)
+        if number != number.to_integral_value():
+            raise ValueError("a bound of an integer field must be a whole number")
+        return number
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         low = int(f.min) if f.min is not None else -MAX_SAFE_INT
@@ -141,6 +144,8 @@ class IntegerType(FieldType):
 def _to_int(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*[-+]?[0-9]{1,16}\s*", value):
         return int(value)
     raise FieldValueError("type", expected="a whole number")
@@ -155,9 +160,9 @@ def _to_decimal(value: Any) -> Decimal:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, TypeError, ValueError):
         raise FieldValueError("type", expected="a number") from None
-    if not number.is_finite() or abs(number.adjusted()) > 15:
+    if not number.is_finite() or abs(number.adjusted()) > 15 or len(number.as_tuple().digits) > 28:
         raise FieldValueError("type", expected="a number")
-    return number
+    return number + 0 if number else Decimal(0)  # no negative zero
 
 
 class DecimalType(FieldType):
@@ -170,7 +175,7 @@ class DecimalType(FieldType):
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _range_check(f)
 
-    def parse_bound(self, raw: Any) -> Decimal:
+    def parse_bound(self, raw: Any, tz: tzinfo = UTC) -> Decimal:
         return _to_decimal(raw)
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
@@ -235,7 +240,7 @@ class DateType(FieldType):
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _range_check(f)
 
-    def parse_bound(self, raw: Any) -> str:
+    def parse_bound(self, raw: Any, tz: tzinfo = UTC) -> str:
         return _parse_date(raw)
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
@@ -262,7 +267,8 @@ def _parse_date(value: Any) -> str:
 
 def format_instant(moment: datetime) -> str:
     """The stored form of an instant: UTC, to the second, fixed width (sorts as text)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def parse_instant(value: Any, tz: tzinfo) -> datetime:
@@ -277,7 +283,12 @@ def parse_instant(value: Any, tz: tzinfo) -> datetime:
             raise FieldValueError("datetime") from None
     else:
         raise FieldValueError("datetime")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:  # at the very ends of the calendar
+        raise FieldValueError("datetime") from None
+    return moment
 
 
 class DateTimeType(FieldType):
@@ -287,8 +298,8 @@ class DateTimeType(FieldType):
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _range_check(f)
 
-    def parse_bound(self, raw: Any) -> str:
-        return format_instant(parse_instant(raw, UTC))
+    def parse_bound(self, raw: Any, tz: tzinfo = UTC) -> str:
+        return format_instant(parse_instant(raw, tz))
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         low, high = f.min, f.max
@@ -398,7 +409,7 @@ class PhoneType(FieldType):
             number = value.translate(_PHONE_SEPARATORS)
             if number.startswith("00"):
                 number = "+" + number[2:]
-            if _PHONE_RE.match(number) is None or (matcher and matcher(number) is None):
+            if _PHONE_RE.fullmatch(number) is None or (matcher and matcher(number) is None):
                 raise FieldValueError("phone")
             return number
 
@@ -415,7 +426,7 @@ class EmailType(FieldType):
             if not isinstance(value, str) or len(value.strip()) > 254:
                 raise FieldValueError("email")
             text = value.strip()
-            if _EMAIL_RE.match(text) is None:
+            if _EMAIL_RE.fullmatch(text) is None:
                 raise FieldValueError("email")
             local, _, domain = text.rpartition("@")
             return f"{local}@{domain.lower()}"
@@ -459,7 +470,7 @@ class ReferenceType(FieldType):
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         def coerce(value: Any) -> str:
-            if not isinstance(value, str) or _ID_RE.match(value.strip()) is None:
+            if not isinstance(value, str) or _ID_RE.fullmatch(value.strip()) is None:
                 raise FieldValueError("type", expected="a record id")
             return value.strip()
 
