@@ -32,6 +32,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{value} is already used by another record",
         "zh-CN": "{value} 已被其他记录使用",
     },
+    "text": {
+        "en": "contains characters that cannot be stored (NUL or unpaired surrogates)",
+        "zh-CN": "包含无法保存的字符（NUL 或不成对的代理字符）",
+    },
     "filter": {"en": "{message}", "zh-CN": "{message}"},
     "read_only": {"en": "cannot be set here", "zh-CN": "不能在此设置"},
 }

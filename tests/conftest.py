@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,30 +11,14 @@ import sqlalchemy as sa
 from engine.clock import FixedClock
 from engine.service import Services
 from engine.storage.db import make_engine
-from tests.helpers import FIXTURES, PG_ENV, START
-
-
-def _pg_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (set by .ci/run)")
-    return url
+from tests.helpers import FIXTURES, START, pg_schema
 
 
 @pytest.fixture
 def pg_engine() -> Iterator[sa.Engine]:
     """An engine on a fresh PostgreSQL schema, dropped afterwards."""
-    url = _pg_url()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    with pg_schema() as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from engine.storage.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 PG_ENV = "TIDEPOOL_TEST_POSTGRES_URL"
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def pg_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (set by .ci/run)")
+    return url
+
+
+@contextmanager
+def pg_schema() -> Iterator[sa.Engine]:
+    """An engine on a fresh PostgreSQL schema, dropped afterwards."""
+    url = pg_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

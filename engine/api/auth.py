@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Path, Request
 
 from engine.service import NotFound, Services
 from engine.service.errors import ServiceError
+from engine.service.keys import Caller
 
 
 class Unauthorized(ServiceError):
@@ -19,22 +20,22 @@ def services(request: Request) -> Services:
     return found
 
 
-def tenant_access(
+def caller(
     tenant: Annotated[str, Path(description="Tenant id")],
     svc: Annotated[Services, Depends(services)],
     authorization: Annotated[str | None, Header()] = None,
-) -> str:
-    """The tenant of the path, if the bearer key belongs to it."""
+) -> Caller:
+    """The caller, if its bearer key belongs to the tenant of the path."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <api key>'")
-    owner = svc.keys.tenant_of(token.strip())
-    if owner is None:
+    found = svc.keys.caller(token.strip())
+    if found is None:
         raise Unauthorized("the API key is not valid")
-    if owner != tenant:  # same answer as an unknown tenant: no existence leak
+    if found.tenant != tenant:  # same answer as an unknown tenant: no existence leak
         raise NotFound(f"unknown tenant '{tenant}'")
-    return tenant
+    return found
 
 
-Tenant = Annotated[str, Depends(tenant_access)]
+Who = Annotated[Caller, Depends(caller)]
 Svc = Annotated[Services, Depends(services)]

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from engine.api.auth import Svc, Tenant
+from engine.api.auth import Svc, Who
 from engine.api.problems import locale_of
+from engine.fields.validator import FieldError
 from engine.service import Idem, Invalid, ListQuery, parse_filters
 from engine.service.listing import DEFAULT_LIMIT, MAX_LIMIT
 from engine.service.views import record_json
@@ -42,13 +43,16 @@ def _expected_version(if_match: str | None, body: dict[str, Any]) -> int | None:
         return None
     text = str(raw).strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise Invalid("bad version", [])
+        raise Invalid(
+            "the expected version must be a whole number",
+            [FieldError("version", "type", {"expected": "a whole number"})],
+        )
     return int(text)
 
 
 @router.post("/records/{entity}", status_code=201, summary="Create a record")
 def create_record(
-    tenant: Tenant,
+    who: Who,
     svc: Svc,
     entity: str,
     request: Request,
@@ -56,26 +60,26 @@ def create_record(
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     idem = Idem.of(idempotency_key, "create", entity, data) if idempotency_key else None
-    written = svc.records.create(tenant, entity, data, actor="api", idem=idem)
+    written = svc.records.create(who.tenant, entity, data, actor=who.actor, idem=idem)
     return _written(written.result, written.replayed, 201)
 
 
 @router.post("/forms/{form}/submit", status_code=201, summary="Submit a record through a form")
 def submit_form(
-    tenant: Tenant,
+    who: Who,
     svc: Svc,
     form: str,
     data: Annotated[dict[str, Any], Body()],
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     idem = Idem.of(idempotency_key, "form", form, data) if idempotency_key else None
-    written = svc.records.submit_form(tenant, form, data, idem=idem)
+    written = svc.records.submit_form(who.tenant, form, data, idem=idem)
     return _written(written.result, written.replayed, 201)
 
 
 @router.post("/records/{entity}/batch", summary="Create up to 1,000 records; one result each")
 def create_batch(
-    tenant: Tenant,
+    who: Who,
     svc: Svc,
     entity: str,
     request: Request,
@@ -85,14 +89,14 @@ def create_batch(
     items = body.get("records")
     idem = Idem.of(idempotency_key, "batch", entity, items) if idempotency_key else None
     written = svc.records.create_many(
-        tenant, entity, items, actor="api", idem=idem, locale=locale_of(request)
+        who.tenant, entity, items, actor=who.actor, idem=idem, locale=locale_of(request)
     )
     return _written(written.result, written.replayed, 200)
 
 
 @router.get("/records/{entity}", summary="List records with filters, sort and cursor")
 def list_records(
-    tenant: Tenant,
+    who: Who,
     svc: Svc,
     entity: str,
     request: Request,
@@ -100,22 +104,22 @@ def list_records(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    cfg = svc.configs.active(tenant)
+    cfg = svc.configs.active(who.tenant)
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in RESERVED_QUERY]
     filters = parse_filters(cfg.entity(entity), params)
-    page = svc.records.query(tenant, entity, ListQuery(filters, sort, limit, cursor))
+    page = svc.records.query(who.tenant, entity, ListQuery(filters, sort, limit, cursor))
     return {"records": [record_json(r) for r in page.records], "next_cursor": page.next_cursor}
 
 
 @router.get("/records/{entity}/{record_id}", summary="Read a record")
-def get_record(tenant: Tenant, svc: Svc, entity: str, record_id: str) -> JSONResponse:
-    record = svc.records.get(tenant, entity, record_id)
+def get_record(who: Who, svc: Svc, entity: str, record_id: str) -> JSONResponse:
+    record = svc.records.get(who.tenant, entity, record_id)
     return JSONResponse(record_json(record), headers=_etag(record.version))
 
 
 @router.patch("/records/{entity}/{record_id}", summary="Change some fields of a record")
 def update_record(
-    tenant: Tenant,
+    who: Who,
     svc: Svc,
     entity: str,
     record_id: str,
@@ -124,21 +128,25 @@ def update_record(
 ) -> JSONResponse:
     expected = _expected_version(if_match, patch)
     record = svc.records.update(
-        tenant, entity, record_id, patch, expected_version=expected, actor="api"
+        who.tenant, entity, record_id, patch, expected_version=expected, actor=who.actor
     )
     return JSONResponse(record_json(record), headers=_etag(record.version))
 
 
 @router.delete("/records/{entity}/{record_id}", status_code=204, summary="Delete (soft)")
 def delete_record(
-    tenant: Tenant, svc: Svc, entity: str, record_id: str, if_match: IfMatch = None
+    who: Who, svc: Svc, entity: str, record_id: str, if_match: IfMatch = None
 ) -> Response:
     svc.records.delete(
-        tenant, entity, record_id, expected_version=_expected_version(if_match, {}), actor="api"
+        who.tenant,
+        entity,
+        record_id,
+        expected_version=_expected_version(if_match, {}),
+        actor=who.actor,
     )
     return Response(status_code=204)
 
 
 @router.get("/records/{entity}/{record_id}/history", summary="Every change of a record")
-def record_history(tenant: Tenant, svc: Svc, entity: str, record_id: str) -> dict[str, Any]:
-    return {"history": svc.records.history(tenant, entity, record_id)}
+def record_history(who: Who, svc: Svc, entity: str, record_id: str) -> dict[str, Any]:
+    return {"history": svc.records.history(who.tenant, entity, record_id)}

@@ -44,6 +44,25 @@ class FormRules:
     defaults: Mapping[str, Any]
 
 
+def storable(value: Any) -> bool:
+    """False for text no database keeps: NUL bytes (PostgreSQL) or unpaired surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, list):
+        return all(storable(v) for v in value)
+    return True
+
+
+def printable_name(name: str) -> str:
+    return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
@@ -82,7 +101,9 @@ class EntityValidator:
         for name, raw in data.items():
             coerce = self.coercers.get(name)
             if coerce is None or (allowed is not None and name not in allowed):
-                errors.append(self._unknown(str(name), allowed, form))
+                errors.append(self._unknown(printable_name(str(name)), allowed, form))
+            elif not storable(raw):
+                errors.append(FieldError(name, "text"))
             elif _empty(raw):
                 values[name] = None
             else:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -24,13 +25,26 @@ def _hash(secret: str) -> str:
 CACHE_SECONDS = 10.0
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The owner of an API key: its tenant, and the key's id and name (used as the actor)."""
+
+    tenant: str
+    key_id: str
+    name: str
+
+    @property
+    def actor(self) -> str:
+        return f"api:{self.name}"
+
+
 class ApiKeys:
     """Keys are checked against the database at most every few seconds per key."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._cache: dict[str, tuple[float, str | None]] = {}
+        self._cache: dict[str, tuple[float, Caller | None]] = {}
 
     def create(self, tenant: str, name: str = "default") -> str:
         """A new key for the tenant; the only time its secret is seen in clear."""
@@ -52,21 +66,26 @@ class ApiKeys:
 
     def tenant_of(self, token: str) -> str | None:
         """The tenant a key belongs to, or None for a malformed, unknown or revoked key."""
+        found = self.caller(token)
+        return found.tenant if found else None
+
+    def caller(self, token: str) -> Caller | None:
+        """Who is calling with this key, or None for a malformed, unknown or revoked key."""
         digest = _hash(token)
         cached = self._cache.get(digest)
         now = time.monotonic()
         if cached is not None and now - cached[0] < CACHE_SECONDS:
             return cached[1]
-        tenant = self._lookup(token)
+        caller = self._lookup(token)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (now, tenant)
-        return tenant
+        self._cache[digest] = (now, caller)
+        return caller
 
     def forget_cache(self) -> None:
         self._cache.clear()
 
-    def _lookup(self, token: str) -> str | None:
+    def _lookup(self, token: str) -> Caller | None:
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != PREFIX or len(parts[1]) != 16:
             return None
@@ -74,7 +93,9 @@ class ApiKeys:
             row = tx.conn.execute(sa.select(t.api_keys).where(t.api_keys.c.id == parts[1])).first()
         if row is None or row.revoked_at is not None:
             return None
-        return str(row.tenant_id) if hmac.compare_digest(row.secret_hash, _hash(parts[2])) else None
+        if not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
+            return None
+        return Caller(str(row.tenant_id), str(row.id), str(row.name))
 
     def revoke(self, tenant: str, name: str) -> int:
         with self.store.write() as tx:

@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.config.errors import choices_hint
 from engine.config.model import EntityDef, FieldDef
 from engine.fields.errors import FieldValueError
-from engine.fields.validator import EntityValidator, FieldError
+from engine.fields.validator import EntityValidator, FieldError, printable_name, storable
 from engine.service.errors import BadQuery
 from engine.storage import tables as t
 
@@ -78,7 +78,9 @@ def parse_filters(entity: EntityDef, params: Iterable[tuple[str, str]]) -> tuple
     for key, raw in params:
         name, _, op = key.partition("__")
         op = op or "eq"
-        if name not in validator_fields and name not in COLUMNS:
+        if not storable(raw) or not storable(key):
+            errors.append(FieldError(printable_name(key), "text"))
+        elif name not in validator_fields and name not in COLUMNS:
             hint = choices_hint(name, [*validator_fields, *COLUMNS], "fields")
             errors.append(
                 FieldError(key, "filter", {"message": f"unknown field '{name}' — {hint}"})
@@ -166,7 +168,7 @@ class ListCompiler:
         items = self.validator.coercers[field.name](str(flt.value))
         if self.dialect == "postgresql":
             column = sa.type_coerce(t.records.c.data, JSONB())[field.name]
-            return sa.or_(*[column.contains([item]) for item in items])
+            return sa.or_(sa.false(), *[column.contains([item]) for item in items])
         each = sa.func.json_each(t.records.c.data, f'$."{field.name}"').table_valued("value")
         return sa.exists(sa.select(1).select_from(each).where(each.c.value.in_(items)))
 
@@ -239,7 +241,7 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, record_id = json.loads(raw)
-        if not isinstance(record_id, str):
+        if not isinstance(record_id, str) or not storable(record_id) or not storable(value):
             raise ValueError
     except (ValueError, binascii.Error, TypeError):
         raise BadQuery(

@@ -34,6 +34,7 @@ def test_create_read_update_delete(client: TestClient, auth: dict[str, str]) -> 
     problem(client.get(f"{BASE}/records/customer/{rid}", headers=auth), 404)
     history = client.get(f"{BASE}/records/customer/{rid}/history", headers=auth).json()
     assert [h["action"] for h in history["history"]] == ["create", "update", "delete"]
+    assert {h["actor"] for h in history["history"]} == {"api:default"}
 
 
 def test_every_bad_field_is_listed(client: TestClient, auth: dict[str, str]) -> None:
