@@ -12,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 
+from engine.conditions import sqlite_udf
+
 DEFAULT_SQLITE = "sqlite:///var/tidepool.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -53,6 +55,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> sa.Engine:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        sqlite_udf.register(dbapi_conn)  # exact decimals and RE2 for the condition language
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:

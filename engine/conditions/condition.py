@@ -1,0 +1,74 @@
+"""A compiled condition: checked once, then evaluated in Python, run as SQL, or traced."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.conditions import nodes as n
+from engine.conditions import types as T
+from engine.conditions.checker import Scope, check
+from engine.conditions.compile_py import compile_condition
+from engine.conditions.compile_sql import compile_sql
+from engine.conditions.parser import parse
+from engine.conditions.printer import to_text
+from engine.conditions.structured import Rendered, render
+from engine.conditions.trace import Trace, trace
+from engine.conditions.values import Env
+from engine.config.model import EntityDef
+
+
+def entity_scope(entity: EntityDef, tz: tzinfo, update: bool = False) -> Scope:
+    """The fields a condition on this entity may use, with their condition types."""
+    fields = {name: T.field_type(f.type, f.option_values) for name, f in entity.fields.items()}
+    return Scope(fields, tz, update)
+
+
+@dataclass(frozen=True)
+class Condition:
+    source: str  # the text that was parsed (for structured conditions: its rendering)
+    tree: n.Node  # typed
+    tz: tzinfo
+    _run: Callable[[Env], bool]
+
+    @property
+    def text(self) -> str:
+        """Canonical expression text: how the UI shows it, whichever form it was written in."""
+        return to_text(self.tree)
+
+    def env(
+        self, data: Mapping[str, Any], now: datetime, old: Mapping[str, Any] | None = None
+    ) -> Env:
+        return Env(data, now, self.tz, old)
+
+    def __call__(self, env: Env) -> bool:
+        return self._run(env)
+
+    def evaluate(
+        self, data: Mapping[str, Any], now: datetime, old: Mapping[str, Any] | None = None
+    ) -> bool:
+        return self._run(Env(data, now, self.tz, old))
+
+    def trace(
+        self, data: Mapping[str, Any], now: datetime, old: Mapping[str, Any] | None = None
+    ) -> Trace:
+        return trace(self.tree, Env(data, now, self.tz, old))
+
+    def sql(self, dialect: str, now: datetime, data_column: Any) -> ColumnElement[bool]:
+        return compile_sql(self.tree, dialect, Env({}, now, self.tz), data_column)
+
+
+def compile_text(source: str, scope: Scope) -> Condition:
+    """Parse and check an expression; ConditionError (located in `source`) when wrong."""
+    tree = check(parse(source), scope)
+    return Condition(source, tree, scope.tz, compile_condition(tree))
+
+
+def compile_any(raw: Any, scope: Scope) -> tuple[Condition, Rendered]:
+    """Either form. Raises StructuredError or ConditionError; Rendered maps text → YAML."""
+    rendered = render(raw, scope.fields)
+    return compile_text(rendered.text, scope), rendered

@@ -1,0 +1,120 @@
+"""Tokens of a condition expression, each with its offset."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.conditions.errors import ConditionError
+
+MAX_LENGTH = 4000
+KEYWORDS = frozenset(
+    {
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "null",
+        "true",
+        "false",
+        "between",
+        "contains",
+        "starts_with",
+        "ends_with",
+        "matches",
+    }
+)
+_DATETIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?"
+_RULES = [
+    ("ws", r"\s+"),
+    ("datetime", _DATETIME + r"(?![\w:.])"),
+    ("date", r"\d{4}-\d{2}-\d{2}(?![\w:.-])"),
+    ("duration", r"\d+(?:w|d|h|m|s)(?:\s*\d+(?:w|d|h|m|s))*(?!\w)"),
+    ("number", r"\d+(?:\.\d+)?(?![\w.])"),
+    ("name", r"[A-Za-z_][A-Za-z0-9_]*"),
+    ("string", r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""),
+    ("op", r"==|!=|<=|>=|<|>|\+|-|\*|/|\(|\)|\[|\]|,"),
+]
+_SCANNER = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _RULES))
+_MISTAKES = {
+    "=": "use == to compare",
+    "&&": "use and",
+    "||": "use or",
+    "!": "use not or !=",
+    "<>": "use !=",
+    "'": "close the text with a matching quote",
+    '"': "close the text with a matching quote",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # name, keyword, string, number, date, datetime, duration, op, eof
+    text: str
+    pos: int
+
+    @property
+    def end(self) -> int:
+        return self.pos + len(self.text)
+
+
+def tokenize(source: str) -> Iterator[Token]:
+    if len(source) > MAX_LENGTH:
+        raise ConditionError(
+            f"condition is longer than {MAX_LENGTH} characters",
+            MAX_LENGTH,
+            hint="split it into named segments or simpler rules",
+        )
+    pos = 0
+    while pos < len(source):
+        match = _SCANNER.match(source, pos)
+        if match is None or match.end() == pos:
+            raise _bad_char(source, pos)
+        kind, text = match.lastgroup or "", match.group()
+        if kind == "name" and text.lower() in KEYWORDS:
+            kind, text = "keyword", text.lower()
+        if kind != "ws":
+            yield Token(kind, text, pos)
+        pos = match.end()
+    yield Token("eof", "", len(source))
+
+
+def _bad_char(source: str, pos: int) -> ConditionError:
+    two = source[pos : pos + 2]
+    for mistake in sorted(_MISTAKES, key=len, reverse=True):
+        if two.startswith(mistake):
+            if mistake in "'\"":
+                return ConditionError("text is not closed", pos, len(source), _MISTAKES[mistake])
+            return ConditionError(
+                f"unexpected '{mistake}'", pos, pos + len(mistake), _MISTAKES[mistake]
+            )
+    return ConditionError(f"unexpected character {source[pos]!r}", pos)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}
+
+
+def unquote(token: Token) -> str:
+    """The value of a string token; only \\n \\t \\\\ \\' \\\" are escapes."""
+    body = token.text[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\":
+            nxt = body[i + 1]
+            if nxt not in _ESCAPES:
+                raise ConditionError(
+                    f"unknown escape '\\{nxt}'",
+                    token.pos + i + 1,
+                    token.pos + i + 3,
+                    "write \\\\ for a backslash",
+                )
+            out.append(_ESCAPES[nxt])
+            i += 2
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)

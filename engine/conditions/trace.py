@@ -1,0 +1,111 @@
+"""Traces: every sub-expression of a condition with its value — the answer to "why?".
+
+The trace interpreter is separate from the compiled closures so the hot path never pays for
+it; it reuses their per-node code, so both compute the same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.conditions import nodes as n
+from engine.conditions import values as V
+from engine.conditions.compile_py import compile_node
+from engine.conditions.compile_sql import has_fields
+from engine.conditions.printer import to_text
+
+_WORDS = {
+    "en": {"true": "true", "false": "false", "null": "(no value)", "because": "because"},
+    "zh-CN": {"true": "成立", "false": "不成立", "null": "（无值）", "because": "因为"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """One evaluated node: its text, its value, and the traces of its parts."""
+
+    text: str
+    value: Any
+    parts: tuple[Trace, ...] = ()
+    constant: bool = False  # no record field inside: not worth a line of its own
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "expr": self.text,
+            "value": plain(self.value),
+            "parts": [p.as_dict() for p in self.parts],
+        }
+
+    def render(self, locale: str = "en") -> str:
+        """Readable lines: ✓/✗ for conditions, `= value` for values, indented by depth."""
+        words = _WORDS.get(locale) or _WORDS["zh-CN" if locale.startswith("zh") else "en"]
+        lines: list[str] = []
+        self._render(lines, 0, words)
+        return "\n".join(lines)
+
+    def _render(self, lines: list[str], depth: int, words: dict[str, str]) -> None:
+        pad = "  " * depth
+        if isinstance(self.value, bool):
+            mark = "✓" if self.value else "✗"
+            lines.append(f"{pad}{mark} {self.text}")
+        else:
+            lines.append(f"{pad}{self.text} = {show(self.value, words)}")
+        for part in self.parts:
+            if not part.constant or part.parts:
+                part._render(lines, depth + 1, words)
+
+
+def show(value: Any, words: dict[str, str]) -> str:
+    if value is None:
+        return words["null"]
+    if isinstance(value, bool):
+        return words["true" if value else "false"]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return repr(value) if isinstance(value, str) else str(plain(value))
+
+
+def plain(value: Any) -> Any:
+    """JSON-friendly form of a runtime value."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def trace(node: n.Node, env: V.Env) -> Trace:
+    """Evaluate a typed tree, recording each node (and short-circuiting like the closures)."""
+    constant = not has_fields(node)
+    parts = (
+        ()
+        if constant and not isinstance(node, n.Call)
+        else tuple(trace(child, env) for child in _evaluated(node, env))
+    )
+    value = compile_node(node)(env)
+    if isinstance(node, n.And | n.Or | n.Not | n.Compare | n.Between | n.IsNull):
+        value = value is True
+    if isinstance(value, datetime):
+        value = value.astimezone(env.tz)  # the same instant, shown in the tenant's time
+    return Trace(to_text(node), value, parts, constant and not isinstance(node, n.Call))
+
+
+def _evaluated(node: n.Node, env: V.Env) -> tuple[n.Node, ...]:
+    """Children worth showing: for and/or, up to the one that decided."""
+    children = n.children(node)
+    if isinstance(node, n.And | n.Or):
+        stop = node.__class__ is n.Or
+        shown = []
+        for child in children:
+            shown.append(child)
+            if (compile_node(child)(env) is True) == stop:
+                break
+        return tuple(shown)
+    return children
