@@ -16,6 +16,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pattern": {"en": "does not match the required format", "zh-CN": "格式不正确"},
     "too_small": {"en": "must be at least {n}", "zh-CN": "不能小于{n}"},
     "too_large": {"en": "must be at most {n}", "zh-CN": "不能大于{n}"},
+    "digits": {"en": "must have at most {n} significant digits", "zh-CN": "最多{n}位有效数字"},
     "scale": {"en": "must have at most {n} decimal places", "zh-CN": "最多{n}位小数"},
     "option": {"en": "must be one of: {options}", "zh-CN": "必须是以下之一：{options}"},
     "too_many": {"en": "must have at most {n} items", "zh-CN": "最多{n}项"},
@@ -36,6 +37,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "contains characters that cannot be stored (NUL or unpaired surrogates)",
         "zh-CN": "包含无法保存的字符（NUL 或不成对的代理字符）",
     },
+    "condition": {"en": "{message}", "zh-CN": "{message}"},
     "filter": {"en": "{message}", "zh-CN": "{message}"},
     "read_only": {"en": "cannot be set here", "zh-CN": "不能在此设置"},
 }

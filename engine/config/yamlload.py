@@ -41,6 +41,32 @@ class SourceFile:
     data: Any = None
     values: dict[str, tuple[int, int]] = field(default_factory=dict)
     keys: dict[str, tuple[int, int]] = field(default_factory=dict)
+    styles: dict[str, str | None] = field(default_factory=dict)  # scalar style: None, ' or "
+
+    def locate_in_text(self, pointer: str, offset: int) -> tuple[int, int]:
+        """Line and column of a character inside a one-line text scalar (else its start)."""
+        line, col = self.locate(pointer)
+        style = self.styles.get(pointer, "|")
+        if style not in (None, "", "'", '"'):
+            return line, col
+        value = self.data_at(pointer)
+        if not isinstance(value, str) or "\n" in value:
+            return line, col
+        shift = 1 if style in ("'", '"') else 0
+        if style in ("'", '"'):  # quotes inside take two characters: '' or \"
+            doubled = value[:offset].count("'" if style == "'" else '"')
+            shift += doubled
+        return line, col + shift + offset
+
+    def data_at(self, pointer: str) -> Any:
+        node: Any = self.data
+        for part in pointer.split("/")[1:]:
+            part = part.replace("~1", "/").replace("~0", "~")
+            try:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            except (KeyError, IndexError, ValueError, TypeError):
+                return None
+        return node
 
     def locate(self, pointer: str, *, key: bool = False) -> tuple[int, int]:
         """Line and column (1-based) of a pointer, or of its nearest known ancestor."""
@@ -87,6 +113,7 @@ class _Builder:
         self._tick()
         self.source.values[pointer] = _mark(node)
         if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self.source.styles[pointer] = node.style
             return self._scalar(node, pointer)
         if not self._enter(node, pointer):
             return None

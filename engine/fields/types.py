@@ -24,6 +24,7 @@ COMMON_KEYS = frozenset(
     {"type", "label", "help", "required", "default", "unique", "pii", "indexed"}
 )
 MAX_SAFE_INT = 2**53 - 1
+MAX_DIGITS = 15  # decimals compare exactly on every database up to here
 _PHONE_SEPARATORS = str.maketrans("", "", " -.()/\u00a0")
 _PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
 _EMAIL_RE = re.compile(
@@ -155,7 +156,8 @@ def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise FieldValueError("type", expected="a number")
     if isinstance(value, float):
-        value = repr(value)  # shortest repr: 0.1 stays 0.1, not 0.1000000000000000055…
+        # A float means at most 15 digits; beyond that is binary noise (0.1 + 0.2).
+        value = format(value, ".15g")
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, TypeError, ValueError):
@@ -194,6 +196,8 @@ class DecimalType(FieldType):
                 ):
                     raise FieldValueError("scale", n=scale)
                 number = number.quantize(Decimal(1).scaleb(-scale))
+            if len(number.as_tuple().digits) > MAX_DIGITS:
+                raise FieldValueError("digits", n=MAX_DIGITS)
             return _canonical(number, scale)
 
         return coerce

@@ -1,0 +1,95 @@
+"""Shared by the ingest bench and its two servers: the bench bundle, payloads, a JSON Schema."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.config.loader import load_bundle_dir
+from engine.config.model import Bundle
+from engine.service.compiled import CompiledConfig
+from engine.service.seed import Faker
+
+BENCH_DIR = Path(__file__).resolve().parent
+BUNDLE_DIR = BENCH_DIR / "bundle"
+ENTITY = "lead"
+# A fixed "now" keeps generated datetimes, and so payload sizes, the same from run to run.
+FAKE_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+_EMAIL = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+_INSTANT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+
+
+def _text(max_length: int) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max_length}
+
+
+# The bench entity as JSON Schema, for the bare baseline: the same 15 fields and roughly the
+# same checks the engine makes (types, lengths, options, bounds, formats as patterns).
+LEAD_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["last_name", "email"],
+    "properties": {
+        "first_name": _text(100),
+        "last_name": _text(100),
+        "email": {"type": "string", "maxLength": 254, "pattern": _EMAIL},
+        "phone": {"type": "string", "pattern": r"^\+?[0-9]{5,20}$"},
+        "company": _text(200),
+        "title": _text(150),
+        "source": {"enum": ["website", "webinar", "event", "paid_ads", "partner", "outbound"]},
+        "status": {"enum": ["new", "working", "nurturing", "qualified", "disqualified"]},
+        "deal_size": {"type": "string", "pattern": r"^[0-9]{1,7}\.[0-9]{2}$"},
+        "employees": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "last_activity_at": {"type": "string", "pattern": _INSTANT},
+        "tags": {
+            "type": "array",
+            "maxItems": 50,
+            "uniqueItems": True,
+            "items": _text(64),
+        },
+        "opted_in": {"type": "boolean"},
+        "website": {"type": "string", "maxLength": 2048, "pattern": r"^https?://[^\s/]+"},
+        "notes": _text(20000),
+    },
+}
+
+
+def load_bench_bundle() -> Bundle:
+    return load_bundle_dir(BUNDLE_DIR)
+
+
+def make_payloads(count: int, seed: int = 11) -> list[dict[str, Any]]:
+    """`count` valid lead payloads with distinct emails, already in their stored form.
+
+    Each fake record is passed through the engine's own validator once (untimed), so every
+    path of the bench sends or stores exactly the same, already-valid data dicts."""
+    bundle = load_bench_bundle()
+    entity = bundle.entities[ENTITY]
+    validator = CompiledConfig.compile(bundle, 1).validator(ENTITY)
+    faker = Faker(zh=False, now=FAKE_NOW, seed=seed)
+    payloads: list[dict[str, Any]] = []
+    for _ in range(count):
+        raw = {f.name: faker.value(f, {}) for f in entity.fields.values()}
+        values, errors = validator.for_create(raw)
+        if errors:
+            raise ValueError(f"the fake record {raw} is invalid: {errors}")
+        payloads.append(values)
+    if len({p["email"] for p in payloads}) != count:
+        raise ValueError("generated emails are not distinct")
+    return payloads
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now (the server binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
