@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import __version__
 from engine.api import problems, records
-from engine.service import Services
+from engine.service import Services, TooLarge
 
 MAX_BODY_BYTES = 10_000_000
+
+
+class BodyLimit:
+    """Refuses bodies over the limit: by Content-Length up front, else while reading.
+
+    Plain ASGI (not BaseHTTPMiddleware, which costs a task per request)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.limit:
+            response = problems.problem(
+                413, "Request too large", f"bodies are limited to {self.limit} bytes"
+            )
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise TooLarge(f"bodies are limited to {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def create_app(services: Services) -> FastAPI:
@@ -24,16 +56,7 @@ def create_app(services: Services) -> FastAPI:
     problems.install(app)
     app.include_router(records.router)
 
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            return problems.problem(
-                413, "Request too large", f"bodies are limited to {MAX_BODY_BYTES} bytes"
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
+from starlette.concurrency import run_in_threadpool
 
 from engine.service import NotFound, Services
 from engine.service.errors import ServiceError
@@ -15,12 +16,12 @@ class Unauthorized(ServiceError):
     title = "Unauthorized"
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
 
-def caller(
+async def caller(
     tenant: Annotated[str, Path(description="Tenant id")],
     svc: Annotated[Services, Depends(services)],
     authorization: Annotated[str | None, Header()] = None,
@@ -29,7 +30,9 @@ def caller(
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <api key>'")
-    found = svc.keys.caller(token.strip())
+    known, found = svc.keys.cached(token.strip())
+    if not known:  # a database look-up: off the event loop
+        found = await run_in_threadpool(svc.keys.caller, token.strip())
     if found is None:
         raise Unauthorized("the API key is not valid")
     if found.tenant != tenant:  # same answer as an unknown tenant: no existence leak

@@ -103,11 +103,16 @@ def list_records(
     sort: str = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
+    where: Annotated[
+        str | None, Query(description="A condition, e.g. budget > 1000 and region in ['east']")
+    ] = None,
 ) -> dict[str, Any]:
     cfg = svc.configs.active(who.tenant)
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in RESERVED_QUERY]
     filters = parse_filters(cfg.entity(entity), params)
-    page = svc.records.query(who.tenant, entity, ListQuery(filters, sort, limit, cursor))
+    condition = svc.records.where(who.tenant, entity, where) if where else None
+    query = ListQuery(filters, sort, limit, cursor, condition)
+    page = svc.records.query(who.tenant, entity, query)
     return {"records": [record_json(r) for r in page.records], "next_cursor": page.next_cursor}
 
 

@@ -113,7 +113,7 @@ class _Builder:
         self._tick()
         self.source.values[pointer] = _mark(node)
         if not isinstance(node, yaml.MappingNode | yaml.SequenceNode):
-            self.source.styles[pointer] = node.style
+            self.source.styles[pointer] = getattr(node, "style", None)
             return self._scalar(node, pointer)
         if not self._enter(node, pointer):
             return None

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 from engine.config.model import FieldDef
 from engine.fields.errors import FieldValueError
@@ -30,6 +30,10 @@ _PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
 _EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
     r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_URL_RE = re.compile(
+    r"https?://(?:[^\s/?#@]+@)?(?:[^\s/?#:@\[\]]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:[/?#]\S*)?",
+    re.IGNORECASE,
 )
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -269,6 +273,7 @@ def _parse_date(value: Any) -> str:
     raise FieldValueError("date")
 
 
+@lru_cache(maxsize=4096)
 def format_instant(moment: datetime) -> str:
     """The stored form of an instant: UTC, to the second, fixed width (sorts as text)."""
     m = moment.astimezone(UTC)
@@ -446,11 +451,7 @@ class UrlType(FieldType):
             if not isinstance(value, str) or len(value.strip()) > 2048:
                 raise FieldValueError("url")
             text = value.strip()
-            try:
-                parts = urlsplit(text)
-            except ValueError:
-                raise FieldValueError("url") from None
-            if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+            if _URL_RE.fullmatch(text) is None:
                 raise FieldValueError("url")
             return text
 

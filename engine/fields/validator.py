@@ -7,6 +7,7 @@ so a record costs a dict walk and a few calls, not a schema interpretation.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -31,7 +32,10 @@ class FieldError:
         return render(self.code, locale, dict(self.params))
 
     def as_dict(self, locale: str | None = None) -> dict[str, Any]:
-        return {"field": self.field, "code": self.code, "message": self.message(locale)}
+        out = {"field": self.field, "code": self.code, "message": self.message(locale)}
+        if "start" in self.params:  # a position inside a condition
+            out.update({k: self.params[k] for k in ("start", "end", "caret")})
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +48,13 @@ class FormRules:
     defaults: Mapping[str, Any]
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def storable(value: Any) -> bool:
     """False for text no database keeps: NUL bytes (PostgreSQL) or unpaired surrogates."""
     if isinstance(value, str):
-        if "\x00" in value:
-            return False
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
+        return _UNSTORABLE.search(value) is None
     if isinstance(value, list):
         return all(storable(v) for v in value)
     return True
@@ -98,19 +99,29 @@ class EntityValidator:
             return {}, [FieldError("", "type", {"expected": "an object"})]
         values: dict[str, Any] = {}
         errors: list[FieldError] = []
+        coercers, unstorable = self.coercers, _UNSTORABLE.search
         for name, raw in data.items():
-            coerce = self.coercers.get(name)
+            coerce = coercers.get(name)
             if coerce is None or (allowed is not None and name not in allowed):
                 errors.append(self._unknown(printable_name(str(name)), allowed, form))
+                continue
+            if raw.__class__ is str:  # the common case, inlined: this loop is the hot path
+                if unstorable(raw) is not None:
+                    errors.append(FieldError(name, "text"))
+                    continue
+                if not raw or raw.isspace():
+                    values[name] = None
+                    continue
             elif not storable(raw):
                 errors.append(FieldError(name, "text"))
+                continue
             elif _empty(raw):
                 values[name] = None
-            else:
-                try:
-                    values[name] = coerce(raw)
-                except FieldValueError as exc:
-                    errors.append(FieldError(name, exc.code, exc.params))
+                continue
+            try:
+                values[name] = coerce(raw)
+            except FieldValueError as exc:
+                errors.append(FieldError(name, exc.code, exc.params))
         return values, errors
 
     def _unknown(self, name: str, allowed: frozenset[str] | None, form: str | None) -> FieldError:

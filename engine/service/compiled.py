@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from engine.conditions import Condition, ConditionError, compile_text, entity_scope
 from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
-from engine.fields.validator import EntityValidator, FormRules
-from engine.service.errors import NotFound
+from engine.fields.validator import EntityValidator, FieldError, FormRules
+from engine.service.errors import BadQuery, NotFound
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class CompiledConfig:
     tz: ZoneInfo
     validators: dict[str, EntityValidator] = field(default_factory=dict)
     forms: dict[str, FormRules] = field(default_factory=dict)
+    _conditions: dict[tuple[str, str], Condition] = field(default_factory=dict)
 
     @staticmethod
     def compile(bundle: Bundle, version: int) -> CompiledConfig:
@@ -41,9 +43,36 @@ class CompiledConfig:
         self.entity(name)
         return self.validators[name]
 
+    def condition(self, entity: str, text: str) -> Condition:
+        """A condition on an entity's records, compiled once per config version; BadQuery
+        (with the position in the text) when it is wrong."""
+        key = (entity, text)
+        found = self._conditions.get(key)
+        if found is None:
+            scope = entity_scope(self.entity(entity), self.tz)
+            try:
+                found = compile_text(text, scope)
+            except ConditionError as exc:
+                error = condition_error(exc, text)
+                raise BadQuery(f"bad condition: {exc.message}", [error]) from None
+            if len(self._conditions) > 500:
+                self._conditions.clear()
+            self._conditions[key] = found
+        return found
+
     def form(self, name: str) -> tuple[str, FormRules]:
         form = self.bundle.forms.get(name)
         if form is None:
             hint = choices_hint(name, self.bundle.forms, "forms")
             raise NotFound(f"unknown form '{name}' — {hint}")
         return form.entity, self.forms[name]
+
+
+def condition_error(exc: ConditionError, text: str, name: str = "where") -> FieldError:
+    """A condition error as a field error: message, hint, position and a caret line."""
+    message = exc.message + (f" — {exc.hint}" if exc.hint else "")
+    return FieldError(
+        name,
+        "condition",
+        {"message": message, "start": exc.pos, "end": exc.end, "caret": exc.caret(text)},
+    )

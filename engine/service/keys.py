@@ -69,13 +69,19 @@ class ApiKeys:
         found = self.caller(token)
         return found.tenant if found else None
 
+    def cached(self, token: str) -> tuple[bool, Caller | None]:
+        """(known, caller) from memory only: no database access (safe on an event loop)."""
+        cached = self._cache.get(_hash(token))
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return True, cached[1]
+        return False, None
+
     def caller(self, token: str) -> Caller | None:
         """Who is calling with this key, or None for a malformed, unknown or revoked key."""
-        digest = _hash(token)
-        cached = self._cache.get(digest)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        known, found = self.cached(token)
+        if known:
+            return found
+        digest, now = _hash(token), time.monotonic()
         caller = self._lookup(token)
         if len(self._cache) > 10_000:
             self._cache.clear()

@@ -53,6 +53,7 @@ class ListQuery:
     sort: str = "-created_at"
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    where: ColumnElement[bool] | None = None  # a compiled condition (see CompiledConfig)
 
 
 def field_expr(f: FieldDef) -> ColumnElement[Any]:
@@ -115,6 +116,8 @@ class ListCompiler:
             t.records.c.entity == self.entity.name,
             t.records.c.deleted_at.is_(None),
         )
+        if query.where is not None:
+            stmt = stmt.where(query.where)
         errors: list[FieldError] = []
         for flt in query.filters:
             try:

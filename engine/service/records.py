@@ -10,17 +10,19 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine.clock import Clock
-from engine.fields.validator import EntityValidator, FieldError, FormRules
+from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import (
+    BadQuery,
     DuplicateValue,
     IdempotencyMismatch,
     Invalid,
@@ -30,7 +32,8 @@ from engine.service.errors import (
 )
 from engine.service.listing import ListCompiler, ListQuery
 from engine.service.views import history_json, record_json
-from engine.storage.store import Record, Store, Tx, UniqueTaken
+from engine.storage import tables as t
+from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken
 
 MAX_BATCH = 1000
 
@@ -159,7 +162,7 @@ class RecordService:
         if item.errors:
             raise _error_for(item.errors)
         try:
-            records = self._insert(tx, cfg, validator, [item], actor)
+            records = self._insert(tx, cfg, validator, [item], actor, savepoint=False)
         except UniqueTaken:
             raise DuplicateValue(
                 "a unique value was taken meanwhile",
@@ -208,7 +211,9 @@ class RecordService:
         for item in items:
             try:
                 with tx.conn.begin_nested():
-                    stored[item.index] = self._insert(tx, cfg, validator, [item], actor)[0]
+                    stored[item.index] = self._insert(
+                        tx, cfg, validator, [item], actor, savepoint=False
+                    )[0]
             except UniqueTaken:
                 item.errors = [
                     FieldError(n, "unique", {"value": item.values.get(n)})
@@ -224,6 +229,8 @@ class RecordService:
         validator: EntityValidator,
         items: list[_Item],
         actor: str | None,
+        *,
+        savepoint: bool = True,
     ) -> list[Record]:
         now = self.clock.now()
         entity = validator.entity.name
@@ -240,6 +247,7 @@ class RecordService:
                 now,
                 None,
                 cfg.version,
+                actor,
             )
             for item in items
         ]
@@ -255,15 +263,12 @@ class RecordService:
                 for r in records
                 for name in validator.unique
                 if name in r.data
-            ]
+            ],
+            savepoint=savepoint,
         )
         tx.insert_records([_row(r) for r in records])
-        tx.insert_history(
-            [
-                _history_row(r, "create", {k: [None, v] for k, v in r.data.items()}, actor, now)
-                for r in records
-            ]
-        )
+        # No history row for a create: who and when are on the record (created_by,
+        # created_at) and history() rebuilds the first values by undoing later changes.
         return records
 
     # checks --------------------------------------------------------------------------------
@@ -310,6 +315,14 @@ class RecordService:
             raise NotFound(f"no {entity} record with id {record_id}")
         return record
 
+    def where(self, tenant: str, entity: str, text: str) -> ColumnElement[bool]:
+        """A condition as a WHERE clause at the current time (BadQuery when it is wrong)."""
+        cfg = self.configs.active(tenant)
+        if not storable(text):
+            raise BadQuery("bad condition", [FieldError("where", "text")])
+        condition = cfg.condition(entity, text)
+        return condition.sql(self.store.dialect, self.clock.now(), t.records.c.data)
+
     def query(self, tenant: str, entity: str, query: ListQuery) -> Page:
         cfg = self.configs.active(tenant)
         compiler = ListCompiler(cfg.entity(entity), cfg.validator(entity), self.store.dialect)
@@ -334,9 +347,11 @@ class RecordService:
         self.configs.active(tenant).entity(entity)
         with self.store.read() as tx:
             entries = tx.history(tenant, record_id)
-        if not entries or not tx.same_entity(entries, entity):
+            record = tx.get_record(tenant, entity, record_id, deleted=True)
+        if record is None:
             raise NotFound(f"no {entity} record with id {record_id}")
-        return [history_json(e) for e in entries]
+        created = HistoryEntry(entity, 1, "create", record.created_by, record.created_at, {})
+        return [history_json(e) for e in _with_created_values([created, *entries], record.data)]
 
     # changing ------------------------------------------------------------------------------
     def update(
@@ -414,18 +429,12 @@ class RecordService:
             {"data": values, "updated_at": now, "config_version": cfg.version},
         ):
             raise VersionConflict("record changed meanwhile", current.version + 1)
-        updated = Record(
-            cfg.tenant,
-            current.id,
-            current.entity,
-            values,
-            current.owner,
-            current.pool,
-            current.version + 1,
-            current.created_at,
-            now,
-            None,
-            cfg.version,
+        updated = replace(
+            current,
+            data=values,
+            version=current.version + 1,
+            updated_at=now,
+            config_version=cfg.version,
         )
         tx.insert_history([_history_row(updated, "update", changes, actor, now)])
         return updated
@@ -449,18 +458,7 @@ class RecordService:
                 cfg.tenant, record_id, current.version, {"deleted_at": now, "updated_at": now}
             ):
                 raise VersionConflict("record changed meanwhile", current.version + 1)
-            gone = Record(
-                cfg.tenant,
-                record_id,
-                entity,
-                current.data,
-                current.owner,
-                current.pool,
-                current.version + 1,
-                current.created_at,
-                now,
-                now,
-            )
+            gone = replace(current, version=current.version + 1, updated_at=now, deleted_at=now)
             tx.insert_history([_history_row(gone, "delete", {}, actor, now)])
 
     # idempotency ---------------------------------------------------------------------------
@@ -528,6 +526,7 @@ def _row(r: Record) -> dict[str, Any]:
         "created_at": r.created_at,
         "updated_at": r.updated_at,
         "deleted_at": r.deleted_at,
+        "created_by": r.created_by,
     }
 
 
@@ -544,3 +543,21 @@ def _history_row(
         "at": at,
         "changes": dict(changes),
     }
+
+
+def _with_created_values(
+    entries: list[HistoryEntry], current: Mapping[str, Any]
+) -> list[HistoryEntry]:
+    """Fill in the create entry's values by undoing later changes from the current data."""
+    state = dict(current)
+    out: list[HistoryEntry] = []
+    for entry in reversed(entries):
+        if entry.action == "create" and not entry.changes:
+            entry = replace(entry, changes={k: [None, v] for k, v in state.items()})
+        for name, (old, _new) in entry.changes.items():
+            if old is None:
+                state.pop(name, None)
+            else:
+                state[name] = old
+        out.append(entry)
+    return out[::-1]

@@ -32,7 +32,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> sa.Engine:
     kwargs.setdefault("json_serializer", _dumps)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    # Server-side prepared statements get generic plans after 5 runs; for `value IN (…)`
+    # lookups those plans stop using the index (seen in bench/ingest.py). Plan each query.
+    connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> sa.Engine:

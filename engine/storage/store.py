@@ -29,6 +29,7 @@ class Record:
     updated_at: datetime
     deleted_at: datetime | None = None
     config_version: int | None = None
+    created_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ def _record(row: sa.Row[Any]) -> Record:
         m["updated_at"],
         m["deleted_at"],
         m["config_version"],
+        m["created_by"],
     )
 
 
@@ -75,14 +77,21 @@ class Tx:
             self.conn.execute(t.records.insert(), list(rows))
 
     def get_record(
-        self, tenant: str, entity: str, record_id: str, *, for_update: bool = False
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        *,
+        for_update: bool = False,
+        deleted: bool = False,
     ) -> Record | None:
         query = sa.select(t.records).where(
             t.records.c.tenant_id == tenant,
             t.records.c.entity == entity,
             t.records.c.id == record_id,
-            t.records.c.deleted_at.is_(None),
         )
+        if not deleted:
+            query = query.where(t.records.c.deleted_at.is_(None))
         if for_update and self.dialect == "postgresql":
             query = query.with_for_update()
         row = self.conn.execute(query).first()
@@ -120,12 +129,18 @@ class Tx:
         return [_record(row) for row in self.conn.execute(query)]
 
     # uniqueness ----------------------------------------------------------------------------
-    def claim_unique(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert unique-value rows; UniqueTaken if any value is held already."""
+    def claim_unique(self, rows: Sequence[Mapping[str, Any]], *, savepoint: bool = True) -> None:
+        """Insert unique-value rows; UniqueTaken if any value is held already.
+
+        Without a savepoint the transaction is unusable after a refusal: only for callers
+        that give up the whole write then (it saves a round trip)."""
         if not rows:
             return
         try:
-            with self.conn.begin_nested():
+            if savepoint:
+                with self.conn.begin_nested():
+                    self.conn.execute(t.record_unique.insert(), list(rows))
+            else:
                 self.conn.execute(t.record_unique.insert(), list(rows))
         except sa.exc.IntegrityError:
             raise UniqueTaken from None
@@ -161,10 +176,6 @@ class Tx:
     def insert_history(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             self.conn.execute(t.record_history.insert(), list(rows))
-
-    @staticmethod
-    def same_entity(entries: Sequence[HistoryEntry], entity: str) -> bool:
-        return entries[0].entity == entity
 
     def history(self, tenant: str, record_id: str) -> list[HistoryEntry]:
         query = (

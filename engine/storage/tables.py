@@ -80,6 +80,7 @@ records = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("deleted_at", UTCDateTime, nullable=True),
+    sa.Column("created_by", sa.String(200), nullable=True),
     sa.Index("ix_records_list", "tenant_id", "entity", "created_at", "id"),
     sa.Index("ix_records_owner", "tenant_id", "entity", "owner"),
     sa.Index("ix_records_pool", "tenant_id", "entity", "pool"),

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
         sa.Column("deleted_at", UTCDateTime, nullable=True),
+        sa.Column("created_by", sa.String(200), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "id", name="pk_records"),
     )
     op.create_index("ix_records_list", "records", ["tenant_id", "entity", "created_at", "id"])
