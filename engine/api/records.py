@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from engine.api.auth import Svc, Who
 from engine.api.problems import locale_of
 from engine.fields.validator import FieldError
-from engine.service import Idem, Invalid, ListQuery, parse_filters
-from engine.service.listing import DEFAULT_LIMIT, MAX_LIMIT
+from engine.service import Idem, Invalid
+from engine.service.listing import DEFAULT_LIMIT, MAX_LIMIT, Search
 from engine.service.views import record_json
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["records"])
@@ -25,7 +25,7 @@ IdemKey = Annotated[
     ),
 ]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="Expected record version")]
-RESERVED_QUERY = {"sort", "limit", "cursor", "where"}
+RESERVED_QUERY = {"sort", "limit", "cursor", "where", "view"}
 
 
 def _written(result: Any, replayed: bool, status: int) -> JSONResponse:
@@ -100,19 +100,23 @@ def list_records(
     svc: Svc,
     entity: str,
     request: Request,
-    sort: str = "-created_at",
+    sort: Annotated[
+        str | None,
+        Query(
+            description="Field to sort by, '-' first for "
+            "descending (default: the view's, else -created_at)"
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: str | None = None,
     where: Annotated[
         str | None, Query(description="A condition, e.g. budget > 1000 and region in ['east']")
     ] = None,
+    view: Annotated[str | None, Query(description="A saved view of the bundle")] = None,
 ) -> dict[str, Any]:
-    cfg = svc.configs.active(who.tenant)
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in RESERVED_QUERY]
-    filters = parse_filters(cfg.entity(entity), params)
-    condition = svc.records.where(who.tenant, entity, where) if where else None
-    query = ListQuery(filters, sort, limit, cursor, condition)
-    page = svc.records.query(who.tenant, entity, query)
+    search = Search(params, where, view, sort, limit, cursor)
+    page = svc.records.search(who.tenant, entity, search)
     return {"records": [record_json(r) for r in page.records], "next_cursor": page.next_cursor}
 
 

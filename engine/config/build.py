@@ -19,6 +19,7 @@ from engine.config.model import (
     TeamDef,
     TenantDef,
     UserDef,
+    ViewDef,
 )
 from engine.config.yamlload import join_pointer
 from engine.fields.errors import FieldValueError
@@ -134,6 +135,21 @@ def _bound(raw: dict[str, Any], key: str, tz: tzinfo) -> Any:
         return field_type.parse_bound(raw[key], tz)
     except (ValueError, FieldValueError):
         return None
+
+
+def build_views(data: dict[str, Any], file: str) -> dict[str, ViewDef]:
+    out = {}
+    for name, raw in (data.get("views") or {}).items():
+        out[name] = ViewDef(
+            name=name,
+            entity=raw["entity"],
+            label=Label.of(raw.get("label"), name),
+            where=raw["where"],
+            loc=Loc(file, join_pointer("/views", name)),
+            sort=raw.get("sort"),
+            description=_label(raw.get("description")),
+        )
+    return out
 
 
 def build_forms(data: dict[str, Any], file: str) -> dict[str, FormDef]:

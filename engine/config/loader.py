@@ -13,8 +13,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from engine.config import build, checks
+from engine.config.conditions import check_views
 from engine.config.errors import BundleInvalid, ConfigError, choices_hint, sort_errors
-from engine.config.model import Bundle, EntityDef, FormDef
+from engine.config.model import Bundle, EntityDef, FormDef, ViewDef
 from engine.config.schema import FILE_KINDS, validate_file
 from engine.config.yamlload import SourceFile, load_yaml
 
@@ -141,22 +142,26 @@ def _build(
     tenant = build.build_tenant(tenant_src.data, tenant_src.path)
     entities: dict[str, EntityDef] = {}
     forms: dict[str, FormDef] = {}
+    views: dict[str, ViewDef] = {}
     if "entities" in by_kind:
         src = by_kind["entities"]
         entities = build.build_entities(src.data, src.path, checks.zone_of(tenant.timezone))
         forms = build.build_forms(src.data, src.path)
+        views = build.build_views(src.data, src.path)
     located = checks.Sources(sources)
     errors += checks.check_tenant(tenant, located)
     if len(by_kind) == len(files):  # see_masked names fields: only check against all of them
         errors += checks.check_roles(tenant, entities, located)
     errors += checks.check_entities(entities, tenant, located)
     errors += checks.check_forms(forms, entities, tenant, located)
+    errors += check_views(views, entities, tenant, located)
     if len(by_kind) < len(files):
         return None  # some file failed earlier: do not hand out a partial bundle
     return Bundle(
         tenant=tenant,
         entities=MappingProxyType(entities),
         forms=MappingProxyType(forms),
+        views=MappingProxyType(views),
         files=MappingProxyType(dict(files)),
         digest=digest_files(files),
     )

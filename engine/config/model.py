@@ -135,6 +135,19 @@ class FormDef:
 
 
 @dataclass(frozen=True, slots=True)
+class ViewDef:
+    """A saved list: a condition (either form, as written) and an order over one entity."""
+
+    name: str
+    entity: str
+    label: Label
+    where: Any
+    loc: Loc
+    sort: str | None = None
+    description: Label | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Capacity:
     open: int | None = None
     per_day: int | None = None
@@ -190,6 +203,7 @@ class Bundle:
     files: Mapping[str, str]  # file name -> YAML text, exactly as loaded
     digest: str  # sha256 over the files: the identity of this config
     warnings: tuple[ConfigError, ...] = ()  # e.g. a label missing one of the tenant's locales
+    views: Mapping[str, ViewDef] = field(default_factory=lambda: EMPTY)
 
     @property
     def id(self) -> str:

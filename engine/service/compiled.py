@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from engine.conditions import Condition, ConditionError, compile_text, entity_scope
+from engine.conditions import (
+    Condition,
+    ConditionError,
+    compile_any,
+    compile_text,
+    entity_scope,
+)
 from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules
@@ -59,6 +65,19 @@ class CompiledConfig:
                 self._conditions.clear()
             self._conditions[key] = found
         return found
+
+    def view(self, entity: str, name: str) -> tuple[Condition, str | None]:
+        """A saved view's condition and sort (NotFound for a view of another entity)."""
+        view = self.bundle.views.get(name)
+        if view is None or view.entity != entity:
+            known = [v.name for v in self.bundle.views.values() if v.entity == entity]
+            raise NotFound(f"no view '{name}' of {entity} — {choices_hint(name, known, 'views')}")
+        key = (entity, f"view:{name}")
+        found = self._conditions.get(key)
+        if found is None:
+            found = compile_any(view.where, entity_scope(self.entity(entity), self.tz))[0]
+            self._conditions[key] = found
+        return found, view.sort
 
     def form(self, name: str) -> tuple[str, FormRules]:
         form = self.bundle.forms.get(name)

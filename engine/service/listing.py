@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -54,6 +54,18 @@ class ListQuery:
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
     where: ColumnElement[bool] | None = None  # a compiled condition (see CompiledConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A list request as a shell receives it: raw filters, a condition text, a saved view."""
+
+    params: Sequence[tuple[str, str]] = ()
+    where: str | None = None
+    view: str | None = None
+    sort: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
 
 
 def field_expr(f: FieldDef) -> ColumnElement[Any]:

@@ -30,7 +30,7 @@ from engine.service.errors import (
     TooLarge,
     VersionConflict,
 )
-from engine.service.listing import ListCompiler, ListQuery
+from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.views import history_json, record_json
 from engine.storage import tables as t
 from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken
@@ -315,6 +315,20 @@ class RecordService:
             raise NotFound(f"no {entity} record with id {record_id}")
         return record
 
+    def search(self, tenant: str, entity: str, search: Search) -> Page:
+        """Filters, a condition and a saved view together (all must hold)."""
+        filters = parse_filters(self.configs.active(tenant).entity(entity), search.params)
+        conditions = [self.where(tenant, entity, search.where)] if search.where else []
+        view_sort = None
+        if search.view:
+            view_where, view_sort = self.view(tenant, entity, search.view)
+            conditions.append(view_where)
+        where = sa.and_(*conditions) if conditions else None
+        sort = search.sort or view_sort or "-created_at"
+        return self.query(
+            tenant, entity, ListQuery(filters, sort, search.limit, search.cursor, where)
+        )
+
     def where(self, tenant: str, entity: str, text: str) -> ColumnElement[bool]:
         """A condition as a WHERE clause at the current time (BadQuery when it is wrong)."""
         cfg = self.configs.active(tenant)
@@ -322,6 +336,11 @@ class RecordService:
             raise BadQuery("bad condition", [FieldError("where", "text")])
         condition = cfg.condition(entity, text)
         return condition.sql(self.store.dialect, self.clock.now(), t.records.c.data)
+
+    def view(self, tenant: str, entity: str, name: str) -> tuple[ColumnElement[bool], str | None]:
+        """A saved view of the bundle as (WHERE clause now, its sort)."""
+        condition, sort = self.configs.active(tenant).view(entity, name)
+        return condition.sql(self.store.dialect, self.clock.now(), t.records.c.data), sort
 
     def query(self, tenant: str, entity: str, query: ListQuery) -> Page:
         cfg = self.configs.active(tenant)
