@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -146,12 +146,18 @@ class SqlCompiler:
         return Val(form, expr, node.type, node.name)
 
     def _json(self, name: str) -> Any:
+        # Field names are identifiers ([a-z][a-z0-9_]*), so they are written into the SQL:
+        # an expression index only serves queries whose expression is the same text.
         if self.pg:
-            return sa.type_coerce(self.data, JSONB())[name]
-        return sa.func.json_extract(self.data, f'$."{name}"')
+            key: Any = sa.literal_column(f"'{name}'")
+            return sa.type_coerce(self.data, JSONB()).op("->", return_type=JSONB())(key)
+        return sa.func.json_extract(self.data, sa.literal_column(f"'$.\"{name}\"'"))
 
     def _text(self, name: str) -> Any:
-        return self._json(name).astext if self.pg else self._json(name)
+        if self.pg:
+            key: Any = sa.literal_column(f"'{name}'")
+            return sa.type_coerce(self.data, JSONB()).op("->>", return_type=sa.Text())(key)
+        return self._json(name)
 
     def _field_text(self, name: str) -> tuple[Any, str]:
         return self._text(name), "text"
@@ -161,25 +167,27 @@ class SqlCompiler:
 
     def _field_integer(self, name: str) -> tuple[Any, str]:
         if self.pg:
-            guard = sa.func.jsonb_typeof(self._json(name)) == "number"
+            guard = sa.func.jsonb_typeof(self._json(name)) == sa.literal_column("'number'")
             return sa.case((guard, sa.cast(self._text(name), sa.Numeric)), else_=None), "num"
         return self._json(name), "num"
 
     def _field_decimal(self, name: str) -> tuple[Any, str]:
         text = self._text(name)
         if self.pg:
-            guard = text.op("~")(_NUM_RE)
+            guard = text.op("~")(sa.literal_column(f"'{_NUM_RE}'"))
             return sa.case((guard, sa.cast(text, sa.Numeric)), else_=None), "num"
         return sa.cast(text, sa.Float), "num"
 
     def _field_boolean(self, name: str) -> tuple[Any, str]:
+        true: Any = sa.literal_column("'true'")
+        false: Any = sa.literal_column("'false'")
         if self.pg:
-            is_bool = sa.func.jsonb_typeof(self._json(name)) == "boolean"
+            is_bool = sa.func.jsonb_typeof(self._json(name)) == sa.literal_column("'boolean'")
             text = self._text(name)
-            cases = ((sa.and_(is_bool, text == "true"), 1), (sa.and_(is_bool, text == "false"), 0))
+            cases = ((sa.and_(is_bool, text == true), 1), (sa.and_(is_bool, text == false), 0))
             return sa.case(*cases, else_=None), "bool01"
-        kind = sa.func.json_type(self.data, f'$."{name}"')
-        return sa.case((kind == "true", 1), (kind == "false", 0), else_=None), "bool01"
+        kind = sa.func.json_type(self.data, sa.literal_column(f"'$.\"{name}\"'"))
+        return sa.case((kind == true, 1), (kind == false, 0), else_=None), "bool01"
 
     def _field_list(self, name: str) -> tuple[Any, str]:
         return name, "list"
@@ -350,7 +358,7 @@ class SqlCompiler:
         a, b = self.as_form(left, form), self.as_form(right, form)
         if form == "dec":
             a, b = sa.func.tp_cmp(a, b), sa.literal(0)
-        elif form == "text" and self.pg and op not in ("==", "!="):
+        elif form == "text" and self.pg:  # code-point order, and the index's collation
             a, b = a.collate("C"), b.collate("C")
         result: ColumnElement[bool] = _SQL_OPS[op](a, b)
         return result
@@ -382,6 +390,8 @@ class SqlCompiler:
                 any_equal if op == "in" else sa.and_(left.expr.is_not(None), self._not(any_equal))
             )
         a = self.as_form(left, form)
+        if form == "text" and self.pg:
+            a = a.collate("C")
         bound = [self._bind(i, form) for i in items if i is not None]
         if not bound:
             return sa.false()
@@ -522,6 +532,15 @@ _CONVERSIONS: dict[tuple[str, str], Callable[[SqlCompiler, Any], Any]] = {
     ("text", "days"): _days_of_text,
     ("num", "dec"): _num_to_dec,
 }
+
+
+def field_sql(dialect: str, name: str, kind: T.Type, data: Any) -> Any:
+    """A field's value as SQL, exactly as conditions use it (for sorting and indexes)."""
+    compiler = SqlCompiler(dialect, V.Env({}, V.EPOCH, UTC), data)
+    value = compiler.val_FieldRef(n.FieldRef(0, 0, name, type=kind))
+    if value.form == "text" and compiler.pg:
+        return value.expr.collate("C")
+    return value.expr
 
 
 def compile_sql(node: n.Node, dialect: str, env: V.Env, data: Any) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from engine.clock import Clock, SystemClock
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
 from engine.service.configs import TenantConfigs
+from engine.service.indexes import ensure_indexes
 from engine.service.keys import ApiKeys
 from engine.service.records import RecordService
 from engine.storage.db import make_engine, migrate
@@ -41,7 +42,10 @@ class Services:
         )
 
     def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:
-        return self.configs.install(bundle, actor)
+        """Store and activate a bundle, then create the indexes its fields ask for."""
+        number, changed = self.configs.install(bundle, actor)
+        ensure_indexes(self.store.engine, bundle)
+        return number, changed
 
     def install_dirs(
         self, paths: Iterable[str | Path], actor: str | None = None

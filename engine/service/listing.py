@@ -11,19 +11,22 @@ import binascii
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.conditions import types as C
+from engine.conditions.compile_sql import SqlCompiler, field_sql
+from engine.conditions.values import Env
 from engine.config.errors import choices_hint
 from engine.config.model import EntityDef, FieldDef
 from engine.fields.errors import FieldValueError
 from engine.fields.validator import EntityValidator, FieldError, printable_name, storable
 from engine.service.errors import BadQuery
+from engine.service.filters import filter_node
 from engine.storage import tables as t
 
 MAX_LIMIT = 500
@@ -68,19 +71,11 @@ class Search:
     cursor: str | None = None
 
 
-def field_expr(f: FieldDef) -> ColumnElement[Any]:
-    """The SQL expression of a field's value, typed as it compares."""
-    element = t.records.c.data[f.name]
-    result: ColumnElement[Any]
-    if f.type == "integer":
-        result = element.as_integer()
-    elif f.type in ("decimal", "money"):
-        result = sa.cast(element.as_string(), _NUMERIC)
-    elif f.type == "boolean":
-        result = element.as_boolean()
-    else:
-        result = element.as_string()
-    return result
+def field_expr(f: FieldDef, dialect: str) -> ColumnElement[Any]:
+    """The SQL of a field's value: the same expression conditions and indexes use."""
+    kind = C.field_type(f.type, f.option_values)
+    expr: ColumnElement[Any] = field_sql(dialect, f.name, kind, t.records.c.data)
+    return expr
 
 
 def parse_filters(entity: EntityDef, params: Iterable[tuple[str, str]]) -> tuple[Filter, ...]:
@@ -149,43 +144,30 @@ class ListCompiler:
         return stmt.order_by(*order).limit(limit + 1)
 
     def _expr(self, name: str) -> ColumnElement[Any]:
-        return COLUMNS[name] if name in COLUMNS else field_expr(self.entity.fields[name])
-
-    def _coerce(self, name: str) -> Callable[[Any], Any]:
-        if name in ("created_at", "updated_at"):
-            return _parse_dt
         if name in COLUMNS:
-            return str
-        return self.validator.coercers[name]
+            column: ColumnElement[Any] = COLUMNS[name]
+            return column
+        return field_expr(self.entity.fields[name], self.dialect)
 
     def _condition(self, flt: Filter) -> ColumnElement[bool]:
-        expr = self._expr(flt.field)
+        field = self.entity.fields.get(flt.field)
+        if field is None:
+            return self._column_condition(flt)
+        node = filter_node(field, self.validator.coercers[field.name], flt)
+        env = Env({}, datetime.now(UTC), UTC)  # filters hold constants only: no clock needed
+        return SqlCompiler(self.dialect, env, t.records.c.data).condition(node)
+
+    def _column_condition(self, flt: Filter) -> ColumnElement[bool]:
+        expr = COLUMNS[flt.field]
         if flt.op == "isnull":
             wanted = str(flt.value).lower() in ("1", "true", "yes")
-            return expr.is_(None) if wanted else expr.is_not(None)
-        field = self.entity.fields.get(flt.field)
-        if field is not None and field.type in _LIST_TYPES:
-            return self._list_contains(field, flt)
-        coerce = self._coerce(flt.field)
-        if field is not None and field.type in ("decimal", "money"):
-            plain = coerce
-            coerce = lambda v: Decimal(plain(v))  # noqa: E731 — compare as numbers, not text
+            return expr.is_(None) if wanted else expr.is_not(None)  # type: ignore[no-any-return]
+        coerce = _parse_dt if flt.field in ("created_at", "updated_at") else str
         if flt.op == "in":
-            return expr.in_([coerce(v) for v in str(flt.value).split(",") if v.strip()])
-        value = coerce(flt.value)
+            return expr.in_([coerce(v) for v in str(flt.value).split(",") if v.strip()])  # type: ignore[no-any-return]
         if flt.op == "contains":
-            return expr.contains(str(value), autoescape=True)
-        return _COMPARE[flt.op](expr, value)
-
-    def _list_contains(self, field: FieldDef, flt: Filter) -> ColumnElement[bool]:
-        if flt.op not in ("eq", "contains", "in"):
-            raise FieldValueError("filter", message=f"'{flt.op}' does not apply to a list field")
-        items = self.validator.coercers[field.name](str(flt.value))
-        if self.dialect == "postgresql":
-            column = sa.type_coerce(t.records.c.data, JSONB())[field.name]
-            return sa.or_(sa.false(), *[column.contains([item]) for item in items])
-        each = sa.func.json_each(t.records.c.data, f'$."{field.name}"').table_valued("value")
-        return sa.exists(sa.select(1).select_from(each).where(each.c.value.in_(items)))
+            raise FieldValueError("filter", message="'contains' applies to text fields")
+        return _COMPARE[flt.op](expr, coerce(flt.value))
 
     def _sort(self, sort: str) -> tuple[ColumnElement[Any], bool]:
         descending = sort.startswith("-")

@@ -1,0 +1,58 @@
+"""Expression indexes for fields a bundle marks `indexed: true`.
+
+Each index is on (tenant_id, entity, <the field's SQL expression>) — the very expression that
+conditions, filters and sorts generate (see conditions.compile_sql.field_sql), so the planner
+can use it for `field == x`, `field < x`, `field in [...]`, `between` and ORDER BY field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+
+from engine.conditions import types as T
+from engine.conditions.compile_sql import field_sql
+from engine.config.model import Bundle
+from engine.storage import tables as t
+
+_INDEXABLE = frozenset({"text", "integer", "decimal", "date", "datetime", "boolean"})
+
+
+def field_indexes(bundle: Bundle, dialect: str) -> list[sa.Index]:
+    out = []
+    for entity in bundle.entities.values():
+        for field in entity.fields.values():
+            kind = T.field_type(field.type, field.option_values)
+            if not field.indexed or kind.name not in _INDEXABLE:
+                continue
+            expr = field_sql(dialect, field.name, kind, t.records.c.data)
+            digest = hashlib.sha1(f"{entity.name}.{field.name}.{kind.name}".encode()).hexdigest()
+            name = f"ix_rec_{entity.name[:20]}_{field.name[:20]}_{digest[:8]}"
+            element = sa.Grouping(expr) if dialect == "postgresql" else expr  # (expr) in DDL
+            out.append(sa.Index(name, t.records.c.tenant_id, t.records.c.entity, element))
+    return out
+
+
+def index_names(conn: sa.Connection) -> set[str]:
+    """Names of the records table's indexes (reflection skips expression indexes)."""
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"
+    else:
+        query = (
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'records' "
+            "AND schemaname = current_schema()"
+        )
+    return {str(name) for name in conn.exec_driver_sql(query).scalars()}
+
+
+def ensure_indexes(engine: sa.Engine, bundle: Bundle) -> list[str]:
+    """Create the bundle's field indexes that do not exist yet; their names."""
+    created = []
+    with engine.begin() as conn:
+        existing = index_names(conn)
+        for index in field_indexes(bundle, engine.dialect.name):
+            if index.name not in existing:
+                index.create(conn)
+                created.append(str(index.name))
+    return created
