@@ -20,17 +20,20 @@ _INDEXABLE = frozenset({"text", "integer", "decimal", "date", "datetime", "boole
 
 
 def field_indexes(bundle: Bundle, dialect: str) -> list[sa.Index]:
+    # Built on a copy of the table: an Index joins its table's metadata, and these belong to
+    # one bundle, not to the schema the migrations describe.
+    records = t.records.to_metadata(sa.MetaData())
     out = []
     for entity in bundle.entities.values():
         for field in entity.fields.values():
             kind = T.field_type(field.type, field.option_values)
             if not field.indexed or kind.name not in _INDEXABLE:
                 continue
-            expr = field_sql(dialect, field.name, kind, t.records.c.data)
+            expr = field_sql(dialect, field.name, kind, records.c.data)
             digest = hashlib.sha1(f"{entity.name}.{field.name}.{kind.name}".encode()).hexdigest()
             name = f"ix_rec_{entity.name[:20]}_{field.name[:20]}_{digest[:8]}"
             element = sa.Grouping(expr) if dialect == "postgresql" else expr  # (expr) in DDL
-            out.append(sa.Index(name, t.records.c.tenant_id, t.records.c.entity, element))
+            out.append(sa.Index(name, records.c.tenant_id, records.c.entity, element))
     return out
 
 
