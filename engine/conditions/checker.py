@@ -191,12 +191,8 @@ class _Checker:
 
     def _comparable(self, node: n.Node, left: n.Node, right: n.Node) -> None:
         if left.type and right.type and not T.comparable(left.type, right.type):
-            hint = (
-                "quote text: 'abc'"
-                if right.type.name in T.NUMERIC and left.type.name == "text"
-                else None
-            )
-            raise self.fail(node, f"cannot compare {left.type} with {right.type}", hint)
+            message = f"cannot compare {_describe(left)} with {_describe(right)}"
+            raise self.fail(node, message, _mismatch_hint(left, right))
 
     def _options(self, node: n.Node, literal: n.Node) -> None:
         options = node.type.options if node.type else None
@@ -324,3 +320,27 @@ def _arith_type(op: str, a: T.Type, b: T.Type) -> T.Type | None:
         ("-", "duration", "duration"): T.DURATION,
     }
     return table.get((op, a.name, b.name))
+
+
+def _describe(node: n.Node) -> str:
+    """How a side of a comparison is named in messages: 'budget (decimal)', 'text 'abc''."""
+    if isinstance(node, n.FieldRef):
+        return f"{node.name} ({node.type})"
+    if isinstance(node, n.Literal):
+        return f"{node.type} {node.text}"
+    return f"a {node.type} value"
+
+
+def _mismatch_hint(left: n.Node, right: n.Node) -> str | None:
+    for a, b in ((left, right), (right, left)):
+        if not isinstance(b, n.Literal) or a.type is None:
+            continue
+        if a.type.name in ("date", "datetime") and isinstance(b.value, str):
+            return "write dates and times without quotes, e.g. 2026-01-31 or 2026-01-31T09:00"
+        if a.type.name in T.NUMERIC and isinstance(b.value, str):
+            if b.value.replace(".", "", 1).lstrip("-").isdigit():
+                return f"write numbers without quotes: {b.value}"
+            return f"{getattr(a, 'name', 'it')} holds numbers"
+        if a.type.base == T.STRING and b.type is not None and b.type.name in T.NUMERIC:
+            return f"to compare with text, quote it: '{b.text}'"
+    return None

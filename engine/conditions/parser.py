@@ -60,7 +60,7 @@ class _Parser:
         return self.next()
 
     def fail(self, message: str, token: Token, hint: str | None = None) -> NoReturn:
-        found = "the end" if token.kind == "eof" else f"'{token.text}'"
+        found = {"eof": "the end", "string": token.text}.get(token.kind, f"'{token.text}'")
         raise ConditionError(
             f"{message}, found {found}", token.pos, max(token.end, token.pos + 1), hint
         )
@@ -79,6 +79,8 @@ class _Parser:
         if self.at("eof"):
             raise ConditionError("condition is empty", 0, hint="write e.g. budget > 0")
         node = self.parse_or()
+        if self.at("string") and self.tokens[self.i - 1].kind == "string":
+            self.fail("two texts in a row", self.tok, "write a quote inside text as \\'")
         if not self.at("eof"):
             self.fail("expected and, or, or the end of the condition", self.tok)
         return node

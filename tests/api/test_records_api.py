@@ -173,3 +173,41 @@ def test_openapi_documents_the_records_api(client: TestClient) -> None:
     assert "/api/v1/{tenant}/records/{entity}" in spec["paths"]
     assert "/api/v1/{tenant}/records/{entity}/batch" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_where_runs_a_condition_in_the_database(client: TestClient, auth: dict[str, str]) -> None:
+    for i, region in enumerate(["east", "north", "east"]):
+        client.post(
+            f"{BASE}/records/customer",
+            json={"name": f"n{i}", "budget": 1000 * i, "region": region},
+            headers=auth,
+        )
+    url = f"{BASE}/records/customer"
+    found = client.get(
+        url, params={"where": "budget >= 1000 and region == 'east'"}, headers=auth
+    ).json()
+    assert [r["data"]["name"] for r in found["records"]] == ["n2"]
+    both = client.get(
+        url, params={"where": "region == 'east'", "budget__gte": "1"}, headers=auth
+    ).json()
+    assert [r["data"]["name"] for r in both["records"]] == ["n2"]
+    body = problem(client.get(url, params={"where": "budjet > 1"}, headers=auth), 400)
+    error = body["errors"][0]
+    assert (error["field"], error["start"], error["end"]) == ("where", 0, 6)
+    assert error["message"] == "unknown field 'budjet' — did you mean 'budget'?"
+    assert error["caret"] == "budjet > 1\n^~~~~~"
+
+
+def test_saved_views(client: TestClient, auth: dict[str, str]) -> None:
+    for name, budget in (("small", 10), ("big", 500000), ("bigger", 900000)):
+        client.post(
+            f"{BASE}/records/customer",
+            json={"name": name, "budget": budget, "region": "east"},
+            headers=auth,
+        )
+    page = client.get(f"{BASE}/records/customer?view=big_east", headers=auth).json()
+    assert [r["data"]["name"] for r in page["records"]] == ["bigger", "big"]  # view's sort
+    asc = client.get(f"{BASE}/records/customer?view=big_east&sort=budget", headers=auth).json()
+    assert [r["data"]["name"] for r in asc["records"]] == ["big", "bigger"]
+    body = problem(client.get(f"{BASE}/records/customer?view=big_eats", headers=auth), 404)
+    assert "did you mean 'big_east'?" in body["detail"]

@@ -641,8 +641,9 @@ def test_decimal_round_trips_exactly(number: Decimal) -> None:
 @settings(deadline=None, max_examples=300)
 @given(
     st.floats(allow_nan=False, allow_infinity=False).filter(
-        lambda f: f == 0
-        or (1e-15 <= abs(f) < 1e15 and len(Decimal(repr(f)).as_tuple().digits) <= 15)
+        lambda f: (
+            f == 0 or (1e-15 <= abs(f) < 1e15 and len(Decimal(repr(f)).as_tuple().digits) <= 15)
+        )
     )
 )
 def test_float_input_keeps_its_shortest_repr(value: float) -> None:
