@@ -59,7 +59,7 @@ def validate(paths: Paths) -> None:
             continue
         out.print(
             f"{path}: ok (tenant {bundle.id}, {len(bundle.entities)} entities, "
-            f"{len(bundle.forms)} forms)",
+            f"{len(bundle.forms)} forms, {len(bundle.views)} views)",
             markup=False,
         )
     if failed:
