@@ -159,3 +159,21 @@ def delete_record(
 @router.get("/records/{entity}/{record_id}/history", summary="Every change of a record")
 def record_history(who: Who, svc: Svc, entity: str, record_id: str) -> dict[str, Any]:
     return {"history": svc.records.history(who.tenant, entity, record_id)}
+
+
+@router.post(
+    "/records/{entity}/{record_id}/check",
+    summary="Evaluate a condition on a record, with its trace (why / why not)",
+)
+def check_condition(
+    who: Who,
+    svc: Svc,
+    entity: str,
+    record_id: str,
+    request: Request,
+    body: Annotated[dict[str, Any], Body(examples=[{"where": "budget > 1000"}])],
+) -> dict[str, Any]:
+    where = body.get("where")
+    if not isinstance(where, str) or not where.strip():
+        raise Invalid('give the condition as {"where": "…"}', [FieldError("where", "required")])
+    return svc.records.check(who.tenant, entity, record_id, where, locale_of(request))

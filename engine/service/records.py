@@ -329,6 +329,23 @@ class RecordService:
             tenant, entity, ListQuery(filters, sort, search.limit, search.cursor, where)
         )
 
+    def check(
+        self, tenant: str, entity: str, record_id: str, text: str, locale: str | None = None
+    ) -> dict[str, Any]:
+        """Does a condition hold for a stored record, and why (or why not)?"""
+        cfg = self.configs.active(tenant)
+        if not storable(text):
+            raise BadQuery("bad condition", [FieldError("where", "text")])
+        condition = cfg.condition(entity, text)
+        record = self.get(tenant, entity, record_id)
+        trace = condition.trace(record.data, self.clock.now())
+        return {
+            "result": trace.value is True,
+            "condition": condition.text,
+            "trace": trace.as_dict(),
+            "explanation": trace.render(locale or cfg.bundle.tenant.locale),
+        }
+
     def where(self, tenant: str, entity: str, text: str) -> ColumnElement[bool]:
         """A condition as a WHERE clause at the current time (BadQuery when it is wrong)."""
         cfg = self.configs.active(tenant)

@@ -211,3 +211,27 @@ def test_saved_views(client: TestClient, auth: dict[str, str]) -> None:
     assert [r["data"]["name"] for r in asc["records"]] == ["big", "bigger"]
     body = problem(client.get(f"{BASE}/records/customer?view=big_eats", headers=auth), 404)
     assert "did you mean 'big_east'?" in body["detail"]
+
+
+def test_check_explains_a_condition_on_a_record(client: TestClient, auth: dict[str, str]) -> None:
+    rid = client.post(f"{BASE}/records/customer", json=GOOD, headers=auth).json()["id"]
+    url = f"{BASE}/records/customer/{rid}/check"
+    answer = client.post(
+        url,
+        json={"where": "budget > 5 and region == 'north'"},
+        headers={**auth, "Accept-Language": "zh-CN"},
+    ).json()
+    assert answer["result"] is False
+    assert answer["condition"] == "budget > 5 and region == 'north'"
+    assert answer["explanation"].splitlines() == [
+        "✗ budget > 5 and region == 'north'",
+        "  ✓ budget > 5",
+        "    budget = 10",
+        "  ✗ region == 'north'",
+        "    region = 'east'",
+    ]
+    problem(client.post(url, json={"where": "budjet > 5"}, headers=auth), 400)
+    problem(client.post(url, json={}, headers=auth), 422)
+    problem(
+        client.post(f"{BASE}/records/customer/nope/check", json={"where": "vip"}, headers=auth), 404
+    )
