@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal
 
 from engine.conditions import nodes as n
@@ -18,6 +18,7 @@ from engine.conditions.errors import ConditionError
 from engine.conditions.functions import FUNCTIONS
 from engine.conditions.regex import portable_regex
 from engine.config.errors import choices_hint
+from engine.fields.validator import storable
 
 MAX_DIGITS = 15  # decimals compare exactly on every backend up to here (see docs/conditions.md)
 _ORDERED = frozenset({"integer", "decimal", "date", "datetime", "duration", "text"})
@@ -76,9 +77,26 @@ class _Checker:
             and abs(node.value) > 2**53
         ):
             raise self.fail(node, "number is too large")
-        if isinstance(node.value, datetime) and node.value.tzinfo is None:
-            return _typed(node, T.DATETIME, value=node.value.replace(tzinfo=self.scope.tz))
+        if isinstance(node.value, str) and not storable(node.value):
+            raise self.fail(
+                node,
+                "text contains characters that cannot be stored",
+                "remove NUL bytes and unpaired surrogates",
+            )
+        if isinstance(node.value, datetime):
+            # Times are to the second everywhere (stored values, now(), SQL text).
+            moment = node.value.replace(microsecond=0)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self.scope.tz)
+            return _typed(node, T.DATETIME, value=self._in_range(node, moment))
         return node
+
+    def _in_range(self, node: n.Node, moment: datetime) -> datetime:
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise self.fail(node, "this time is outside the calendar (years 1 to 9999)") from None
+        return moment
 
     def visit_FieldRef(self, node: n.FieldRef) -> n.Node:
         kind = self.scope.fields.get(node.name)
@@ -170,12 +188,18 @@ class _Checker:
             return node
         assert isinstance(node.value, date)
         moment = datetime.combine(node.value, time(0), self.scope.tz)
-        return _typed(node, T.DATETIME, value=moment)
+        return _typed(node, T.DATETIME, value=self._in_range(node, moment))
 
     def _check_equal(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         if T.NULL in (left.type, right.type):
             raise self.fail(
                 node, "comparing with null is never true", "use 'is null' or 'is not null'"
+            )
+        if left.type is not None and left.type.name == "list":
+            raise self.fail(
+                node,
+                "lists are not compared as a whole",
+                f"test items with contains, or the size with len({_name(left)})",
             )
         self._comparable(node, left, right)
         self._options(left, right)
@@ -344,3 +368,7 @@ def _mismatch_hint(left: n.Node, right: n.Node) -> str | None:
         if a.type.base == T.STRING and b.type is not None and b.type.name in T.NUMERIC:
             return f"to compare with text, quote it: '{b.text}'"
     return None
+
+
+def _name(node: n.Node) -> str:
+    return node.name if isinstance(node, n.FieldRef) else "…"

@@ -33,7 +33,16 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 def compile_condition(node: n.Node) -> Callable[[V.Env], bool]:
     """A closure env -> bool for a typed condition."""
     fn = compile_node(node)
+    if strict(node):
+        return fn  # already True/False: no wrapper frame on the hot path
     return lambda env: fn(env) is True
+
+
+def strict(node: n.Node) -> bool:
+    """Whether a node's closure always returns True or False (never None)."""
+    return isinstance(node, n.Compare | n.Between | n.IsNull | n.And | n.Or | n.Not) or (
+        isinstance(node, n.Call) and node.name == "changed"
+    )
 
 
 def compile_node(node: n.Node) -> Fn:
@@ -158,11 +167,13 @@ def stored_form(value: Any) -> Any:
 def _fast_compare(node: n.Compare) -> Fn | None:
     """field OP constant, read straight from the stored values (one closure, no readers)."""
     field, const = node.left, node.right
-    if not isinstance(field, n.FieldRef) or not isinstance(const, n.Literal | n.ListLit):
+    if not isinstance(field, n.FieldRef):
         return None
     kind = (field.type or T.NULL).name
     if kind not in ("text", "integer", "decimal", "date", "datetime"):
         return None
+    if not isinstance(const, n.Literal | n.ListLit):
+        return _fast_moving(node, field, const, kind)
     if isinstance(const, n.ListLit):
         return _fast_in(node, field, const, kind)
     if node.op not in _ORDER or const.value is None:
@@ -217,11 +228,51 @@ _PLAIN_TEXT = {
 
 
 def _fast_decimal(name: str, check: Callable[[Any, Any], bool], value: Decimal) -> Fn:
+    # Stored decimals have at most 15 significant digits, so as floats they keep their order
+    # and equality exactly (and float() is several times cheaper than Decimal()).
+    limit = float(value)
+    if Decimal(limit) != value and len(value.as_tuple().digits) > 15:
+        return _exact_decimal(name, check, value)
+
+    def run(env: V.Env) -> bool:
+        v = env.data.get(name)
+        if v.__class__ is not str:
+            return False
+        try:
+            return check(float(v), limit)
+        except ValueError:
+            return False
+
+    return run
+
+
+def _exact_decimal(name: str, check: Callable[[Any, Any], bool], value: Decimal) -> Fn:
     read = V.read_decimal
 
     def run(env: V.Env) -> bool:
         v = read(env.data.get(name))
         return v is not None and check(v, value)
+
+    return run
+
+
+def _fast_moving(node: n.Compare, field: n.FieldRef, const: n.Node, kind: str) -> Fn | None:
+    """field OP <an expression of now() only>, e.g. f <= now() - 31d (see rewrite.py): the
+    bound is computed once per evaluation time, then compared with the stored text."""
+    from engine.conditions.compile_sql import has_fields
+
+    if has_fields(const) or node.op not in _ORDER or kind not in ("date", "datetime"):
+        return None
+    bound_of, check, name = compile_node(const), _ORDER[node.op], field.name
+    box: list[tuple[Any, Any]] = [(None, None)]  # (now, stored bound): swapped as one tuple
+
+    def run(env: V.Env) -> bool:
+        now, bound = box[0]
+        if now != env.now:
+            now, bound = env.now, stored_form(bound_of(env))
+            box[0] = (now, bound)
+        v = env.data.get(name)
+        return v.__class__ is str and bound is not None and check(v, bound)
 
     return run
 
@@ -257,22 +308,51 @@ def _is_null(node: n.Node) -> Fn:
 def _and(node: n.Node) -> Fn:
     assert isinstance(node, n.And)
     fs = [compile_node(i) for i in node.items]
+    if all(strict(i) for i in node.items):
+        return _chain_and(fs)
+    return lambda env: all(f(env) is True for f in fs)
+
+
+def _chain_and(fs: list[Fn]) -> Fn:
+    """Unrolled for the common sizes: a generator per evaluation costs more than the tests."""
     if len(fs) == 2:
         a, b = fs
-        return lambda env: a(env) is True and b(env) is True
+        return lambda env: a(env) and b(env)
     if len(fs) == 3:
         a, b, c = fs
-        return lambda env: a(env) is True and b(env) is True and c(env) is True
-    return lambda env: all(f(env) is True for f in fs)
+        return lambda env: a(env) and b(env) and c(env)
+    if len(fs) == 4:
+        a, b, c, d = fs
+        return lambda env: a(env) and b(env) and c(env) and d(env)
+
+    def run(env: V.Env) -> bool:
+        for f in fs:  # noqa: SIM110 — a loop: all() over a generator is the slow form
+            if not f(env):
+                return False
+        return True
+
+    return run
 
 
 def _or(node: n.Node) -> Fn:
     assert isinstance(node, n.Or)
     fs = [compile_node(i) for i in node.items]
+    if not all(strict(i) for i in node.items):
+        return lambda env: any(f(env) is True for f in fs)
     if len(fs) == 2:
         a, b = fs
-        return lambda env: a(env) is True or b(env) is True
-    return lambda env: any(f(env) is True for f in fs)
+        return lambda env: a(env) or b(env)
+    if len(fs) == 3:
+        a, b, c = fs
+        return lambda env: a(env) or b(env) or c(env)
+
+    def run(env: V.Env) -> bool:
+        for f in fs:  # noqa: SIM110 — a loop: any() over a generator is the slow form
+            if f(env):
+                return True
+        return False
+
+    return run
 
 
 def _not(node: n.Node) -> Fn:

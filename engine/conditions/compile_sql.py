@@ -30,6 +30,8 @@ from engine.fields.types import format_instant
 
 SqlExpr = ColumnElement[Any]
 _ORDER_OPS = {"==", "!=", "<", "<=", ">", ">="}
+# Epoch seconds and day numbers of 0001-01-01 and 9999-12-31T23:59:59 (Python's range).
+_CALENDAR = {"datetime": (-62135596800, 253402300799), "date": (-719162, 2932896)}
 _NUM_RE = r"^-?[0-9]+(\.[0-9]+)?$"
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 
@@ -80,6 +82,9 @@ class SqlCompiler:
         assert node.type is not None
         if not has_fields(node):
             return Val("const", compile_node(node)(self.env), node.type)
+        if node.type == T.BOOLEAN and not isinstance(node, n.FieldRef | n.Call):
+            held = sa.case((self.condition(node), 1), else_=0)  # a test used as a value
+            return Val("bool01", held, T.BOOLEAN)
         method: Callable[[n.Node], Val] = getattr(self, f"val_{type(node).__name__}")
         return method(node)
 
@@ -174,7 +179,7 @@ class SqlCompiler:
     def _field_decimal(self, name: str) -> tuple[Any, str]:
         text = self._text(name)
         if self.pg:
-            guard = text.op("~")(sa.literal_column(f"'{_NUM_RE}'"))
+            guard = text.op("~", is_comparison=True)(sa.literal_column(f"'{_NUM_RE}'"))
             return sa.case((guard, sa.cast(text, sa.Numeric)), else_=None), "num"
         return sa.cast(text, sa.Float), "num"
 
@@ -204,11 +209,10 @@ class SqlCompiler:
         if not self.pg:
             a, b = self.as_form(left, "dec"), self.as_form(right, "dec")
             return Val("dec", sa.func.tp_arith(op, a, b), kind)
-        a, b = self.as_form(left, "num"), self.as_form(right, "num")
+        a = sa.cast(self.as_form(left, "num"), sa.Numeric)  # exact, and no int overflow
+        b = sa.cast(self.as_form(right, "num"), sa.Numeric)
         if op == "/":
-            scaled = sa.cast(a, sa.Numeric) * sa.literal(Decimal("1.00000000000000000000"))
-            quotient = scaled / sa.func.nullif(b, 0)
-            return Val("num", sa.func.round(quotient, 10), kind)
+            return Val("num", _exact_division(a, b), kind)
         return Val("num", {"+": a + b, "-": a - b, "*": a * b}[op], kind)
 
     def _time_arith(self, op: str, left: Val, right: Val, kind: T.Type) -> Val:
@@ -229,6 +233,9 @@ class SqlCompiler:
         result = a + b if op == "+" else a - b
         if kind == T.DURATION and base == "days":
             return Val("secs", result * 86400, kind)
+        if kind.name in _CALENDAR:  # outside years 1-9999 there is no such time (as in Python)
+            low, high = _CALENDAR[kind.name]
+            result = sa.case((sa.and_(result >= low, result <= high), result), else_=None)
         return Val(
             {"datetime": "epoch", "date": "days", "duration": "secs"}[kind.name], result, kind
         )
@@ -322,6 +329,9 @@ class SqlCompiler:
 
     def fn_coalesce(self, args: list[Val], kind: T.Type) -> Val:
         form = _canonical_form(kind, self.number_form(*args))
+        timed = {"date": "days", "datetime": "epoch"}.get(kind.name)
+        if timed is not None and any(a.form == timed for a in args):
+            form = timed  # some argument is computed: compare as numbers, not text
         return Val(form, sa.func.coalesce(*[self.as_form(a, form) for a in args]), kind)
 
     # tests ---------------------------------------------------------------------------------
@@ -354,6 +364,10 @@ class SqlCompiler:
     def compare(self, op: str, left: Val, right: Val) -> ColumnElement[bool]:
         if left.form == "const" and right.form == "const":
             return self._truthy(Val("const", _py_compare(op, left.expr, right.expr), T.BOOLEAN))
+        if (left.form == "const" and left.expr is None) or (
+            right.form == "const" and right.expr is None
+        ):
+            return sa.false()  # a comparison with no value is false (never IS NULL)
         form = self._compare_form(left, right)
         a, b = self.as_form(left, form), self.as_form(right, form)
         if form == "dec":
@@ -376,7 +390,14 @@ class SqlCompiler:
     def in_list(self, op: str, left: Val, right: Val) -> ColumnElement[bool]:
         if right.form == "list":
             contains = self.list_contains(right, left)
-            return contains if op == "in" else self._not(contains)
+            if op == "in":
+                return contains
+            present = [self._json(right.expr).is_not(None)]
+            if left.form != "const":
+                present.append(self.as_form(left, "text").is_not(None))
+            elif left.expr is None:
+                return sa.false()
+            return sa.and_(*present, self._not(contains))
         items = right.expr if right.form == "const" else None
         if items is None:
             raise AssertionError("a list literal with fields is folded item by item")
@@ -393,8 +414,8 @@ class SqlCompiler:
         if form == "text" and self.pg:
             a = a.collate("C")
         bound = [self._bind(i, form) for i in items if i is not None]
-        if not bound:
-            return sa.false()
+        if not bound:  # x in [] is false; x not in [] holds for any present x
+            return sa.false() if op == "in" else a.is_not(None)
         member: ColumnElement[bool] = a.in_(bound) if op == "in" else a.not_in(bound)
         return member
 
@@ -440,7 +461,7 @@ class SqlCompiler:
     def matches(self, op: str, left: Val, right: Val) -> ColumnElement[bool]:
         a, pattern = self.as_form(left, "text"), self.as_form(right, "text")
         if self.pg:
-            return a.op("~")(pattern)  # type: ignore[no-any-return]
+            return a.op("~", is_comparison=True)(pattern)  # type: ignore[no-any-return]
         return sa.func.tp_regexp(pattern, a) == 1
 
     def cond_Between(self, node: n.Node) -> ColumnElement[bool]:
@@ -474,6 +495,23 @@ class SqlCompiler:
     def cond_Literal(self, node: n.Node) -> ColumnElement[bool]:
         assert isinstance(node, n.Literal)
         return sa.true() if node.value is True else sa.false()
+
+
+def _exact_division(a: Any, b: Any) -> Any:
+    """a / b rounded half away from zero to 10 places, exactly (no double rounding):
+    integer quotient of a·10¹⁰ by b, corrected by the remainder, then scaled back."""
+    scaled = a * sa.literal(10**10, sa.Numeric)
+    divisor = sa.func.nullif(b, 0)
+    quotient = sa.func.div(scaled, divisor)
+    remainder = scaled - quotient * divisor
+    away = sa.case(
+        (
+            sa.func.abs(remainder) * 2 >= sa.func.abs(divisor),
+            sa.func.sign(scaled) * sa.func.sign(divisor),
+        ),
+        else_=0,
+    )
+    return (quotient + away) / sa.literal(10**10, sa.Numeric)
 
 
 def _canonical_form(kind: T.Type, number_form: str) -> str:
@@ -519,7 +557,8 @@ def _epoch_of_text(c: SqlCompiler, expr: Any) -> Any:
 
 def _days_of_text(c: SqlCompiler, expr: Any) -> Any:
     if c.pg:
-        return sa.cast(expr, sa.Date) - sa.cast(sa.literal("1970-01-01"), sa.Date)
+        days = sa.cast(expr, sa.Date) - sa.cast(sa.literal("1970-01-01"), sa.Date)
+        return sa.cast(days, sa.BigInteger)  # int4 would overflow once multiplied
     return sa.cast(sa.func.julianday(expr) - 2440587.5, sa.Integer)
 
 

@@ -16,6 +16,7 @@ from engine.conditions.compile_py import compile_condition
 from engine.conditions.compile_sql import compile_sql
 from engine.conditions.parser import parse
 from engine.conditions.printer import to_text
+from engine.conditions.rewrite import optimize
 from engine.conditions.structured import Rendered, render
 from engine.conditions.trace import Trace, trace
 from engine.conditions.values import Env
@@ -31,9 +32,10 @@ def entity_scope(entity: EntityDef, tz: tzinfo, update: bool = False) -> Scope:
 @dataclass(frozen=True)
 class Condition:
     source: str  # the text that was parsed (for structured conditions: its rendering)
-    tree: n.Node  # typed
+    tree: n.Node  # typed, as written: what traces and the UI show
+    fast: n.Node  # the same meaning, rewritten for speed: what runs (Python and SQL)
     tz: tzinfo
-    _run: Callable[[Env], bool]
+    run: Callable[[Env], bool]  # the hot path: call with an Env, builds no trace
 
     @property
     def text(self) -> str:
@@ -46,12 +48,12 @@ class Condition:
         return Env(data, now, self.tz, old)
 
     def __call__(self, env: Env) -> bool:
-        return self._run(env)
+        return self.run(env)
 
     def evaluate(
         self, data: Mapping[str, Any], now: datetime, old: Mapping[str, Any] | None = None
     ) -> bool:
-        return self._run(Env(data, now, self.tz, old))
+        return self.run(Env(data, now, self.tz, old))
 
     def trace(
         self, data: Mapping[str, Any], now: datetime, old: Mapping[str, Any] | None = None
@@ -59,13 +61,14 @@ class Condition:
         return trace(self.tree, Env(data, now, self.tz, old))
 
     def sql(self, dialect: str, now: datetime, data_column: Any) -> ColumnElement[bool]:
-        return compile_sql(self.tree, dialect, Env({}, now, self.tz), data_column)
+        return compile_sql(self.fast, dialect, Env({}, now, self.tz), data_column)
 
 
 def compile_text(source: str, scope: Scope) -> Condition:
     """Parse and check an expression; ConditionError (located in `source`) when wrong."""
     tree = check(parse(source), scope)
-    return Condition(source, tree, scope.tz, compile_condition(tree))
+    fast = optimize(tree)
+    return Condition(source, tree, fast, scope.tz, compile_condition(fast))
 
 
 def compile_any(raw: Any, scope: Scope) -> tuple[Condition, Rendered]:

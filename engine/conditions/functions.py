@@ -94,7 +94,8 @@ def _round(env: V.Env, value: Any, places: Any = None) -> Any:
     if value is None or (places is None and isinstance(value, int)):
         return value
     digits = 0 if places is None else max(0, min(int(places), 10))
-    rounded = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    step = Decimal(1).scaleb(-digits)
+    rounded = Decimal(value).quantize(step, rounding=ROUND_HALF_UP, context=V.EXACT)
     return int(rounded) if places is None else rounded
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 DIVISION_PLACES = Decimal("1e-10")
-_EXACT = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP)
+EXACT = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DAY = date(1970, 1, 1).toordinal()
 ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -33,7 +33,8 @@ class Env:
         old: Mapping[str, Any] | None = None,
     ) -> None:
         self.data = data
-        self.now = now
+        # Times are to the second everywhere (stored, SQL); replace() is slow: only if needed.
+        self.now = now.replace(microsecond=0) if now.microsecond else now
         self.tz = tz
         self.old = old
 
@@ -58,17 +59,17 @@ def arith(op: str, a: Any, b: Any) -> Any:
     if op == "/":
         if b == 0:
             return None
-        quotient = _EXACT.divide(Decimal(a), Decimal(b))
-        return quotient.quantize(DIVISION_PLACES, context=_EXACT)
+        quotient = EXACT.divide(Decimal(a), Decimal(b))
+        return quotient.quantize(DIVISION_PLACES, context=EXACT)
     if isinstance(a, int) and isinstance(b, int):
         return a + b if op == "+" else a - b if op == "-" else a * b
     x, y = Decimal(a), Decimal(b)
     return (
-        _EXACT.add(x, y)
+        EXACT.add(x, y)
         if op == "+"
-        else _EXACT.subtract(x, y)
+        else EXACT.subtract(x, y)
         if op == "-"
-        else _EXACT.multiply(x, y)
+        else EXACT.multiply(x, y)
     )
 
 
@@ -79,8 +80,11 @@ def shift(op: str, a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, datetime):
         a, b = b, a
     if isinstance(b, int) and isinstance(a, datetime | date):
-        delta = timedelta(seconds=b) if isinstance(a, datetime) else timedelta(days=b // 86400)
-        return a + delta if op == "+" else a - delta
+        try:
+            delta = timedelta(seconds=b) if isinstance(a, datetime) else timedelta(days=b // 86400)
+            return a + delta if op == "+" else a - delta
+        except OverflowError:  # past year 9999 or before year 1: no such time
+            return None
     if isinstance(a, datetime) and isinstance(b, datetime):
         return int((a - b).total_seconds())
     if isinstance(a, date) and isinstance(b, date):
