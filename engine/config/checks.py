@@ -52,11 +52,12 @@ class Sources:
 
     def raw(self, loc: Loc) -> Any:
         """The raw YAML data at a Loc (dict for fields/forms)."""
-        node: Any = self.files[loc.file].data
-        for part in loc.pointer.split("/")[1:]:
-            part = part.replace("~1", "/").replace("~0", "~")
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        return node
+        return self.files[loc.file].data_at(loc.pointer)
+
+    def unknown_entity(self, loc: Loc, name: str, entities: Mapping[str, EntityDef]) -> ConfigError:
+        """The error for an item whose `entity:` names no entity of the bundle."""
+        hint = choices_hint(name, entities, "entities")
+        return self.error(loc, "/entity", f"unknown entity '{name}'", hint, code="reference")
 
 
 def check_tenant(tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
@@ -255,13 +256,7 @@ def check_forms(
     for form in forms.values():
         entity = entities.get(form.entity)
         if entity is None:
-            yield src.error(
-                form.loc,
-                "/entity",
-                f"unknown entity '{form.entity}'",
-                choices_hint(form.entity, entities, "entities"),
-                code="reference",
-            )
+            yield src.unknown_entity(form.loc, form.entity, entities)
             continue
         yield from check_labels(form.label, tenant.locales, src, form.loc, "/label")
         yield from check_labels(form.description, tenant.locales, src, form.loc, "/description")

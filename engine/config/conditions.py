@@ -53,13 +53,7 @@ def check_views(
     for view in views.values():
         entity = entities.get(view.entity)
         if entity is None:
-            yield src.error(
-                view.loc,
-                "/entity",
-                f"unknown entity '{view.entity}'",
-                choices_hint(view.entity, entities, "entities"),
-                code="reference",
-            )
+            yield src.unknown_entity(view.loc, view.entity, entities)
             continue
         yield from check_condition(src, view.loc, "/where", view.where, entity_scope(entity, tz))
         sort = (view.sort or "").lstrip("-")
