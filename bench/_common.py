@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import socket
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
 from engine.service.compiled import CompiledConfig
 from engine.service.seed import Faker
+from engine.storage.db import make_engine
 
 BENCH_DIR = Path(__file__).resolve().parent
 BUNDLE_DIR = BENCH_DIR / "bundle"
@@ -93,3 +99,30 @@ def free_port() -> int:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+@contextlib.contextmanager
+def pg_schema(url: str, note: Callable[[str], None]) -> Iterator[sa.Engine | None]:
+    """An engine on a fresh PostgreSQL schema, dropped at the end; None (with a note) when
+    PostgreSQL cannot be used, so the bench skips its PG rows."""
+    admin = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    schema = f"bench_{secrets.token_hex(4)}"
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except sa.exc.SQLAlchemyError as exc:
+        admin.dispose()
+        note(f"note: PostgreSQL not usable, PG rows skipped ({str(exc).strip().splitlines()[0]})")
+        yield None
+        return
+    engine: sa.Engine | None = None
+    try:
+        options = {"options": f"-csearch_path={schema}", "connect_timeout": 3}
+        engine = make_engine(url, connect_args=options)
+        yield engine
+    finally:
+        if engine is not None:
+            engine.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()

@@ -23,7 +23,6 @@ import math
 import os
 import pstats
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from _common import pg_schema
 from _conditions_packages import PACKAGES, Package
 from rich.console import Console
 from rich.table import Table
@@ -417,41 +417,15 @@ def sqlite_db(folder: Path) -> Iterator[Db]:
         engine.dispose()
 
 
-def _create_schema(url: str) -> tuple[sa.Engine, str] | None:
-    """An admin engine and a new empty schema, or None (with a note) if PG is not usable."""
-    admin = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    schema = f"bench_{secrets.token_hex(4)}"
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    except sa.exc.SQLAlchemyError as exc:
-        admin.dispose()
-        first_line = str(exc).strip().splitlines()[0]
-        console.print(f"[yellow]note: PostgreSQL not usable, PG rows skipped ({first_line})")
-        return None
-    return admin, schema
-
-
 @contextlib.contextmanager
 def postgres_db(url: str) -> Iterator[Db | None]:
     """A fresh schema for this run, dropped at the end."""
-    created = _create_schema(url)
-    if created is None:
-        yield None
-        return
-    admin, schema = created
-    engine: sa.Engine | None = None
-    try:
-        options = {"options": f"-csearch_path={schema}", "connect_timeout": 3}
-        engine = make_engine(url, connect_args=options)
+    with pg_schema(url, lambda text: console.print(f"[yellow]{text}")) as engine:
+        if engine is None:
+            yield None
+            return
         t.metadata.create_all(engine)
         yield Db("pg", engine)
-    finally:
-        if engine is not None:
-            engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
 
 
 # figures and output ------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import json
 import os
 import pstats
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from _common import (
     free_port,
     load_bench_bundle,
     make_payloads,
+    pg_schema,
     sqlite_url,
 )
 from rich.console import Console
@@ -45,7 +45,6 @@ from rich.table import Table
 import engine as engine_package
 from engine.service import Services
 from engine.storage import tables as t
-from engine.storage.db import make_engine
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BATCH = 1000  # the service's MAX_BATCH: the largest batch one call may carry
@@ -222,40 +221,18 @@ def sqlite_db(folder: Path) -> Iterator[Db]:
         svc.close()
 
 
-def _create_schema(url: str) -> tuple[sa.Engine, str] | None:
-    """An admin engine and a new empty schema, or None (with a note) if PG is not usable."""
-    admin = sa.create_engine(url, connect_args={"connect_timeout": 3})
-    schema = f"bench_{secrets.token_hex(4)}"
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    except sa.exc.SQLAlchemyError as exc:
-        admin.dispose()
-        first_line = str(exc).strip().splitlines()[0]
-        console.print(f"[yellow]note: PostgreSQL not usable, PG rows skipped ({first_line})")
-        return None
-    return admin, schema
-
-
 @contextlib.contextmanager
 def postgres_db(url: str) -> Iterator[Db | None]:
     """A fresh schema for this run (dropped at the end), so the bench never meets old rows."""
-    created = _create_schema(url)
-    if created is None:
-        yield None
-        return
-    admin, schema = created
-    svc: Services | None = None
-    try:
-        options = {"options": f"-csearch_path={schema}", "connect_timeout": 3}
-        svc = Services.open(engine=make_engine(url, connect_args=options))
-        yield open_db("pg", svc)
-    finally:
-        if svc is not None:
+    with pg_schema(url, lambda text: console.print(f"[yellow]{text}")) as engine:
+        if engine is None:
+            yield None
+            return
+        svc = Services.open(engine=engine)
+        try:
+            yield open_db("pg", svc)
+        finally:
             svc.close()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        admin.dispose()
 
 
 # API: servers in subprocesses and a bounded load generator --------------------------------
