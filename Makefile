@@ -33,6 +33,7 @@ test: lint pytest
 
 bench: install
 	$(BIN)/python bench/ingest.py --quick
+	$(BIN)/python bench/conditions.py --quick
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
