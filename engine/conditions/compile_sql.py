@@ -30,6 +30,7 @@ from engine.fields.types import format_instant
 
 SqlExpr = ColumnElement[Any]
 _ORDER_OPS = {"==", "!=", "<", "<=", ">", ">="}
+_WORD_TESTS = {"contains", "starts_with", "ends_with", "matches"}
 # Epoch seconds and day numbers of 0001-01-01 and 9999-12-31T23:59:59 (Python's range).
 _CALENDAR = {"datetime": (-62135596800, 253402300799), "date": (-719162, 2932896)}
 _NUM_RE = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -344,6 +345,10 @@ class SqlCompiler:
         ):
             return self._in_expressions(node)
         left, right = self.value(node.left), self.value(node.right)
+        if node.op in _WORD_TESTS and any(
+            v.form == "const" and v.expr is None for v in (left, right)
+        ):
+            return sa.false()  # a test with no value is false (never IS NULL)
         if node.op in _ORDER_OPS:
             return self.compare(node.op, left, right)
         method: Callable[[str, Val, Val], ColumnElement[bool]] = getattr(

@@ -114,12 +114,12 @@ def _neg(node: n.Node) -> str:
 
 def _call(node: n.Node) -> str:
     assert isinstance(node, n.Call)
-    return f"{node.name}({', '.join(to_text(a) for a in node.args)})"
+    return f"{node.name}({', '.join(_wrap(a, 5) for a in node.args)})"
 
 
 def _list(node: n.Node) -> str:
     assert isinstance(node, n.ListLit)
-    return "[" + ", ".join(to_text(i) for i in node.items) + "]"
+    return "[" + ", ".join(_wrap(i, 5) for i in node.items) + "]"
 
 
 def _field(node: n.Node) -> str:

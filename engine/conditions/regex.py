@@ -96,8 +96,10 @@ class _Translator:
             first = False
             if self.p[self.i] == "\\":
                 self.out.append(self._escape(in_class=True))
-            elif self.p.startswith("[:", self.i):
-                raise ValueError("[:classes:] are not supported; use \\d \\w \\s")
+            elif self.p.startswith(("[:", "[.", "[="), self.i):
+                # POSIX classes, collating elements and equivalence classes: PostgreSQL reads
+                # them, RE2 does not — refuse rather than disagree.
+                raise ValueError("[:…:], [.….] and [=…=] are not supported; use \\d \\w \\s")
             else:
                 self.out.append(self.p[self.i])
                 self.i += 1
