@@ -177,3 +177,13 @@ def check_condition(
     if not isinstance(where, str) or not where.strip():
         raise Invalid('give the condition as {"where": "…"}', [FieldError("where", "required")])
     return svc.records.check(who.tenant, entity, record_id, where, locale_of(request))
+
+
+@router.get(
+    "/records/{entity}/{record_id}/explain",
+    summary="Why is this record where it is: its decisions, and why it has not moved",
+)
+def explain_record(
+    who: Who, svc: Svc, entity: str, record_id: str, request: Request
+) -> dict[str, Any]:
+    return svc.records.explain(who.tenant, entity, record_id, locale_of(request))

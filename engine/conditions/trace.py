@@ -33,11 +33,16 @@ class Trace:
     constant: bool = False  # no record field inside: not worth a line of its own
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "expr": self.text,
             "value": plain(self.value),
             "parts": [p.as_dict() for p in self.parts],
         }
+        if self.value is not None and not isinstance(self.value, bool):
+            out["shown"] = show(self.value, _WORDS["en"])  # as rendered, for stored traces
+        if self.constant:
+            out["constant"] = True
+        return out
 
     def render(self, locale: str = "en") -> str:
         """Readable lines: ✓/✗ for conditions, `= value` for values, indented by depth."""
@@ -56,6 +61,22 @@ class Trace:
         for part in self.parts:
             if not part.constant or part.parts:
                 part._render(lines, depth + 1, words)
+
+
+def trace_from_dict(raw: dict[str, Any]) -> Trace:
+    """A trace back from its stored form (values as JSON: texts, numbers as text, booleans)."""
+    parts = tuple(trace_from_dict(p) for p in raw.get("parts", ()))
+    value = _Shown(raw["shown"]) if "shown" in raw else raw.get("value")
+    return Trace(str(raw.get("expr", "")), value, parts, bool(raw.get("constant")))
+
+
+class _Shown(str):
+    """A value already rendered when the trace was stored: shown as it is."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def show(value: Any, words: dict[str, str]) -> str:

@@ -15,6 +15,9 @@ from engine.config.model import (
     Label,
     Loc,
     Option,
+    PoolDef,
+    PoolSetDef,
+    PromotionDef,
     RoleDef,
     TeamDef,
     TenantDef,
@@ -150,6 +153,47 @@ def build_views(data: dict[str, Any], file: str) -> dict[str, ViewDef]:
             description=_label(raw.get("description")),
         )
     return out
+
+
+def build_pool_sets(data: dict[str, Any], file: str) -> dict[str, PoolSetDef]:
+    out = {}
+    for name, raw in (data.get("pool_sets") or {}).items():
+        base = join_pointer("/pool_sets", name)
+        pools = {
+            pid: PoolDef(
+                pid,
+                Label.of((praw or {}).get("label"), pid),
+                Loc(file, join_pointer(f"{base}/pools", pid)),
+            )
+            for pid, praw in raw["pools"].items()
+        }
+        promotions = tuple(
+            _promotion(p, Loc(file, f"{base}/promotions/{i}"))
+            for i, p in enumerate(raw.get("promotions") or [])
+        )
+        out[name] = PoolSetDef(
+            name,
+            raw["entity"],
+            raw["initial"],
+            MappingProxyType(pools),
+            promotions,
+            Loc(file, base),
+            _label(raw.get("label")),
+        )
+    return out
+
+
+def _promotion(raw: dict[str, Any], loc: Loc) -> PromotionDef:
+    source = raw["from"]
+    return PromotionDef(
+        id=raw["id"],
+        from_pools=None if source == "any" else tuple(source),
+        to=raw["to"],
+        when=raw["when"],
+        loc=loc,
+        label=_label(raw.get("label")),
+        then=tuple(raw.get("then") or ()),
+    )
 
 
 def build_forms(data: dict[str, Any], file: str) -> dict[str, FormDef]:

@@ -148,6 +148,39 @@ class ViewDef:
 
 
 @dataclass(frozen=True, slots=True)
+class PromotionDef:
+    """Moves a record from some pools to another when a condition holds."""
+
+    id: str
+    from_pools: tuple[str, ...] | None  # None: from any pool
+    to: str
+    when: Any  # a condition, either form, as written
+    loc: Loc
+    label: Label | None = None
+    then: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolDef:
+    id: str
+    label: Label
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSetDef:
+    """The states of one entity's records and the rules that move records between them."""
+
+    name: str
+    entity: str
+    initial: str
+    pools: Mapping[str, PoolDef]
+    promotions: tuple[PromotionDef, ...]
+    loc: Loc
+    label: Label | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Capacity:
     open: int | None = None
     per_day: int | None = None
@@ -204,6 +237,10 @@ class Bundle:
     digest: str  # sha256 over the files: the identity of this config
     warnings: tuple[ConfigError, ...] = ()  # e.g. a label missing one of the tenant's locales
     views: Mapping[str, ViewDef] = field(default_factory=lambda: EMPTY)
+    pool_sets: Mapping[str, PoolSetDef] = field(default_factory=lambda: EMPTY)
+
+    def pool_set_of(self, entity: str) -> PoolSetDef | None:
+        return next((p for p in self.pool_sets.values() if p.entity == entity), None)
 
     @property
     def id(self) -> str:

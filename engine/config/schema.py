@@ -22,6 +22,7 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 FILE_KINDS: dict[str, str] = {
     "tenant": "tenant.schema.json",
     "entities": "entities.schema.json",
+    "pools": "pools.schema.json",
 }
 
 _TYPE_NAMES = {

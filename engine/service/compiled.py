@@ -15,6 +15,7 @@ from engine.conditions import (
 from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules
+from engine.rules import CompiledPoolSet
 from engine.service.errors import BadQuery, NotFound
 
 
@@ -25,6 +26,7 @@ class CompiledConfig:
     tz: ZoneInfo
     validators: dict[str, EntityValidator] = field(default_factory=dict)
     forms: dict[str, FormRules] = field(default_factory=dict)
+    pools: dict[str, CompiledPoolSet] = field(default_factory=dict)  # by entity
     _conditions: dict[tuple[str, str], Condition] = field(default_factory=dict)
 
     @staticmethod
@@ -32,7 +34,11 @@ class CompiledConfig:
         tz = ZoneInfo(bundle.tenant.timezone)
         validators = {n: EntityValidator(e, tz) for n, e in bundle.entities.items()}
         forms = {n: validators[f.entity].form_rules(f) for n, f in bundle.forms.items()}
-        return CompiledConfig(bundle, version, tz, validators, forms)
+        pools = {
+            p.entity: CompiledPoolSet(p, bundle.entities[p.entity], tz)
+            for p in bundle.pool_sets.values()
+        }
+        return CompiledConfig(bundle, version, tz, validators, forms, pools)
 
     @property
     def tenant(self) -> str:

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.clock import Clock
+from engine.conditions.trace import trace_from_dict
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
+from engine.rules import Move
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import (
@@ -31,7 +33,7 @@ from engine.service.errors import (
     VersionConflict,
 )
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
-from engine.service.views import history_json, record_json
+from engine.service.views import history_json, instant, record_json
 from engine.storage import tables as t
 from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken
 
@@ -266,10 +268,52 @@ class RecordService:
             ],
             savepoint=savepoint,
         )
+        records = self._settle_new(tx, cfg, records, now)
         tx.insert_records([_row(r) for r in records])
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
         return records
+
+    # pools ---------------------------------------------------------------------------------
+    def _settle_new(
+        self, tx: Tx, cfg: CompiledConfig, records: list[Record], now: datetime
+    ) -> list[Record]:
+        """New records start in the initial pool and move as far as promotions take them."""
+        pools = cfg.pools.get(records[0].entity) if records else None
+        if pools is None:
+            return records
+        out, rows = [], []
+        for record in records:
+            settled = pools.settle(record.data, None, now)
+            made = [_decision(cfg, record, m, now) for m in settled.moves]
+            rows += made
+            out.append(
+                replace(
+                    record,
+                    pool=settled.pool,
+                    pool_entered_at=now,
+                    decisions=tuple(_decision_json(d) for d in made),
+                )
+            )
+        tx.insert_decisions(rows)
+        return out
+
+    def _settle_changed(
+        self, tx: Tx, cfg: CompiledConfig, current: Record, values: dict[str, Any], now: datetime
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Column changes (pool, clock, owner) and decision rows after a record's update."""
+        pools = cfg.pools.get(current.entity)
+        if pools is None:
+            return {}, []
+        settled = pools.settle(values, current.pool, now, old=current.data)
+        rows = [_decision(cfg, current, m, now) for m in settled.moves]
+        columns: dict[str, Any] = {}
+        if settled.pool != current.pool:
+            columns.update(pool=settled.pool, pool_entered_at=now)
+        if settled.unassigned and current.owner is not None:
+            columns["owner"] = None
+        tx.insert_decisions(rows)
+        return columns, rows
 
     # checks --------------------------------------------------------------------------------
     def _check_refs(
@@ -328,6 +372,33 @@ class RecordService:
         return self.query(
             tenant, entity, ListQuery(filters, sort, search.limit, search.cursor, where)
         )
+
+    def explain(
+        self, tenant: str, entity: str, record_id: str, locale: str | None = None
+    ) -> dict[str, Any]:
+        """The record's decisions with their traces, and for its pool, why it has not moved."""
+        cfg = self.configs.active(tenant)
+        record = self.get(tenant, entity, record_id)
+        lang = locale or cfg.bundle.tenant.locale
+        with self.store.read() as tx:
+            rows = tx.decisions(tenant, record_id)
+        pools = cfg.pools.get(entity)
+        why_not = []
+        if pools is not None and record.pool is not None:
+            for rule, trace in pools.why_not(record.data, record.pool, self.clock.now()):
+                why_not.append(
+                    {
+                        "rule": rule.id,
+                        "to": rule.to,
+                        "holds": trace.value is True,
+                        "explanation": trace.render(lang),
+                    }
+                )
+        return {
+            "record": record_json(record),
+            "timeline": [_timeline(r, lang) for r in rows],
+            "why_not": why_not,
+        }
 
     def check(
         self, tenant: str, entity: str, record_id: str, text: str, locale: str | None = None
@@ -458,11 +529,12 @@ class RecordService:
                 "a unique value was taken meanwhile",
                 [FieldError(n, "unique", {"value": values.get(n)}) for n in moved],
             ) from None
+        columns, made = self._settle_changed(tx, cfg, current, values, now)
         if not tx.update_record(
             cfg.tenant,
             current.id,
             current.version,
-            {"data": values, "updated_at": now, "config_version": cfg.version},
+            {"data": values, "updated_at": now, "config_version": cfg.version, **columns},
         ):
             raise VersionConflict("record changed meanwhile", current.version + 1)
         updated = replace(
@@ -471,6 +543,8 @@ class RecordService:
             version=current.version + 1,
             updated_at=now,
             config_version=cfg.version,
+            decisions=tuple(_decision_json(d) for d in made),
+            **columns,
         )
         tx.insert_history([_history_row(updated, "update", changes, actor, now)])
         return updated
@@ -563,6 +637,7 @@ def _row(r: Record) -> dict[str, Any]:
         "updated_at": r.updated_at,
         "deleted_at": r.deleted_at,
         "created_by": r.created_by,
+        "pool_entered_at": r.pool_entered_at,
     }
 
 
@@ -597,3 +672,48 @@ def _with_created_values(
                 state[name] = old
         out.append(entry)
     return out[::-1]
+
+
+def _decision(cfg: CompiledConfig, record: Record, move: Move, at: datetime) -> dict[str, Any]:
+    """The decision-log row of one pool move."""
+    pool_set = cfg.pools[record.entity].definition.name
+    after: dict[str, Any] = {"pool": move.after}
+    if move.unassign:
+        after["owner"] = None
+    return {
+        "tenant_id": cfg.tenant,
+        "entity": record.entity,
+        "record_id": record.id,
+        "kind": "pool_move",
+        "rule": f"{pool_set}.{move.rule}",
+        "config_version": cfg.version,
+        "at": at,
+        "before": {"pool": move.before},
+        "after": after,
+        "trace": move.trace.as_dict(),
+    }
+
+
+def _decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": row["kind"],
+        "rule": row["rule"],
+        "before": row["before"],
+        "after": row["after"],
+        "at": instant(row["at"]),
+        "config_version": row["config_version"],
+    }
+
+
+def _timeline(row: Any, locale: str) -> dict[str, Any]:
+    """A stored decision as the explain endpoint shows it, its trace rendered in the locale."""
+    trace = trace_from_dict(row.trace) if row.trace else None
+    return {
+        "at": instant(row.at),
+        "kind": row.kind,
+        "rule": row.rule,
+        "config_version": row.config_version,
+        "before": row.before,
+        "after": row.after,
+        "explanation": trace.render(locale) if trace else None,
+    }

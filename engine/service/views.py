@@ -24,6 +24,7 @@ def record_json(record: Record) -> dict[str, Any]:
         "updated_at": instant(record.updated_at),
         "config_version": record.config_version,
         "data": dict(record.data),
+        "decisions": list(record.decisions),
     }
 
 

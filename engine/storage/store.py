@@ -30,6 +30,9 @@ class Record:
     deleted_at: datetime | None = None
     config_version: int | None = None
     created_by: str | None = None
+    pool_entered_at: datetime | None = None
+    # Decisions taken by the write that returned this record (not a column of the row).
+    decisions: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ def _record(row: sa.Row[Any]) -> Record:
         m["deleted_at"],
         m["config_version"],
         m["created_by"],
+        m["pool_entered_at"],
     )
 
 
@@ -171,6 +175,19 @@ class Tx:
             t.record_unique.c.value.in_(wanted),
         )
         return {row.value: row.record_id for row in self.conn.execute(query)}
+
+    # decisions -----------------------------------------------------------------------------
+    def insert_decisions(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(t.decisions.insert(), list(rows))
+
+    def decisions(self, tenant: str, record_id: str) -> list[sa.Row[Any]]:
+        query = (
+            sa.select(t.decisions)
+            .where(t.decisions.c.tenant_id == tenant, t.decisions.c.record_id == record_id)
+            .order_by(t.decisions.c.id)
+        )
+        return list(self.conn.execute(query))
 
     # history -------------------------------------------------------------------------------
     def insert_history(self, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -81,6 +81,7 @@ records = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("deleted_at", UTCDateTime, nullable=True),
     sa.Column("created_by", sa.String(200), nullable=True),
+    sa.Column("pool_entered_at", UTCDateTime, nullable=True),
     sa.Index("ix_records_list", "tenant_id", "entity", "created_at", "id"),
     sa.Index("ix_records_owner", "tenant_id", "entity", "owner"),
     sa.Index("ix_records_pool", "tenant_id", "entity", "pool"),
@@ -131,4 +132,23 @@ idempotency_keys = sa.Table(
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("result", Json, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Every automatic change (a pool move, later scores, assignments, campaign firings): which rule,
+# under which config version, what changed, and the evaluated condition — the answer to "why?".
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", Name, nullable=False),
+    sa.Column("entity", Name, nullable=False),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("rule", sa.String(200), nullable=False),
+    sa.Column("config_version", sa.Integer, nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("before", Json, nullable=False),
+    sa.Column("after", Json, nullable=False),
+    sa.Column("trace", Json, nullable=True),
+    sa.Index("ix_decisions_record", "tenant_id", "record_id", "id"),
 )

@@ -235,3 +235,16 @@ def test_check_explains_a_condition_on_a_record(client: TestClient, auth: dict[s
     problem(
         client.post(f"{BASE}/records/customer/nope/check", json={"where": "vip"}, headers=auth), 404
     )
+
+
+def test_explain_over_the_api(client: TestClient, auth: dict[str, str]) -> None:
+    created = client.post(f"{BASE}/records/customer", json=GOOD, headers=auth).json()
+    assert created["pool"] == "has_need"  # budget 10 in the east: need confirmed on create
+    answer = client.get(
+        f"{BASE}/records/customer/{created['id']}/explain",
+        headers={**auth, "Accept-Language": "zh-CN"},
+    ).json()
+    assert answer["record"]["pool"] == "has_need"
+    assert answer["timeline"][0]["rule"] == "customer_pool.need_confirmed"
+    assert [w["rule"] for w in answer["why_not"]] == ["big_budget", "recycle_unattended"]
+    problem(client.get(f"{BASE}/records/customer/nope/explain", headers=auth), 404)

@@ -1,0 +1,144 @@
+"""Checks of pool sets: pools, initial pool, promotions (targets, conditions, cycles)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from engine.conditions import Scope, entity_scope
+from engine.config.checks import Sources, check_labels, zone_of
+from engine.config.conditions import check_condition
+from engine.config.errors import ConfigError, choices_hint
+from engine.config.model import EntityDef, PoolSetDef, PromotionDef, TenantDef
+
+
+def check_pool_sets(
+    pool_sets: Mapping[str, PoolSetDef],
+    entities: Mapping[str, EntityDef],
+    tenant: TenantDef,
+    src: Sources,
+) -> Iterator[ConfigError]:
+    owners: dict[str, str] = {}
+    for pool_set in pool_sets.values():
+        entity = entities.get(pool_set.entity)
+        if entity is None:
+            yield src.unknown_entity(pool_set.loc, pool_set.entity, entities)
+            continue
+        if pool_set.entity in owners:
+            yield src.error(
+                pool_set.loc,
+                "/entity",
+                f"{pool_set.entity} already has the pool set '{owners[pool_set.entity]}'",
+                "an entity has at most one pool set; use grades or segments for other dimensions",
+                code="duplicate",
+            )
+        owners.setdefault(pool_set.entity, pool_set.name)
+        yield from _check_pools(pool_set, tenant, src)
+        scope = entity_scope(entity, zone_of(tenant.timezone), update=True)
+        yield from _check_promotions(pool_set, scope, src)
+        yield from _check_cycles(pool_set, src)
+
+
+def _check_pools(pool_set: PoolSetDef, tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
+    if pool_set.initial not in pool_set.pools:
+        yield src.error(
+            pool_set.loc,
+            "/initial",
+            f"unknown pool '{pool_set.initial}'",
+            choices_hint(pool_set.initial, pool_set.pools, "pools"),
+            code="reference",
+        )
+    for pool in pool_set.pools.values():
+        yield from check_labels(pool.label, tenant.locales, src, pool.loc, "/label")
+
+
+def _check_promotions(pool_set: PoolSetDef, scope: Scope, src: Sources) -> Iterator[ConfigError]:
+    seen: set[str] = set()
+    for rule in pool_set.promotions:
+        if rule.id in seen:
+            yield src.error(
+                rule.loc,
+                "/id",
+                f"duplicate promotion id '{rule.id}'",
+                "ids name rules in decisions and explanations: keep them unique",
+                code="duplicate",
+            )
+        seen.add(rule.id)
+        for i, pool in enumerate(rule.from_pools or ()):
+            if pool not in pool_set.pools:
+                yield src.error(
+                    rule.loc,
+                    f"/from/{i}",
+                    f"unknown pool '{pool}'",
+                    choices_hint(pool, pool_set.pools, "pools"),
+                    code="reference",
+                )
+        if rule.to not in pool_set.pools:
+            yield src.error(
+                rule.loc,
+                "/to",
+                f"unknown pool '{rule.to}'",
+                choices_hint(rule.to, pool_set.pools, "pools"),
+                code="reference",
+            )
+        elif rule.from_pools is not None and rule.to in rule.from_pools:
+            yield src.error(
+                rule.loc,
+                "/to",
+                f"'{rule.to}' is also in from",
+                "a promotion moves a record to another pool",
+                code="invalid",
+            )
+        yield from check_condition(src, rule.loc, "/when", rule.when, scope)
+
+
+def _check_cycles(pool_set: PoolSetDef, src: Sources) -> Iterator[ConfigError]:
+    """Promotions whose from/to pools form a loop could move a record round for ever."""
+    cycle = find_cycle(pool_set)
+    if cycle:
+        path = " → ".join(f"{r.id} ({_from_text(r)} → {r.to})" for r in cycle)
+        yield src.error(
+            cycle[0].loc,
+            "",
+            f"promotions can move a record in a circle: {path}",
+            "make one of them leave the circle, e.g. narrow its 'from' — records "
+            "go back by hand, by claims or by sweeps instead",
+            code="cycle",
+        )
+
+
+def _from_text(rule: PromotionDef) -> str:
+    return "any" if rule.from_pools is None else ", ".join(rule.from_pools)
+
+
+def find_cycle(pool_set: PoolSetDef) -> list[PromotionDef]:
+    """One loop of promotions (as the rules taken), or [] when the graph has none."""
+    edges: dict[str, list[PromotionDef]] = {p: [] for p in pool_set.pools}
+    for rule in pool_set.promotions:
+        for pool in rule.from_pools or tuple(pool_set.pools):
+            if pool != rule.to and pool in edges and rule.to in edges:
+                edges[pool].append(rule)
+    done: set[str] = set()
+    pools: list[str] = []  # the current path of pools; rules[i] leads from pools[i]
+    rules: list[PromotionDef] = []
+
+    def visit(pool: str) -> list[PromotionDef]:
+        pools.append(pool)
+        for rule in edges[pool]:
+            if rule.to in pools:
+                return [*rules[pools.index(rule.to) :], rule]
+            if rule.to not in done:
+                rules.append(rule)
+                found = visit(rule.to)
+                if found:
+                    return found
+                rules.pop()
+        pools.pop()
+        done.add(pool)
+        return []
+
+    for pool in edges:
+        if pool not in done:
+            found = visit(pool)
+            if found:
+                return found
+    return []

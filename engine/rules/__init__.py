@@ -1,0 +1,5 @@
+"""Compiled rule sets: pure functions from a record's state to effects and decisions."""
+
+from engine.rules.pools import CompiledPoolSet, Move, Settled
+
+__all__ = ["CompiledPoolSet", "Move", "Settled"]

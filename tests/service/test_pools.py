@@ -1,0 +1,77 @@
+"""Pool sets on writes: the initial pool, promotions that cascade, unassign, decisions, explain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.clock import FixedClock
+from engine.service import Services
+from engine.storage import tables as t
+
+
+def create(svc: Services, data: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = svc.records.create("shop", "customer", data).result
+    return result
+
+
+def test_a_new_record_starts_in_the_initial_pool(svc: Services) -> None:
+    record = create(svc, {"name": "a"})
+    assert record["pool"] == "nurturing" and record["decisions"] == []
+
+
+def test_promotions_cascade_within_one_write(svc: Services) -> None:
+    record = create(svc, {"name": "a", "budget": 200000, "region": "east"})
+    assert record["pool"] == "key"
+    assert [(d["rule"], d["before"], d["after"]) for d in record["decisions"]] == [
+        ("customer_pool.need_confirmed", {"pool": "nurturing"}, {"pool": "has_need"}),
+        ("customer_pool.big_budget", {"pool": "has_need"}, {"pool": "key"}),
+    ]
+
+
+def test_an_update_moves_the_record_and_records_why(svc: Services, clock: FixedClock) -> None:
+    record = create(svc, {"name": "a", "region": "east"})
+    clock.advance(hours=1)
+    updated = svc.records.update("shop", "customer", record["id"], {"budget": 10})
+    assert updated.pool == "has_need" and updated.pool_entered_at == clock.now()
+    assert [d["rule"] for d in updated.decisions] == ["customer_pool.need_confirmed"]
+    with svc.store.read() as tx:
+        rows = tx.decisions("shop", record["id"])
+    assert len(rows) == 1 and rows[0].config_version == 1
+    assert rows[0].trace["expr"] == "budget > 0 and region == 'east'"
+
+
+def test_a_recycling_rule_unassigns(svc: Services, clock: FixedClock) -> None:
+    record = create(svc, {"name": "a"})
+    with svc.store.write() as tx:  # an owner set by hand (assignment is a later issue)
+        tx.conn.execute(
+            sa.update(t.records).where(t.records.c.id == record["id"]).values(owner="alice")
+        )
+    updated = svc.records.update(
+        "shop", "customer", record["id"], {"last_followup_at": "2026-09-01T00:00:00Z"}
+    )
+    assert (updated.pool, updated.owner) == ("public", None)
+    assert updated.decisions[0]["after"] == {"pool": "public", "owner": None}
+
+
+def test_explain_shows_the_timeline_and_why_not(svc: Services) -> None:
+    record = create(svc, {"name": "a", "budget": 5, "region": "east"})
+    answer = svc.records.explain("shop", "customer", record["id"], "en")
+    assert [d["rule"] for d in answer["timeline"]] == ["customer_pool.need_confirmed"]
+    assert answer["timeline"][0]["explanation"].splitlines() == [
+        "✓ budget > 0 and region == 'east'",
+        "  ✓ budget > 0",
+        "    budget = 5",
+        "  ✓ region == 'east'",
+        "    region = 'east'",
+    ]
+    why_not = {w["rule"]: w for w in answer["why_not"]}
+    assert set(why_not) == {"big_budget", "recycle_unattended"}
+    assert why_not["big_budget"]["holds"] is False
+    assert why_not["big_budget"]["explanation"].splitlines() == [
+        "✗ budget >= 100000",
+        "  budget = 5",
+    ]
+    zh = svc.records.explain("shop", "customer", record["id"], "zh-CN")
+    assert "（无值）" in {w["rule"]: w for w in zh["why_not"]}["recycle_unattended"]["explanation"]
