@@ -59,7 +59,8 @@ def validate(paths: Paths) -> None:
             continue
         out.print(
             f"{path}: ok (tenant {bundle.id}, {len(bundle.entities)} entities, "
-            f"{len(bundle.forms)} forms, {len(bundle.views)} views)",
+            f"{len(bundle.forms)} forms, {len(bundle.views)} views, "
+            f"{len(bundle.pool_sets)} pool sets)",
             markup=False,
         )
     if failed:

@@ -33,7 +33,7 @@ def test_validate_ok(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
         capsys,
     )
     assert code == 0
-    assert "tests/fixtures/shop: ok (tenant shop, 2 entities, 1 forms, 2 views)" in out
+    assert "tests/fixtures/shop: ok (tenant shop, 2 entities, 1 forms, 2 views, 1 pool sets)" in out
 
 
 def test_validate_reports_each_error_at_its_place(
