@@ -117,3 +117,17 @@ def compiled(pattern: str) -> Any:
 
 def search(pattern: str, text: str) -> bool:
     return compiled(pattern).search(text) is not None
+
+
+_FIELD_OPTIONS = re2.Options()
+_FIELD_OPTIONS.log_errors = False
+
+
+@lru_cache(maxsize=512)
+def compiled_field_pattern(pattern: str) -> Any:
+    """RE2 program for a field's `pattern` (full RE2 syntax; only Python runs it)."""
+    try:
+        return re2.compile(pattern, _FIELD_OPTIONS)
+    except re2.error as exc:
+        message = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(message) from None

@@ -240,7 +240,7 @@ def _check_value(
 ) -> Iterator[ConfigError]:
     try:
         coerce = FIELD_TYPES[f.type].coercer(f, zone_of(tenant.timezone))
-    except re.error:
+    except (re.error, ValueError):
         return  # the field's bad pattern is reported with the field
     try:
         coerce(value)

@@ -42,11 +42,38 @@ def read_bundle_dir(path: str | Path) -> dict[str, str]:
             ]
         )
     files: dict[str, str] = {}
+    errors: list[ConfigError] = []
     for item in sorted(folder.iterdir()):
         if item.is_file() and item.suffix in YAML_SUFFIXES:
             data = item.read_bytes()[: MAX_FILE_BYTES + 1]
-            files[item.name] = data.decode("utf-8", errors="replace")
+            try:
+                files[item.name] = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(_not_utf8(str(item), data, exc))
+    if errors:
+        raise BundleInvalid(errors)
     return files
+
+
+def _not_utf8(shown: str, data: bytes, exc: UnicodeDecodeError) -> ConfigError:
+    """Where a file stops being UTF-8, and a guess at what it is instead."""
+    before = data[: exc.start]
+    line = before.count(b"\n") + 1
+    col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+    try:
+        data.decode("gb18030")
+        guess = " (it looks like GBK/GB18030)"
+    except UnicodeDecodeError:
+        guess = ""
+    return ConfigError(
+        shown,
+        line,
+        col,
+        "",
+        f"the file is not UTF-8 text{guess}",
+        "save it as UTF-8 (most editors: File → Save with Encoding → UTF-8)",
+        code="encoding",
+    )
 
 
 def load_bundle_dir(path: str | Path) -> Bundle:

@@ -55,8 +55,8 @@ def storable(value: Any) -> bool:
     """False for text no database keeps: NUL bytes (PostgreSQL) or unpaired surrogates."""
     if isinstance(value, str):
         return _UNSTORABLE.search(value) is None
-    if isinstance(value, list):
-        return all(storable(v) for v in value)
+    if isinstance(value, list):  # one level: deeper lists are refused by the field types
+        return all(_UNSTORABLE.search(v) is None for v in value if isinstance(v, str))
     return True
 
 
@@ -83,6 +83,7 @@ class EntityValidator:
             if f.default is not None
         }
         self.unique = tuple(n for n, f in entity.fields.items() if f.unique)
+        self.folded = frozenset(n for n in self.unique if entity.fields[n].type == "email")
         self.references = {n: f.ref_entity for n, f in entity.fields.items() if f.ref_entity}
 
     def form_rules(self, form: FormDef) -> FormRules:

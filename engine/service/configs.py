@@ -14,6 +14,7 @@ from engine.config.loader import load_bundle
 from engine.config.model import Bundle
 from engine.service.compiled import CompiledConfig
 from engine.service.errors import NotFound
+from engine.service.uniques import sync_uniques
 from engine.storage import tables as t
 from engine.storage.store import Store
 
@@ -57,6 +58,7 @@ class TenantConfigs:
                 ).scalar()
                 or 0
             ) + 1
+            sync_uniques(tx, bundle.id, self._bundle(conn, bundle.id, row), bundle)
             conn.execute(
                 t.config_versions.insert().values(
                     tenant_id=bundle.id,
@@ -74,6 +76,19 @@ class TenantConfigs:
             )
         self._active.pop(bundle.id, None)
         return number, True
+
+    @staticmethod
+    def _bundle(conn: sa.Connection, tenant: str, row: Any) -> Bundle | None:
+        """The currently active bundle (None for a new tenant)."""
+        if row is None or row.active_version is None:
+            return None
+        files = conn.execute(
+            sa.select(t.config_versions.c.files).where(
+                t.config_versions.c.tenant_id == tenant,
+                t.config_versions.c.number == row.active_version,
+            )
+        ).scalar_one()
+        return load_bundle(files)
 
     @staticmethod
     def _digest(conn: sa.Connection, tenant: str, number: int) -> Any:

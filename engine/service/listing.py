@@ -171,31 +171,49 @@ class ListCompiler:
 
     def _sort(self, sort: str) -> tuple[ColumnElement[Any], bool]:
         descending = sort.startswith("-")
-        name = sort.lstrip("-+")
-        if name not in self.entity.fields and name not in COLUMNS:
+        name = sort.removeprefix("-").removeprefix("+")
+        field = self.entity.fields.get(name)
+        if field is None and name not in COLUMNS:
             hint = choices_hint(name, [*self.entity.fields, *COLUMNS], "fields")
-            raise BadQuery(
-                "bad sort",
-                [FieldError("sort", "filter", {"message": f"cannot sort by '{name}' — {hint}"})],
-            )
+            raise _bad("sort", f"cannot sort by '{name}' — {hint}")
+        if field is not None and field.type in _LIST_TYPES:
+            raise _bad("sort", f"cannot sort by '{name}': it holds a list")
         self._sort_name = name
+        self._sort_text = sort
         return self._expr(name), descending
 
     def _after(
         self, expr: ColumnElement[Any], descending: bool, cursor: str
     ) -> ColumnElement[bool]:
-        value, last_id = decode_cursor(cursor)
+        sort, value, last_id = decode_cursor(cursor)
+        if sort != self._sort_text:
+            raise _bad(
+                "cursor", f"this cursor pages a list sorted by '{sort}', not by '{self._sort_text}'"
+            )
         if value is None:
             after_id = t.records.c.id < last_id if descending else t.records.c.id > last_id
             return sa.and_(expr.is_(None), after_id)
-        typed: Any = value
-        if self._sort_name in ("created_at", "updated_at"):
-            typed = _parse_dt(value)
-        elif self._is_decimal():
-            typed = Decimal(str(value))
+        typed = self._cursor_value(value)
         beyond = expr < typed if descending else expr > typed
         tie = t.records.c.id < last_id if descending else t.records.c.id > last_id
         return sa.or_(beyond, sa.and_(expr == typed, tie), expr.is_(None))
+
+    def _cursor_value(self, value: Any) -> Any:
+        """The cursor's sort value in the form the sort expression compares with."""
+        field = self.entity.fields.get(self._sort_name)
+        kind = field.type if field is not None else self._sort_name
+        try:
+            if kind in ("created_at", "updated_at"):
+                return _parse_dt(value)
+            if kind in ("decimal", "money"):
+                return Decimal(str(value))
+            if kind == "boolean":
+                return int(bool(value))
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return value
+        except (ArithmeticError, ValueError, FieldValueError):
+            pass
+        raise _bad("cursor", "cursor is not one this API gave out")
 
     def _is_decimal(self) -> bool:
         field = self.entity.fields.get(self._sort_name)
@@ -206,7 +224,7 @@ class ListCompiler:
         value = record_values.get(name)
         if isinstance(value, datetime):
             value = value.isoformat()
-        return encode_cursor(value, record_id)
+        return encode_cursor(self._sort_text, value, record_id)
 
 
 def _parse_dt(value: Any) -> datetime:
@@ -229,20 +247,24 @@ _COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
 }
 
 
-def encode_cursor(value: Any, record_id: str) -> str:
-    raw = json.dumps([value, record_id], separators=(",", ":"), default=str)
+def _bad(name: str, message: str) -> BadQuery:
+    return BadQuery(f"bad {name}", [FieldError(name, "filter", {"message": message})])
+
+
+def encode_cursor(sort: str, value: Any, record_id: str) -> str:
+    raw = json.dumps([sort, value, record_id], separators=(",", ":"), default=str)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[Any, str]:
+def decode_cursor(cursor: str) -> tuple[str, Any, str]:
+    """(sort, last sort value, last id) of a cursor; BadQuery for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, record_id = json.loads(raw)
-        if not isinstance(record_id, str) or not storable(record_id) or not storable(value):
+        sort, value, record_id = json.loads(raw)
+        if not isinstance(sort, str) or not isinstance(record_id, str):
+            raise ValueError
+        if not storable(record_id) or not storable(value) or isinstance(value, dict | list):
             raise ValueError
     except (ValueError, binascii.Error, TypeError):
-        raise BadQuery(
-            "bad cursor",
-            [FieldError("cursor", "filter", {"message": "cursor is not one this API gave out"})],
-        ) from None
-    return value, record_id
+        raise _bad("cursor", "cursor is not one this API gave out") from None
+    return sort, value, record_id

@@ -33,6 +33,7 @@ from engine.service.errors import (
     VersionConflict,
 )
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
+from engine.service.unique_keys import unique_key
 from engine.service.views import history_json, instant, record_json
 from engine.storage import tables as t
 from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken
@@ -72,11 +73,6 @@ class _Item:
 class Page:
     records: list[Record]
     next_cursor: str | None
-
-
-def unique_key(value: Any) -> str:
-    text = str(value).lower() if isinstance(value, str) and "@" in value else str(value)
-    return text if len(text) <= 200 else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 class RecordService:
@@ -259,7 +255,7 @@ class RecordService:
                     "tenant_id": cfg.tenant,
                     "entity": entity,
                     "field": name,
-                    "value": unique_key(r.data[name]),
+                    "value": unique_key(r.data[name], name in validator.folded),
                     "record_id": r.id,
                 }
                 for r in records
@@ -338,17 +334,21 @@ class RecordService:
         exclude: str | None = None,
     ) -> None:
         for name in validator.unique:
-            keys = {unique_key(i.values[name]) for i in items if i.values.get(name) is not None}
+            fold = name in validator.folded
+            keys = {
+                unique_key(i.values[name], fold) for i in items if i.values.get(name) is not None
+            }
             taken = tx.unique_holders(cfg.tenant, validator.entity.name, name, keys)
             seen: set[str] = set()
             for item in items:
                 if item.values.get(name) is None:
                     continue
-                key = unique_key(item.values[name])
+                key = unique_key(item.values[name], fold)
                 holder = taken.get(key)
                 if (holder is not None and holder != exclude) or key in seen:
                     item.errors.append(FieldError(name, "unique", {"value": item.values[name]}))
-                seen.add(key)
+                if not item.errors:  # an item that will not be stored holds no value
+                    seen.add(key)
 
     # reading -------------------------------------------------------------------------------
     def get(self, tenant: str, entity: str, record_id: str) -> Record:
@@ -517,7 +517,7 @@ class RecordService:
                         "tenant_id": cfg.tenant,
                         "entity": current.entity,
                         "field": n,
-                        "value": unique_key(values[n]),
+                        "value": unique_key(values[n], n in validator.folded),
                         "record_id": current.id,
                     }
                     for n in moved
@@ -586,7 +586,9 @@ class RecordService:
                 result = work(tx)
                 tx.save_idempotent(tenant, idem.key, idem.fingerprint, result, self.clock.now())
                 return Written(result)
-        except sa.exc.IntegrityError:  # the same key committed concurrently: replay it
+        except (sa.exc.IntegrityError, DuplicateValue):
+            # The same request, sent again while the first was still being written, waited on
+            # the first one's rows and lost: once that has committed, replay its answer.
             with self.store.read() as tx:
                 earlier = self._replay(tx, tenant, idem)
             if earlier is None:
