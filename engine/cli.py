@@ -88,6 +88,30 @@ def keys_create(
     out.print(_open(db).keys.create(tenant, name), markup=False)
 
 
+@keys_app.command("list")
+def keys_list(tenant: Annotated[str, typer.Option(help="Tenant id")], db: Db = None) -> None:
+    """The tenant's keys: id, name, when created and revoked (secrets are never stored)."""
+    for key in _open(db).keys.list(tenant):
+        revoked = f"revoked {key['revoked_at']:%Y-%m-%d %H:%M}" if key["revoked_at"] else "active"
+        out.print(
+            f"{key['id']}  {key['name']:<20} created {key['created_at']:%Y-%m-%d %H:%M}  {revoked}",
+            markup=False,
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    name: Annotated[str, typer.Option(help="Name of the key(s) to revoke")],
+    db: Db = None,
+) -> None:
+    """Revoke the tenant's active keys of that name (servers notice within 10 seconds)."""
+    count = _open(db).keys.revoke(tenant, name)
+    out.print(f"revoked {count} key(s) named '{name}'", markup=False)
+    if not count:
+        raise typer.Exit(1)
+
+
 @app.command()
 def seed(
     tenant: Annotated[str, typer.Option(help="Tenant id")],

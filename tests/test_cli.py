@@ -65,6 +65,12 @@ def test_load_keys_seed(
     assert out.strip() == "shop: unchanged, still version 1"
     code, out, _ = run(["keys", "create", "--tenant", "shop", "--db", db], monkeypatch, capsys)
     assert code == 0 and out.startswith("tp_")
+    code, out, _ = run(["keys", "list", "--tenant", "shop", "--db", db], monkeypatch, capsys)
+    assert code == 0 and "default" in out and "active" in out
+    code, out, _ = run(
+        ["keys", "revoke", "--tenant", "shop", "--name", "default", "--db", db], monkeypatch, capsys
+    )
+    assert (code, out.strip()) == (0, "revoked 1 key(s) named 'default'")
     code, out, _ = run(
         ["seed", "--tenant", "shop", "--count", "30", "--db", db], monkeypatch, capsys
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from engine.service import NotFound, Services
@@ -21,14 +22,17 @@ async def services(request: Request) -> Services:
     return found
 
 
+BEARER = HTTPBearer(auto_error=False, description="A tenant API key (tidepool keys create)")
+
+
 async def caller(
     tenant: Annotated[str, Path(description="Tenant id")],
     svc: Annotated[Services, Depends(services)],
-    authorization: Annotated[str | None, Header()] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
 ) -> Caller:
     """The caller, if its bearer key belongs to the tenant of the path."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = credentials.credentials if credentials is not None else ""
+    if not token.strip():
         raise Unauthorized("send 'Authorization: Bearer <api key>'")
     known, found = svc.keys.cached(token.strip())
     if not known:  # a database look-up: off the event loop

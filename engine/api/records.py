@@ -42,6 +42,8 @@ def _expected_version(if_match: str | None, body: dict[str, Any]) -> int | None:
     if raw is None:
         return None
     text = str(raw).strip().removeprefix("W/").strip('"')
+    if text == "*":  # If-Match: * — any current version will do
+        return None
     if not text.isdigit():
         raise Invalid(
             "the expected version must be a whole number",

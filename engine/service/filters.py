@@ -27,7 +27,7 @@ def filter_node(field: FieldDef, coerce: Callable[[Any], Any], flt: Filter) -> n
     kind = T.field_type(field.type, field.option_values)
     ref = n.FieldRef(0, 0, field.name, type=kind)
     if flt.op == "isnull":
-        wanted = str(flt.value).lower() in ("1", "true", "yes")
+        wanted = truth(flt.value)
         return n.IsNull(0, 0, ref, not wanted, type=T.BOOLEAN)
     if kind.name == "list":
         return _list_filter(ref, kind, coerce, flt)
@@ -61,3 +61,10 @@ def _literal(kind: T.Type, stored: Any) -> n.Literal:
     """A constant from a stored value (what the field's coercer returned)."""
     value = V.READERS[kind.name](stored)
     return n.Literal(0, 0, value, str(stored), type=kind.base)
+
+
+def truth(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text not in ("1", "true", "yes", "0", "false", "no"):
+        raise FieldValueError("filter", message="isnull takes true or false")
+    return text in ("1", "true", "yes")

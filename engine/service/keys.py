@@ -7,6 +7,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -102,6 +103,19 @@ class ApiKeys:
         if not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
             return None
         return Caller(str(row.tenant_id), str(row.id), str(row.name))
+
+    def list(self, tenant: str) -> list[dict[str, Any]]:
+        """The tenant's keys (never their secrets): id, name, created, revoked."""
+        with self.store.read() as tx:
+            rows = tx.conn.execute(
+                sa.select(t.api_keys)
+                .where(t.api_keys.c.tenant_id == tenant)
+                .order_by(t.api_keys.c.created_at)
+            ).fetchall()
+        return [
+            {"id": r.id, "name": r.name, "created_at": r.created_at, "revoked_at": r.revoked_at}
+            for r in rows
+        ]
 
     def revoke(self, tenant: str, name: str) -> int:
         with self.store.write() as tx:

@@ -26,7 +26,7 @@ from engine.config.model import EntityDef, FieldDef
 from engine.fields.errors import FieldValueError
 from engine.fields.validator import EntityValidator, FieldError, printable_name, storable
 from engine.service.errors import BadQuery
-from engine.service.filters import filter_node
+from engine.service.filters import filter_node, truth
 from engine.storage import tables as t
 
 MAX_LIMIT = 500
@@ -160,7 +160,7 @@ class ListCompiler:
     def _column_condition(self, flt: Filter) -> ColumnElement[bool]:
         expr = COLUMNS[flt.field]
         if flt.op == "isnull":
-            wanted = str(flt.value).lower() in ("1", "true", "yes")
+            wanted = truth(flt.value)
             return expr.is_(None) if wanted else expr.is_not(None)  # type: ignore[no-any-return]
         coerce = _parse_dt if flt.field in ("created_at", "updated_at") else str
         if flt.op == "in":
