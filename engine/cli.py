@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -113,6 +114,34 @@ def keys_revoke(
 
 
 @app.command()
+def sweep(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    now: Annotated[
+        str | None, typer.Option(help="Sweep as of this ISO time (tests, catch-up)")
+    ] = None,
+    db: Db = None,
+) -> None:
+    """Apply the promotions that became due with time (e.g. 30 days without follow-up)."""
+    moment = None
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            raise typer.BadParameter(f"not an ISO time: {now}", param_hint="--now") from None
+        if moment.tzinfo is None:
+            raise typer.BadParameter(
+                "give an offset, e.g. 2026-02-01T09:00:00+08:00", param_hint="--now"
+            )
+    moved = _open(db).sweeper.sweep(tenant, moment)
+    total = sum(moved.values())
+    out.print(
+        f"{total} record(s) moved"
+        + "".join(f"\n  {rule}: {n}" for rule, n in sorted(moved.items())),
+        markup=False,
+    )
+
+
+@app.command()
 def seed(
     tenant: Annotated[str, typer.Option(help="Tenant id")],
     count: Annotated[int, typer.Option(min=1, max=100_000, help="Records per entity")] = 100,
@@ -189,10 +218,9 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        show = getattr(exc, "show", None)  # click's (or typer's own) usage errors
+        if callable(show):
+            show()
+            sys.exit(int(getattr(exc, "exit_code", 2)))
         err.print(f"error: {exc.__class__.__name__}: {exc}", markup=False)
         sys.exit(2)

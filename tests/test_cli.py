@@ -97,3 +97,20 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0
     for command in ("validate", "load", "keys", "seed", "serve"):
         assert command in result.stdout
+
+
+def test_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    run(["load", str(FIXTURES / "shop"), "--db", db], monkeypatch, capsys)
+    code, out, _ = run(
+        ["sweep", "--tenant", "shop", "--now", "2026-01-01T00:00:00Z", "--db", db],
+        monkeypatch,
+        capsys,
+    )
+    assert (code, out.strip()) == (0, "0 record(s) moved")
+    code, _, err = run(
+        ["sweep", "--tenant", "shop", "--now", "soon", "--db", db], monkeypatch, capsys
+    )
+    assert code == 2 and "not an ISO time" in err

@@ -189,3 +189,9 @@ def explain_record(
     who: Who, svc: Svc, entity: str, record_id: str, request: Request
 ) -> dict[str, Any]:
     return svc.records.explain(who.tenant, entity, record_id, locale_of(request))
+
+
+@router.post("/sweeps", summary="Apply the promotions that became due with time")
+def run_sweep(who: Who, svc: Svc) -> dict[str, Any]:
+    moved = svc.sweeper.sweep(who.tenant)
+    return {"moved": sum(moved.values()), "by_rule": moved}

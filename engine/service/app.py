@@ -15,6 +15,7 @@ from engine.service.configs import TenantConfigs
 from engine.service.indexes import ensure_indexes
 from engine.service.keys import ApiKeys
 from engine.service.records import RecordService
+from engine.service.sweeps import Sweeper
 from engine.storage.db import make_engine, migrate
 from engine.storage.store import Store
 
@@ -26,6 +27,7 @@ class Services:
     records: RecordService
     keys: ApiKeys
     clock: Clock
+    sweeper: Sweeper
 
     @staticmethod
     def open(
@@ -38,7 +40,12 @@ class Services:
         store = Store(engine)
         configs = TenantConfigs(store, clock)
         return Services(
-            store, configs, RecordService(store, configs, clock), ApiKeys(store, clock), clock
+            store,
+            configs,
+            RecordService(store, configs, clock),
+            ApiKeys(store, clock),
+            clock,
+            Sweeper(store, configs, clock),
         )
 
     def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:

@@ -281,7 +281,7 @@ class RecordService:
         out, rows = [], []
         for record in records:
             settled = pools.settle(record.data, None, now)
-            made = [_decision(cfg, record, m, now) for m in settled.moves]
+            made = [decision_row(cfg, record, m, now) for m in settled.moves]
             rows += made
             out.append(
                 replace(
@@ -302,7 +302,7 @@ class RecordService:
         if pools is None:
             return {}, []
         settled = pools.settle(values, current.pool, now, old=current.data)
-        rows = [_decision(cfg, current, m, now) for m in settled.moves]
+        rows = [decision_row(cfg, current, m, now) for m in settled.moves]
         columns: dict[str, Any] = {}
         if settled.pool != current.pool:
             columns.update(pool=settled.pool, pool_entered_at=now)
@@ -546,7 +546,7 @@ class RecordService:
             decisions=tuple(_decision_json(d) for d in made),
             **columns,
         )
-        tx.insert_history([_history_row(updated, "update", changes, actor, now)])
+        tx.insert_history([history_row(updated, "update", changes, actor, now)])
         return updated
 
     def delete(
@@ -569,7 +569,7 @@ class RecordService:
             ):
                 raise VersionConflict("record changed meanwhile", current.version + 1)
             gone = replace(current, version=current.version + 1, updated_at=now, deleted_at=now)
-            tx.insert_history([_history_row(gone, "delete", {}, actor, now)])
+            tx.insert_history([history_row(gone, "delete", {}, actor, now)])
 
     # idempotency ---------------------------------------------------------------------------
     def _idempotent(
@@ -643,7 +643,7 @@ def _row(r: Record) -> dict[str, Any]:
     }
 
 
-def _history_row(
+def history_row(
     r: Record, action: str, changes: Mapping[str, Any], actor: str | None, at: datetime
 ) -> dict[str, Any]:
     return {
@@ -667,7 +667,7 @@ def _with_created_values(
     for entry in reversed(entries):
         if entry.action == "create" and not entry.changes:
             entry = replace(entry, changes={k: [None, v] for k, v in state.items()})
-        for name, (old, _new) in entry.changes.items():
+        for name, (old, _new) in entry.changes.items() if entry.action == "update" else ():
             if old is None:
                 state.pop(name, None)
             else:
@@ -676,7 +676,7 @@ def _with_created_values(
     return out[::-1]
 
 
-def _decision(cfg: CompiledConfig, record: Record, move: Move, at: datetime) -> dict[str, Any]:
+def decision_row(cfg: CompiledConfig, record: Record, move: Move, at: datetime) -> dict[str, Any]:
     """The decision-log row of one pool move."""
     pool_set = cfg.pools[record.entity].definition.name
     after: dict[str, Any] = {"pool": move.after}

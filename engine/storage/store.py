@@ -49,7 +49,7 @@ class UniqueTaken(Exception):
     """A unique value is already held by another record (found by the primary key)."""
 
 
-def _record(row: sa.Row[Any]) -> Record:
+def record_from_row(row: sa.Row[Any]) -> Record:
     m = row._mapping
     return Record(
         m["tenant_id"],
@@ -99,7 +99,7 @@ class Tx:
         if for_update and self.dialect == "postgresql":
             query = query.with_for_update()
         row = self.conn.execute(query).first()
-        return _record(row) if row else None
+        return record_from_row(row) if row else None
 
     def update_record(
         self, tenant: str, record_id: str, expected_version: int, values: Mapping[str, Any]
@@ -130,7 +130,7 @@ class Tx:
         return set(self.conn.execute(query).scalars())
 
     def select_records(self, query: sa.Select[Any]) -> list[Record]:
-        return [_record(row) for row in self.conn.execute(query)]
+        return [record_from_row(row) for row in self.conn.execute(query)]
 
     # uniqueness ----------------------------------------------------------------------------
     def claim_unique(self, rows: Sequence[Mapping[str, Any]], *, savepoint: bool = True) -> None:
