@@ -13,6 +13,7 @@ from rich.console import Console
 
 from engine.config import BundleInvalid, load_bundle_dir
 from engine.service import ListQuery, ServiceError, Services, bundle_dirs
+from engine.service.scheduler import SweepLoop
 from engine.service.seed import seed as seed_records
 from engine.storage.db import default_url
 
@@ -168,6 +169,9 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Print a new API key per tenant and seed empty tenants")
     ] = False,
+    sweep_every: Annotated[
+        float, typer.Option(min=0, help="Seconds between sweeps of time-based rules (0: off)")
+    ] = 60.0,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs)."""
     import uvicorn
@@ -183,7 +187,12 @@ def serve(
             if demo:
                 _demo(svc, bundle.id, port)
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(svc), host=host, port=port, log_level="info")
+    loop = SweepLoop(svc, sweep_every).start() if sweep_every > 0 else None
+    try:
+        uvicorn.run(create_app(svc), host=host, port=port, log_level="info")
+    finally:
+        if loop is not None:
+            loop.stop()
 
 
 def _demo(svc: Services, tenant: str, port: int) -> None:
