@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from engine.conditions.lexer import KEYWORDS
 from engine.config import load_bundle_dir
 from engine.fields.validator import EntityValidator
 from tests.helpers import FIXTURES
@@ -782,19 +783,7 @@ def token_soup(draw: Any) -> str:
         "interests",
         "tags",
         "nosuch",
-        "and",
-        "or",
-        "not",
-        "in",
-        "is",
-        "null",
-        "true",
-        "false",
-        "between",
-        "contains",
-        "starts_with",
-        "ends_with",
-        "matches",
+        *sorted(KEYWORDS),
         "==",
         "!=",
         "<",
