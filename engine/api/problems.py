@@ -17,6 +17,7 @@ from engine.service.errors import (
     IdempotencyMismatch,
     Invalid,
     NotFound,
+    Refused,
     ServiceError,
     TooLarge,
     VersionConflict,
@@ -31,6 +32,7 @@ STATUS: dict[type[ServiceError], int] = {
     Invalid: 422,
     DuplicateValue: 409,
     VersionConflict: 409,
+    Refused: 409,
     IdempotencyMismatch: 422,
     TooLarge: 413,
 }

@@ -195,3 +195,22 @@ def explain_record(
 def run_sweep(who: Who, svc: Svc) -> dict[str, Any]:
     moved = svc.sweeper.sweep(who.tenant)
     return {"moved": sum(moved.values()), "by_rule": moved}
+
+
+@router.post(
+    "/records/{entity}/{record_id}/move",
+    summary="Move a record by hand into a pool the bundle allows",
+)
+def move_record(
+    who: Who,
+    svc: Svc,
+    entity: str,
+    record_id: str,
+    body: Annotated[dict[str, Any], Body(examples=[{"pool": "has_need"}])],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    expected = _expected_version(if_match, body)
+    record = svc.records.move(
+        who.tenant, entity, record_id, body.get("pool"), expected_version=expected, actor=who.actor
+    )
+    return JSONResponse(record_json(record), headers=_etag(record.version))

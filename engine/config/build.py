@@ -164,6 +164,7 @@ def build_pool_sets(data: dict[str, Any], file: str) -> dict[str, PoolSetDef]:
                 pid,
                 Label.of((praw or {}).get("label"), pid),
                 Loc(file, join_pointer(f"{base}/pools", pid)),
+                bool((praw or {}).get("manual", False)),
             )
             for pid, praw in raw["pools"].items()
         }

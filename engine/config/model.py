@@ -165,6 +165,7 @@ class PoolDef:
     id: str
     label: Label
     loc: Loc
+    manual: bool = False  # records may be moved into it by hand
 
 
 @dataclass(frozen=True, slots=True)

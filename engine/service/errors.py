@@ -40,6 +40,12 @@ class DuplicateValue(ServiceError):
     title = "Duplicate value"
 
 
+class Refused(ServiceError):
+    """A well-formed request the bundle's rules do not allow (e.g. a move by hand)."""
+
+    title = "Not allowed"
+
+
 class VersionConflict(ServiceError):
     title = "Version conflict"
 

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.clock import Clock
 from engine.conditions.trace import trace_from_dict
+from engine.config.errors import choices_hint
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
 from engine.rules import Move
 from engine.service.compiled import CompiledConfig
@@ -29,6 +30,7 @@ from engine.service.errors import (
     IdempotencyMismatch,
     Invalid,
     NotFound,
+    Refused,
     TooLarge,
     VersionConflict,
 )
@@ -372,6 +374,78 @@ class RecordService:
         return self.query(
             tenant, entity, ListQuery(filters, sort, search.limit, search.cursor, where)
         )
+
+    def move(
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        pool: Any,
+        *,
+        expected_version: int | None = None,
+        actor: str | None = None,
+    ) -> Record:
+        """Move a record by hand into a pool the bundle marks `manual`; promotions then
+        apply from there, as after any write."""
+        cfg = self.configs.active(tenant)
+        pools = cfg.pools.get(entity)
+        if pools is None:
+            raise NotFound(f"{entity} records have no pools")
+        target = pools.definition.pools.get(pool) if isinstance(pool, str) else None
+        if target is None:
+            hint = choices_hint(str(pool), pools.definition.pools, "pools")
+            raise Invalid(
+                "unknown pool",
+                [FieldError("pool", "filter", {"message": f"no pool '{pool}' — {hint}"})],
+            )
+        if not target.manual:
+            raise Refused(
+                f"records are not moved into '{target.id}' by hand",
+                [
+                    FieldError(
+                        "pool",
+                        "filter",
+                        {"message": "the bundle does not allow moving records here by hand"},
+                    )
+                ],
+            )
+        now = self.clock.now()
+        with self.store.write() as tx:
+            current = self._current(tx, cfg, entity, record_id, expected_version)
+            manual = {
+                "tenant_id": tenant,
+                "entity": entity,
+                "record_id": record_id,
+                "kind": "manual_move",
+                "rule": f"by {actor or 'someone'}",
+                "config_version": cfg.version,
+                "at": now,
+                "before": {"pool": current.pool},
+                "after": {"pool": target.id},
+                "trace": None,
+            }
+            settled = pools.settle(current.data, target.id, now)
+            made = [manual, *[decision_row(cfg, current, m, now) for m in settled.moves]]
+            columns: dict[str, Any] = {
+                "pool": settled.pool,
+                "pool_entered_at": now,
+                "updated_at": now,
+            }
+            if settled.unassigned:
+                columns["owner"] = None
+            if not tx.update_record(tenant, record_id, current.version, columns):
+                raise VersionConflict("record changed meanwhile", current.version + 1)
+            tx.insert_decisions(made)
+            moved = replace(
+                current,
+                version=current.version + 1,
+                decisions=tuple(_decision_json(d) for d in made),
+                **columns,
+            )
+            tx.insert_history(
+                [history_row(moved, "move", {"pool": [current.pool, settled.pool]}, actor, now)]
+            )
+        return moved
 
     def explain(
         self, tenant: str, entity: str, record_id: str, locale: str | None = None

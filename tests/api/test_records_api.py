@@ -248,3 +248,12 @@ def test_explain_over_the_api(client: TestClient, auth: dict[str, str]) -> None:
     assert answer["timeline"][0]["rule"] == "customer_pool.need_confirmed"
     assert [w["rule"] for w in answer["why_not"]] == ["big_budget", "recycle_unattended"]
     problem(client.get(f"{BASE}/records/customer/nope/explain", headers=auth), 404)
+
+
+def test_move_over_the_api(client: TestClient, auth: dict[str, str]) -> None:
+    rid = client.post(f"{BASE}/records/customer", json={"name": "a"}, headers=auth).json()["id"]
+    url = f"{BASE}/records/customer/{rid}/move"
+    moved = client.post(url, json={"pool": "has_need"}, headers=auth)
+    assert moved.status_code == 200 and moved.json()["pool"] == "has_need"
+    assert problem(client.post(url, json={"pool": "public"}, headers=auth), 409)["errors"]
+    problem(client.post(url, json={"pool": "has_need", "version": 1}, headers=auth), 409)

@@ -75,3 +75,23 @@ def test_explain_shows_the_timeline_and_why_not(svc: Services) -> None:
     ]
     zh = svc.records.explain("shop", "customer", record["id"], "zh-CN")
     assert "（无值）" in {w["rule"]: w for w in zh["why_not"]}["recycle_unattended"]["explanation"]
+
+
+def test_moving_by_hand_where_the_bundle_allows(svc: Services) -> None:
+    import pytest
+
+    from engine.service import Invalid
+    from engine.service.errors import Refused
+
+    record = create(svc, {"name": "a", "budget": 200000})
+    assert record["pool"] == "nurturing"  # no region: need not confirmed
+    moved = svc.records.move("shop", "customer", record["id"], "has_need", actor="carol")
+    assert moved.pool == "key"  # by hand to has_need, then big_budget promoted it
+    assert [d["kind"] for d in moved.decisions] == ["manual_move", "pool_move"]
+    assert moved.decisions[0]["rule"] == "by carol"
+    with pytest.raises(Refused):
+        svc.records.move("shop", "customer", record["id"], "public")
+    with pytest.raises(Invalid):
+        svc.records.move("shop", "customer", record["id"], "has_ned")
+    history = svc.records.history("shop", "customer", record["id"])
+    assert history[-1]["action"] == "move" and history[-1]["actor"] == "carol"
