@@ -39,6 +39,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "condition": {"en": "{message}", "zh-CN": "{message}"},
     "filter": {"en": "{message}", "zh-CN": "{message}"},
+    "computed": {
+        "en": "is computed by the bundle's rules and cannot be set",
+        "zh-CN": "由规则计算，不能直接设置",
+    },
     "read_only": {"en": "cannot be set here", "zh-CN": "不能在此设置"},
 }
 

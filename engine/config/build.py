@@ -8,6 +8,8 @@ from typing import Any
 
 from engine.config.model import (
     Capacity,
+    DerivedDef,
+    DerivedRule,
     EntityDef,
     FieldDef,
     FormDef,
@@ -195,6 +197,19 @@ def _promotion(raw: dict[str, Any], loc: Loc) -> PromotionDef:
         label=_label(raw.get("label")),
         then=tuple(raw.get("then") or ()),
     )
+
+
+def build_derived(data: dict[str, Any], file: str) -> tuple[DerivedDef, ...]:
+    out = []
+    for section, kind, key in (("scoring", "score", "points"), ("grades", "grade", "grade")):
+        for name, raw in (data.get(section) or {}).items():
+            base = join_pointer(f"/{section}", name)
+            rules = tuple(
+                DerivedRule(r.get("when"), r[key], Loc(file, f"{base}/rules/{i}"))
+                for i, r in enumerate(raw["rules"])
+            )
+            out.append(DerivedDef(name, kind, raw["entity"], raw["field"], rules, Loc(file, base)))
+    return tuple(out)
 
 
 def build_forms(data: dict[str, Any], file: str) -> dict[str, FormDef]:

@@ -15,8 +15,8 @@ from types import MappingProxyType
 from engine.config import build, checks
 from engine.config.conditions import check_views
 from engine.config.errors import BundleInvalid, ConfigError, choices_hint, sort_errors
-from engine.config.model import Bundle, EntityDef, FormDef, PoolSetDef, ViewDef
-from engine.config.pools import check_pool_sets
+from engine.config.model import Bundle, DerivedDef, EntityDef, FormDef, PoolSetDef, ViewDef
+from engine.config.pools import check_derived, check_pool_sets
 from engine.config.schema import FILE_KINDS, validate_file
 from engine.config.yamlload import SourceFile, load_yaml
 
@@ -172,6 +172,7 @@ def _build(
     forms: dict[str, FormDef] = {}
     views: dict[str, ViewDef] = {}
     pool_sets: dict[str, PoolSetDef] = {}
+    derived: tuple[DerivedDef, ...] = ()
     if "entities" in by_kind:
         src = by_kind["entities"]
         entities = build.build_entities(src.data, src.path, checks.zone_of(tenant.timezone))
@@ -179,6 +180,7 @@ def _build(
         views = build.build_views(src.data, src.path)
     if "pools" in by_kind:
         pool_sets = build.build_pool_sets(by_kind["pools"].data, by_kind["pools"].path)
+        derived = build.build_derived(by_kind["pools"].data, by_kind["pools"].path)
     located = checks.Sources(sources)
     errors += checks.check_tenant(tenant, located)
     if len(by_kind) == len(files):  # see_masked names fields: only check against all of them
@@ -187,6 +189,7 @@ def _build(
     errors += checks.check_forms(forms, entities, tenant, located)
     errors += check_views(views, entities, tenant, located)
     errors += check_pool_sets(pool_sets, entities, tenant, located)
+    errors += check_derived(derived, entities, tenant, located)
     if len(by_kind) < len(files):
         return None  # some file failed earlier: do not hand out a partial bundle
     return Bundle(
@@ -195,6 +198,7 @@ def _build(
         forms=MappingProxyType(forms),
         views=MappingProxyType(views),
         pool_sets=MappingProxyType(pool_sets),
+        derived=derived,
         files=MappingProxyType(dict(files)),
         digest=digest_files(files),
     )

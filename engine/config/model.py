@@ -182,6 +182,27 @@ class PoolSetDef:
 
 
 @dataclass(frozen=True, slots=True)
+class DerivedRule:
+    """One rule of a score (points) or a grade (value); `when` None: always (a default)."""
+
+    when: Any
+    value: Any
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedDef:
+    """A field computed by rules: a score (sum of points) or a grade (first match)."""
+
+    name: str
+    kind: str  # "score" | "grade"
+    entity: str
+    field: str
+    rules: tuple[DerivedRule, ...]
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
 class Capacity:
     open: int | None = None
     per_day: int | None = None
@@ -239,6 +260,7 @@ class Bundle:
     warnings: tuple[ConfigError, ...] = ()  # e.g. a label missing one of the tenant's locales
     views: Mapping[str, ViewDef] = field(default_factory=lambda: EMPTY)
     pool_sets: Mapping[str, PoolSetDef] = field(default_factory=lambda: EMPTY)
+    derived: tuple[DerivedDef, ...] = ()  # scores first, then grades, in bundle order
 
     def pool_set_of(self, entity: str) -> PoolSetDef | None:
         return next((p for p in self.pool_sets.values() if p.entity == entity), None)

@@ -8,7 +8,7 @@ from engine.conditions import Scope, entity_scope
 from engine.config.checks import Sources, check_labels, zone_of
 from engine.config.conditions import check_condition
 from engine.config.errors import ConfigError, choices_hint
-from engine.config.model import EntityDef, PoolSetDef, PromotionDef, TenantDef
+from engine.config.model import DerivedDef, EntityDef, PoolSetDef, PromotionDef, TenantDef
 
 
 def check_pool_sets(
@@ -142,3 +142,83 @@ def find_cycle(pool_set: PoolSetDef) -> list[PromotionDef]:
             if found:
                 return found
     return []
+
+
+def check_derived(
+    derived: tuple[DerivedDef, ...],
+    entities: Mapping[str, EntityDef],
+    tenant: TenantDef,
+    src: Sources,
+) -> Iterator[ConfigError]:
+    """Scores and grades: their entity, their field (of the right type), their conditions."""
+    owners: dict[tuple[str, str], str] = {}
+    for item in derived:
+        entity = entities.get(item.entity)
+        if entity is None:
+            yield src.unknown_entity(item.loc, item.entity, entities)
+            continue
+        field = entity.fields.get(item.field)
+        if field is None:
+            yield src.error(
+                item.loc,
+                "/field",
+                f"entity '{entity.name}' has no field '{item.field}'",
+                choices_hint(item.field, entity.fields, "fields"),
+                code="reference",
+            )
+            continue
+        key = (item.entity, item.field)
+        if key in owners:
+            yield src.error(
+                item.loc,
+                "/field",
+                f"{item.field} is already computed by '{owners[key]}'",
+                "a field has one rule set",
+                code="duplicate",
+            )
+        owners.setdefault(key, item.name)
+        yield from _check_target(item, field.type, field.option_values, src)
+        scope = entity_scope(entity, zone_of(tenant.timezone), update=True)
+        for i, rule in enumerate(item.rules):
+            if rule.when is None:
+                if item.kind == "score":
+                    continue
+                if i != len(item.rules) - 1:
+                    yield src.error(
+                        rule.loc,
+                        "",
+                        "a rule without 'when' always matches: the rules after it can never apply",
+                        "put it last",
+                        code="unreachable",
+                    )
+                continue
+            yield from check_condition(src, rule.loc, "/when", rule.when, scope)
+
+
+def _check_target(
+    item: DerivedDef, kind: str, options: tuple[str, ...], src: Sources
+) -> Iterator[ConfigError]:
+    if item.kind == "score" and kind != "integer":
+        yield src.error(
+            item.loc,
+            "/field",
+            f"a score is written to an integer field, '{item.field}' is {kind}",
+            code="type",
+        )
+    if item.kind == "grade" and kind not in ("enum", "string"):
+        yield src.error(
+            item.loc,
+            "/field",
+            f"a grade is written to an enum or string field, '{item.field}' is {kind}",
+            code="type",
+        )
+    if item.kind == "grade" and kind == "enum":
+        for rule in item.rules:
+            if str(rule.value) not in options:
+                yield src.error(
+                    rule.loc,
+                    "/grade",
+                    f"'{rule.value}' is not an option of {item.field}",
+                    choices_hint(str(rule.value), options, "options"),
+                    code="reference",
+                )

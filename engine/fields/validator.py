@@ -71,8 +71,11 @@ def _empty(value: Any) -> bool:
 class EntityValidator:
     """Validates whole records and patches for one entity."""
 
-    def __init__(self, entity: EntityDef, tz: tzinfo) -> None:
+    def __init__(
+        self, entity: EntityDef, tz: tzinfo, computed: frozenset[str] = frozenset()
+    ) -> None:
         self.entity = entity
+        self.computed = computed  # set by scoring/grade rules: not writable
         self.coercers: dict[str, Coercer] = {
             name: FIELD_TYPES[f.type].coercer(f, tz) for name, f in entity.fields.items()
         }
@@ -103,6 +106,9 @@ class EntityValidator:
         coercers, unstorable = self.coercers, _UNSTORABLE.search
         for name, raw in data.items():
             coerce = coercers.get(name)
+            if name in self.computed:
+                errors.append(FieldError(name, "computed"))
+                continue
             if coerce is None or (allowed is not None and name not in allowed):
                 errors.append(self._unknown(printable_name(str(name)), allowed, form))
                 continue

@@ -15,7 +15,7 @@ from engine.conditions import (
 from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules
-from engine.rules import CompiledPoolSet
+from engine.rules import CompiledDerived, CompiledPoolSet
 from engine.service.errors import BadQuery, NotFound
 
 
@@ -27,18 +27,27 @@ class CompiledConfig:
     validators: dict[str, EntityValidator] = field(default_factory=dict)
     forms: dict[str, FormRules] = field(default_factory=dict)
     pools: dict[str, CompiledPoolSet] = field(default_factory=dict)  # by entity
+    derived: dict[str, CompiledDerived] = field(default_factory=dict)  # by entity
     _conditions: dict[tuple[str, str], Condition] = field(default_factory=dict)
 
     @staticmethod
     def compile(bundle: Bundle, version: int) -> CompiledConfig:
         tz = ZoneInfo(bundle.tenant.timezone)
-        validators = {n: EntityValidator(e, tz) for n, e in bundle.entities.items()}
+        derived = {
+            name: CompiledDerived([d for d in bundle.derived if d.entity == name], entity, tz)
+            for name, entity in bundle.entities.items()
+            if any(d.entity == name for d in bundle.derived)
+        }
+        validators = {
+            n: EntityValidator(e, tz, derived[n].fields if n in derived else frozenset())
+            for n, e in bundle.entities.items()
+        }
         forms = {n: validators[f.entity].form_rules(f) for n, f in bundle.forms.items()}
         pools = {
             p.entity: CompiledPoolSet(p, bundle.entities[p.entity], tz)
             for p in bundle.pool_sets.values()
         }
-        return CompiledConfig(bundle, version, tz, validators, forms, pools)
+        return CompiledConfig(bundle, version, tz, validators, forms, pools, derived)
 
     @property
     def tenant(self) -> str:

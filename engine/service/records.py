@@ -21,7 +21,7 @@ from engine.clock import Clock
 from engine.conditions.trace import trace_from_dict
 from engine.config.errors import choices_hint
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
-from engine.rules import Move
+from engine.rules import CompiledDerived, Derivation, Move
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import (
@@ -251,6 +251,7 @@ class RecordService:
             )
             for item in items
         ]
+        records = self._derive_new(tx, cfg, records, now)
         tx.claim_unique(
             [
                 {
@@ -273,6 +274,24 @@ class RecordService:
         return records
 
     # pools ---------------------------------------------------------------------------------
+    def _derive_new(
+        self, tx: Tx, cfg: CompiledConfig, records: list[Record], now: datetime
+    ) -> list[Record]:
+        """Scores and grades of new records, each recorded as a decision."""
+        derived = cfg.derived.get(records[0].entity) if records else None
+        if derived is None:
+            return records
+        out, rows = [], []
+        for record in records:
+            values, changed = derived.apply(record.data, now)
+            made = [derivation_row(cfg, record, d, now) for d in changed]
+            rows += made
+            out.append(
+                replace(record, data=values, decisions=tuple(_decision_json(d) for d in made))
+            )
+        tx.insert_decisions(rows)
+        return out
+
     def _settle_new(
         self, tx: Tx, cfg: CompiledConfig, records: list[Record], now: datetime
     ) -> list[Record]:
@@ -290,7 +309,7 @@ class RecordService:
                     record,
                     pool=settled.pool,
                     pool_entered_at=now,
-                    decisions=tuple(_decision_json(d) for d in made),
+                    decisions=(*record.decisions, *(_decision_json(d) for d in made)),
                 )
             )
         tx.insert_decisions(rows)
@@ -550,6 +569,12 @@ class RecordService:
         with self.store.write() as tx:
             current = self._current(tx, cfg, entity, record_id, expected_version)
             values, changes, errors = validator.for_update(current.data, patch)
+            derived = cfg.derived.get(entity)
+            derivations: list[dict[str, Any]] = []
+            if derived is not None and not errors:
+                values, changes, derivations = self._derive_changed(
+                    cfg, derived, current, values, changes
+                )
             item = _Item(0, {k: values.get(k) for k in changes}, errors)
             self._check_refs(tx, cfg, validator, [item])
             self._check_unique(tx, cfg, validator, [item], exclude=record_id)
@@ -557,7 +582,32 @@ class RecordService:
                 raise _error_for(item.errors)
             if not changes:
                 return current
-            return self._apply_update(tx, cfg, validator, current, values, changes, actor)
+            tx.insert_decisions(derivations)
+            updated = self._apply_update(tx, cfg, validator, current, values, changes, actor)
+            made = (*(_decision_json(d) for d in derivations), *updated.decisions)
+            return replace(updated, decisions=made)
+
+    def _derive_changed(
+        self,
+        cfg: CompiledConfig,
+        derived: CompiledDerived,
+        current: Record,
+        values: dict[str, Any],
+        changes: dict[str, list[Any]],
+    ) -> tuple[dict[str, Any], dict[str, list[Any]], list[dict[str, Any]]]:
+        """Recompute scores and grades after an update; their changes join the others."""
+        now = self.clock.now()
+        values, changed = derived.apply(values, now, old=current.data)
+        changes = dict(changes)
+        for name in derived.fields:
+            if current.data.get(name) != values.get(name):
+                changes[name] = [current.data.get(name), values.get(name)]
+        rows = [
+            derivation_row(cfg, current, d, now)
+            for d in changed
+            if current.data.get(d.field) != d.after
+        ]
+        return values, changes, rows
 
     def _current(
         self, tx: Tx, cfg: CompiledConfig, entity: str, record_id: str, expected_version: int | None
@@ -792,4 +842,22 @@ def _timeline(row: Any, locale: str) -> dict[str, Any]:
         "before": row.before,
         "after": row.after,
         "explanation": trace.render(locale) if trace else None,
+    }
+
+
+def derivation_row(
+    cfg: CompiledConfig, record: Record, item: Derivation, at: datetime
+) -> dict[str, Any]:
+    """The decision-log row of a score or grade that changed."""
+    return {
+        "tenant_id": cfg.tenant,
+        "entity": record.entity,
+        "record_id": record.id,
+        "kind": item.kind,
+        "rule": item.name,
+        "config_version": cfg.version,
+        "at": at,
+        "before": {item.field: item.before},
+        "after": {item.field: item.after},
+        "trace": item.trace.as_dict(),
     }

@@ -207,7 +207,8 @@ def seed(
     refs: dict[str, list[str]] = {}
     stored: dict[str, int] = {}
     for entity in entity_order(bundle):
-        items = [_fake_record(faker, entity, refs) for _ in range(count)]
+        computed = {d.field for d in bundle.derived if d.entity == entity.name}
+        items = [_fake_record(faker, entity, refs, computed) for _ in range(count)]
         result = records.create_many(bundle.id, entity.name, items, actor="seed").result
         ids = [r["record"]["id"] for r in result["results"] if r["status"] == 201]
         refs[entity.name] = ids
@@ -215,10 +216,12 @@ def seed(
     return stored
 
 
-def _fake_record(faker: Faker, entity: EntityDef, refs: Mapping[str, list[str]]) -> dict[str, Any]:
+def _fake_record(
+    faker: Faker, entity: EntityDef, refs: Mapping[str, list[str]], computed: set[str]
+) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in entity.fields.values():
-        if not f.required and faker.rng.random() < 0.2:
+        if f.name in computed or (not f.required and faker.rng.random() < 0.2):
             continue
         value = faker.value(f, refs)
         if value is not None:

@@ -18,13 +18,15 @@ def create(svc: Services, data: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_new_record_starts_in_the_initial_pool(svc: Services) -> None:
     record = create(svc, {"name": "a"})
-    assert record["pool"] == "nurturing" and record["decisions"] == []
+    assert record["pool"] == "nurturing"
+    assert [d["kind"] for d in record["decisions"]] == ["score", "grade"]  # no move
 
 
 def test_promotions_cascade_within_one_write(svc: Services) -> None:
     record = create(svc, {"name": "a", "budget": 200000, "region": "east"})
     assert record["pool"] == "key"
-    assert [(d["rule"], d["before"], d["after"]) for d in record["decisions"]] == [
+    moves = [d for d in record["decisions"] if d["kind"] == "pool_move"]
+    assert [(d["rule"], d["before"], d["after"]) for d in moves] == [
         ("customer_pool.need_confirmed", {"pool": "nurturing"}, {"pool": "has_need"}),
         ("customer_pool.big_budget", {"pool": "has_need"}, {"pool": "key"}),
     ]
@@ -35,11 +37,14 @@ def test_an_update_moves_the_record_and_records_why(svc: Services, clock: FixedC
     clock.advance(hours=1)
     updated = svc.records.update("shop", "customer", record["id"], {"budget": 10})
     assert updated.pool == "has_need" and updated.pool_entered_at == clock.now()
-    assert [d["rule"] for d in updated.decisions] == ["customer_pool.need_confirmed"]
+    assert [d["rule"] for d in updated.decisions if d["kind"] == "pool_move"] == [
+        "customer_pool.need_confirmed"
+    ]
     with svc.store.read() as tx:
         rows = tx.decisions("shop", record["id"])
-    assert len(rows) == 1 and rows[0].config_version == 1
-    assert rows[0].trace["expr"] == "budget > 0 and region == 'east'"
+    moves = [r for r in rows if r.kind == "pool_move"]
+    assert len(moves) == 1 and moves[0].config_version == 1
+    assert moves[0].trace["expr"] == "budget > 0 and region == 'east'"
 
 
 def test_a_recycling_rule_unassigns(svc: Services, clock: FixedClock) -> None:
@@ -52,14 +57,16 @@ def test_a_recycling_rule_unassigns(svc: Services, clock: FixedClock) -> None:
         "shop", "customer", record["id"], {"last_followup_at": "2026-09-01T00:00:00Z"}
     )
     assert (updated.pool, updated.owner) == ("public", None)
-    assert updated.decisions[0]["after"] == {"pool": "public", "owner": None}
+    move = next(d for d in updated.decisions if d["kind"] == "pool_move")
+    assert move["after"] == {"pool": "public", "owner": None}
 
 
 def test_explain_shows_the_timeline_and_why_not(svc: Services) -> None:
     record = create(svc, {"name": "a", "budget": 5, "region": "east"})
     answer = svc.records.explain("shop", "customer", record["id"], "en")
-    assert [d["rule"] for d in answer["timeline"]] == ["customer_pool.need_confirmed"]
-    assert answer["timeline"][0]["explanation"].splitlines() == [
+    moves = [d for d in answer["timeline"] if d["kind"] == "pool_move"]
+    assert [d["rule"] for d in moves] == ["customer_pool.need_confirmed"]
+    assert moves[0]["explanation"].splitlines() == [
         "✓ budget > 0 and region == 'east'",
         "  ✓ budget > 0",
         "    budget = 5",
@@ -87,7 +94,7 @@ def test_moving_by_hand_where_the_bundle_allows(svc: Services) -> None:
     assert record["pool"] == "nurturing"  # no region: need not confirmed
     moved = svc.records.move("shop", "customer", record["id"], "has_need", actor="carol")
     assert moved.pool == "key"  # by hand to has_need, then big_budget promoted it
-    assert [d["kind"] for d in moved.decisions] == ["manual_move", "pool_move"]
+    assert [d["kind"] for d in moved.decisions] == ["manual_move", "pool_move"]  # scores same
     assert moved.decisions[0]["rule"] == "by carol"
     with pytest.raises(Refused):
         svc.records.move("shop", "customer", record["id"], "public")
@@ -95,3 +102,27 @@ def test_moving_by_hand_where_the_bundle_allows(svc: Services) -> None:
         svc.records.move("shop", "customer", record["id"], "has_ned")
     history = svc.records.history("shop", "customer", record["id"])
     assert history[-1]["action"] == "move" and history[-1]["actor"] == "carol"
+
+
+def test_scores_and_grades_are_derived_on_every_write(svc: Services) -> None:
+    import pytest
+
+    from engine.service import Invalid
+
+    record = create(svc, {"name": "a", "source": "referral"})
+    assert (record["data"]["score"], record["data"]["grade"]) == (30, "potential")
+    assert [d["kind"] for d in record["decisions"]] == ["score", "grade"]
+    updated = svc.records.update("shop", "customer", record["id"], {"budget": 200000})
+    assert (updated.data["score"], updated.data["grade"]) == (70, "key")
+    assert [(d["rule"], d["after"]) for d in updated.decisions] == [
+        ("lead_score", {"score": 70}),
+        ("customer_grade", {"grade": "key"}),
+    ]
+    history = svc.records.history("shop", "customer", record["id"])
+    assert history[-1]["changes"]["score"] == {"old": 30, "new": 70}
+    with pytest.raises(Invalid) as caught:
+        svc.records.update("shop", "customer", record["id"], {"score": 99})
+    assert caught.value.errors[0].code == "computed"
+    explained = svc.records.explain("shop", "customer", record["id"], "en")
+    score = next(d for d in explained["timeline"] if d["kind"] == "score")
+    assert score["explanation"].splitlines()[:2] == ["score = 30 = 30", "  ✓ source == 'referral'"]

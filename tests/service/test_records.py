@@ -33,6 +33,8 @@ def test_create_stores_coerced_values_defaults_and_history(svc: Services) -> Non
         "region": "east",
         "vip": False,
         "last_followup_at": "2026-01-01T01:00:00Z",
+        "score": 0,  # derived by the bundle's scoring and grade rules
+        "grade": "potential",
     }
     assert record["version"] == 1 and record["config_version"] == 1
     assert record["created_at"] == "2026-11-24T08:00:00Z"

@@ -28,7 +28,8 @@ def test_a_sweep_recycles_records_that_became_due(svc: Services, clock: FixedClo
     assert history[-1]["changes"] == {"pool": {"old": "nurturing", "new": "public"}}
     assert history[0]["changes"]["name"] == {"old": None, "new": "due"}
     explained = svc.records.explain("shop", "customer", due["id"], "en")
-    assert [d["rule"] for d in explained["timeline"]] == ["customer_pool.recycle_unattended"]
+    moves = [d["rule"] for d in explained["timeline"] if d["kind"] == "pool_move"]
+    assert moves == ["customer_pool.recycle_unattended"]
 
 
 def test_sweeps_catch_up_with_an_explicit_time(svc: Services, clock: FixedClock) -> None:
@@ -57,5 +58,7 @@ def test_concurrent_sweepers_move_each_record_once(svc: Services, clock: FixedCl
         thread.join(timeout=120)
     assert sum(r.get("customer_pool.recycle_unattended", 0) for r in results) == 60
     with svc.store.read() as tx:
-        count = tx.conn.exec_driver_sql("SELECT count(*) FROM decisions").scalar()
+        count = tx.conn.exec_driver_sql(
+            "SELECT count(*) FROM decisions WHERE kind = 'pool_move'"
+        ).scalar()
     assert count == 60
