@@ -259,9 +259,7 @@ def _exact_decimal(name: str, check: Callable[[Any, Any], bool], value: Decimal)
 def _fast_moving(node: n.Compare, field: n.FieldRef, const: n.Node, kind: str) -> Fn | None:
     """field OP <an expression of now() only>, e.g. f <= now() - 31d (see rewrite.py): the
     bound is computed once per evaluation time, then compared with the stored text."""
-    from engine.conditions.compile_sql import has_fields
-
-    if has_fields(const) or node.op not in _ORDER or kind not in ("date", "datetime"):
+    if n.has_fields(const) or node.op not in _ORDER or kind not in ("date", "datetime"):
         return None
     bound_of, check, name = compile_node(const), _ORDER[node.op], field.name
     box: list[tuple[Any, Any]] = [(None, None)]  # (now, stored bound): swapped as one tuple

@@ -55,14 +55,6 @@ class Val:
     field: str | None = None
 
 
-def has_fields(node: n.Node) -> bool:
-    if isinstance(node, n.FieldRef) or (
-        isinstance(node, n.Call) and node.name in ("changed", "old")
-    ):
-        return True
-    return any(has_fields(c) for c in n.children(node))
-
-
 class SqlCompiler:
     def __init__(self, dialect: str, env: V.Env, data: Any) -> None:
         self.pg = dialect == "postgresql"
@@ -81,7 +73,7 @@ class SqlCompiler:
 
     def value(self, node: n.Node) -> Val:
         assert node.type is not None
-        if not has_fields(node):
+        if not n.has_fields(node):
             return Val("const", compile_node(node)(self.env), node.type)
         if node.type == T.BOOLEAN and not isinstance(node, n.FieldRef | n.Call):
             held = sa.case((self.condition(node), 1), else_=0)  # a test used as a value
@@ -341,7 +333,7 @@ class SqlCompiler:
         if (
             node.op in ("in", "not in")
             and isinstance(node.right, n.ListLit)
-            and has_fields(node.right)
+            and n.has_fields(node.right)
         ):
             return self._in_expressions(node)
         left, right = self.value(node.left), self.value(node.right)

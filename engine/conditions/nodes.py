@@ -109,3 +109,11 @@ def children(node: Node) -> tuple[Node, ...]:
         case IsNull(value=v):
             return (v,)
     return ()
+
+
+def has_fields(node: Node) -> bool:
+    """Whether a node reads the record (a field, changed(), old()): if not, it is a constant
+    of the evaluation time, computed once (folded before SQL, cached by the closures)."""
+    if isinstance(node, FieldRef) or (isinstance(node, Call) and node.name in ("changed", "old")):
+        return True
+    return any(has_fields(c) for c in children(node))

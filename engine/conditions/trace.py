@@ -14,7 +14,6 @@ from typing import Any
 from engine.conditions import nodes as n
 from engine.conditions import values as V
 from engine.conditions.compile_py import compile_node
-from engine.conditions.compile_sql import has_fields
 from engine.conditions.printer import to_text
 
 _WORDS = {
@@ -104,7 +103,7 @@ def plain(value: Any) -> Any:
 
 def trace(node: n.Node, env: V.Env) -> Trace:
     """Evaluate a typed tree, recording each node (and short-circuiting like the closures)."""
-    constant = not has_fields(node)
+    constant = not n.has_fields(node)
     parts = (
         ()
         if constant and not isinstance(node, n.Call)

@@ -251,7 +251,7 @@ class RecordService:
             )
             for item in items
         ]
-        records = self._derive_new(tx, cfg, records, now)
+        records = self._apply_rules_new(tx, cfg, records, now)
         tx.claim_unique(
             [
                 {
@@ -267,51 +267,34 @@ class RecordService:
             ],
             savepoint=savepoint,
         )
-        records = self._settle_new(tx, cfg, records, now)
         tx.insert_records([_row(r) for r in records])
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
         return records
 
     # pools ---------------------------------------------------------------------------------
-    def _derive_new(
+    def _apply_rules_new(
         self, tx: Tx, cfg: CompiledConfig, records: list[Record], now: datetime
     ) -> list[Record]:
-        """Scores and grades of new records, each recorded as a decision."""
-        derived = cfg.derived.get(records[0].entity) if records else None
-        if derived is None:
+        """New records: scores and grades first, then the initial pool and the promotions
+        from it; every change is a decision, written in one statement for the batch."""
+        entity = records[0].entity if records else ""
+        derived, pools = cfg.derived.get(entity), cfg.pools.get(entity)
+        if derived is None and pools is None:
             return records
         out, rows = [], []
         for record in records:
-            values, changed = derived.apply(record.data, now)
-            made = [derivation_row(cfg, record, d, now) for d in changed]
+            made: list[dict[str, Any]] = []
+            if derived is not None:
+                values, changed = derived.apply(record.data, now)
+                record = replace(record, data=values)
+                made += [derivation_row(cfg, record, d, now) for d in changed]
+            if pools is not None:
+                settled = pools.settle(record.data, None, now)
+                record = replace(record, pool=settled.pool, pool_entered_at=now)
+                made += [decision_row(cfg, record, m, now) for m in settled.moves]
             rows += made
-            out.append(
-                replace(record, data=values, decisions=tuple(_decision_json(d) for d in made))
-            )
-        tx.insert_decisions(rows)
-        return out
-
-    def _settle_new(
-        self, tx: Tx, cfg: CompiledConfig, records: list[Record], now: datetime
-    ) -> list[Record]:
-        """New records start in the initial pool and move as far as promotions take them."""
-        pools = cfg.pools.get(records[0].entity) if records else None
-        if pools is None:
-            return records
-        out, rows = [], []
-        for record in records:
-            settled = pools.settle(record.data, None, now)
-            made = [decision_row(cfg, record, m, now) for m in settled.moves]
-            rows += made
-            out.append(
-                replace(
-                    record,
-                    pool=settled.pool,
-                    pool_entered_at=now,
-                    decisions=(*record.decisions, *(_decision_json(d) for d in made)),
-                )
-            )
+            out.append(replace(record, decisions=tuple(_decision_json(d) for d in made)))
         tx.insert_decisions(rows)
         return out
 

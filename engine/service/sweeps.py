@@ -19,12 +19,13 @@ import sqlalchemy as sa
 
 from engine.clock import Clock
 from engine.conditions import NotCompilable
+from engine.config.model import PromotionDef
 from engine.rules import CompiledPoolSet
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.records import decision_row, history_row
 from engine.storage import tables as t
-from engine.storage.store import Store, Tx, record_from_row
+from engine.storage.store import Record, Store, Tx, record_from_row
 
 BATCH = 500
 
@@ -46,12 +47,11 @@ class Sweeper:
                     where = rule.condition.sql(self.store.dialect, moment, t.records.c.data)
                 except NotCompilable:
                     continue  # changed()/old(): only meaningful on writes
-                while True:
-                    done = self._batch(
-                        cfg, entity, pools, rule.promotion.id, where, moment, batch, moved
-                    )
-                    if done < batch:
-                        break
+                while (
+                    self._batch(cfg, entity, pools, rule.promotion, where, moment, batch, moved)
+                    == batch
+                ):
+                    pass
         return dict(moved)
 
     def _batch(
@@ -59,13 +59,13 @@ class Sweeper:
         cfg: CompiledConfig,
         entity: str,
         pools: CompiledPoolSet,
-        rule_id: str,
+        promotion: PromotionDef,
         where: Any,
         now: datetime,
         size: int,
         moved: Counter[str],
     ) -> int:
-        promotion = next(r.promotion for r in pools.rules if r.promotion.id == rule_id)
+        """One batch of due records, moved in one transaction; how many were found."""
         with self.store.write() as tx:
             query = sa.select(t.records).where(
                 t.records.c.tenant_id == cfg.tenant,
@@ -84,14 +84,27 @@ class Sweeper:
             if self.store.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = tx.conn.execute(query).fetchall()
+            decisions: list[dict[str, Any]] = []
+            history: list[dict[str, Any]] = []
             for row in rows:
-                for move in self._settle(tx, cfg, pools, record_from_row(row), now):
-                    moved[move] += 1
+                record = record_from_row(row)
+                for move in self._settle(tx, cfg, pools, record, now, decisions, history):
+                    moved[f"{pools.definition.name}.{move}"] += 1
+            tx.insert_decisions(decisions)  # one statement each per batch, not per record
+            tx.insert_history(history)
         return len(rows)
 
     def _settle(
-        self, tx: Tx, cfg: CompiledConfig, pools: CompiledPoolSet, record: Any, now: datetime
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        pools: CompiledPoolSet,
+        record: Record,
+        now: datetime,
+        decisions: list[dict[str, Any]],
+        history: list[dict[str, Any]],
     ) -> list[str]:
+        """Move one record (compare-and-set on its version); the rules that fired."""
         settled = pools.settle(record.data, record.pool, now)
         if settled.pool == record.pool:
             return []
@@ -102,7 +115,7 @@ class Sweeper:
             changes["owner"] = [record.owner, None]
         if not tx.update_record(cfg.tenant, record.id, record.version, columns):
             return []  # written meanwhile: its own write has settled it
-        tx.insert_decisions([decision_row(cfg, record, m, now) for m in settled.moves])
+        decisions += [decision_row(cfg, record, m, now) for m in settled.moves]
         after = replace(record, version=record.version + 1)
-        tx.insert_history([history_row(after, "sweep", changes, "sweep", now)])
-        return [f"{pools.definition.name}.{m.rule}" for m in settled.moves]
+        history.append(history_row(after, "sweep", changes, "sweep", now))
+        return [m.rule for m in settled.moves]
