@@ -2,7 +2,8 @@
 
 Same server setup as bench/_serve.py (one uvicorn worker, SQLite file in WAL mode, the same
 records table) but none of Tidepool's layers: no API key, no config lookup, no uniqueness
-rows, no history. Run by bench/ingest.py as `python bench/_bare.py --db PATH --port N`.
+rows, no history. Run by bench/ingest.py as `python bench/_bare.py --db PATH --port N`; when
+stopped, its last line of stdout is one JSON object of what it served.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-import uvicorn
-from _common import LEAD_SCHEMA, sqlite_url
+from _common import LEAD_SCHEMA, serve_and_report, sqlite_url
 from fastapi import Body, FastAPI
 from fastapi.responses import JSONResponse
 from jsonschema import Draft202012Validator
@@ -66,13 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     engine = make_engine(sqlite_url(args.db))
     records.create(engine)
-    uvicorn.run(
-        create_bare_app(engine),
-        host="127.0.0.1",
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-    )
+    serve_and_report(create_bare_app(engine), args.port, "bare")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
+import signal
 import socket
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import uvicorn
 
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
@@ -126,3 +130,51 @@ def pg_schema(url: str, note: Callable[[str], None]) -> Iterator[sa.Engine | Non
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.dispose()
+
+
+class RequestCounter:
+    """ASGI wrapper counting answers by status, so a bench server can report what it served."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.statuses: dict[int, int] = {}
+        self.started = time.perf_counter()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def counted(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+            await send(message)
+
+        await self.app(scope, receive, counted if scope["type"] == "http" else send)
+
+    def figures(self, server: str) -> dict[str, Any]:
+        seconds = time.perf_counter() - self.started
+        served = sum(self.statuses.values())
+        return {
+            "server": server,
+            "requests": served,
+            "created": self.statuses.get(201, 0),
+            "not_2xx": sum(n for s, n in self.statuses.items() if not 200 <= s < 300),
+            "seconds_up": round(seconds, 3),
+            "requests_per_s_up": round(served / seconds, 1) if seconds else None,
+            "statuses": {str(s): n for s, n in sorted(self.statuses.items())},
+        }
+
+
+def serve_and_report(app: Any, port: int, server: str) -> None:
+    """Run one uvicorn worker until stopped, then print its figures as one JSON line (last)."""
+    counter = RequestCounter(app)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    # uvicorn shuts down gracefully, restores the handlers it found and raises the signal
+    # again: with ours in place that ends here, where the figures are printed.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        uvicorn.run(counter, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    finally:
+        print(json.dumps(counter.figures(server), sort_keys=True), flush=True)

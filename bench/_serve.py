@@ -1,7 +1,8 @@
 """The full Tidepool stack for the ingest bench: one uvicorn worker on a SQLite file.
 
 Run by bench/ingest.py as `python bench/_serve.py --db PATH --port N --key-file PATH`; the API
-key for the bench tenant is written to --key-file before the server starts listening.
+key for the bench tenant is written to --key-file before the server starts listening. When it
+is stopped, its last line of stdout is one JSON object of what it served (requests, statuses).
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import uvicorn
-from _common import BUNDLE_DIR, sqlite_url
+from _common import BUNDLE_DIR, serve_and_report, sqlite_url
 
 from engine.api.app import create_app
 from engine.service import Services
@@ -25,9 +25,7 @@ def main() -> None:
     svc = Services.open(sqlite_url(args.db))
     [(bundle, _, _)] = svc.install_dirs([BUNDLE_DIR], actor="bench")
     args.key_file.write_text(svc.keys.create(bundle.id, "bench"))
-    uvicorn.run(
-        create_app(svc), host="127.0.0.1", port=args.port, log_level="warning", access_log=False
-    )
+    serve_and_report(create_app(svc), args.port, "tidepool")
 
 
 if __name__ == "__main__":
