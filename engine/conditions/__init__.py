@@ -10,7 +10,7 @@ from engine.conditions.checker import Scope
 from engine.conditions.compile_sql import NotCompilable
 from engine.conditions.condition import Condition, compile_any, compile_text, entity_scope
 from engine.conditions.errors import ConditionError
-from engine.conditions.functions import FUNCTIONS
+from engine.conditions.functions import FUNCTIONS, reads_clock
 from engine.conditions.structured import StructuredError
 from engine.conditions.trace import Trace
 from engine.conditions.values import Env
@@ -27,4 +27,5 @@ __all__ = [
     "compile_any",
     "compile_text",
     "entity_scope",
+    "reads_clock",
 ]

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from engine.conditions import nodes as n
 from engine.conditions import types as T
 from engine.conditions import values as V
 
@@ -29,6 +30,7 @@ class Function:
     update_only: bool = False
     field_args: bool = False  # arguments must be plain field names
     constant: bool = False  # no arguments from the record: folded before SQL
+    clock: bool = False  # the result depends on the evaluation time
 
 
 def _time_arg(args: Sequence[T.Type], result: T.Type) -> T.Type | None:
@@ -107,6 +109,13 @@ def _coalesce(env: V.Env, *values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
 
+def reads_clock(node: n.Node) -> bool:
+    """Whether a condition's value changes with time alone (now(), days_since(), …)."""
+    if isinstance(node, n.Call) and (f := FUNCTIONS.get(node.name)) and f.clock:
+        return True
+    return any(reads_clock(c) for c in n.children(node))
+
+
 def _changed(env: V.Env, field: Any) -> bool:
     raise AssertionError("compiled specially: changed() needs the field name")
 
@@ -122,6 +131,7 @@ FUNCTIONS: dict[str, Function] = {
             "now()",
             "the current instant",
             constant=True,
+            clock=True,
         ),
         Function(
             "today",
@@ -131,6 +141,7 @@ FUNCTIONS: dict[str, Function] = {
             "today()",
             "today's date in the tenant's time zone",
             constant=True,
+            clock=True,
         ),
         Function(
             "days_since",
@@ -140,6 +151,7 @@ FUNCTIONS: dict[str, Function] = {
             "days_since(last_followup_at) > 30",
             "whole days elapsed since a datetime (24-hour periods) or a date (calendar days "
             "in the tenant's time zone); negative in the future",
+            clock=True,
         ),
         Function(
             "hours_since",
@@ -148,6 +160,7 @@ FUNCTIONS: dict[str, Function] = {
             "fn_hours_since",
             "hours_since(assigned_at) > 24",
             "whole hours elapsed",
+            clock=True,
         ),
         Function(
             "days_until",
@@ -156,6 +169,7 @@ FUNCTIONS: dict[str, Function] = {
             "fn_days_until",
             "days_until(contract_end) <= 30",
             "whole days left until a date or datetime",
+            clock=True,
         ),
         Function(
             "lower",

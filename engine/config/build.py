@@ -20,7 +20,10 @@ from engine.config.model import (
     PoolDef,
     PoolSetDef,
     PromotionDef,
+    ProtectionDef,
+    PublicPoolDef,
     RoleDef,
+    RollupDef,
     TeamDef,
     TenantDef,
     UserDef,
@@ -182,8 +185,45 @@ def build_pool_sets(data: dict[str, Any], file: str) -> dict[str, PoolSetDef]:
             promotions,
             Loc(file, base),
             _label(raw.get("label")),
+            _public(raw.get("public"), Loc(file, f"{base}/public")),
         )
     return out
+
+
+def _public(raw: dict[str, Any] | None, loc: Loc) -> PublicPoolDef | None:
+    if raw is None:
+        return None
+    holding = raw.get("holding_pools")
+    protection = raw.get("protection")
+    return PublicPoolDef(
+        pool=raw["pool"],
+        loc=loc,
+        claim_to=raw.get("claim_to"),
+        holding_pools=None if holding is None else tuple(holding),
+        daily_claims=raw.get("daily_claims"),
+        max_holdings=raw.get("max_holdings"),
+        cooldown_days=raw.get("cooldown_days"),
+        protection=None if protection is None else ProtectionDef(**protection),
+    )
+
+
+def build_rollups(data: dict[str, Any], file: str) -> tuple[RollupDef, ...]:
+    return tuple(
+        RollupDef(
+            name=name,
+            entity=raw["entity"],
+            field=raw["field"],
+            source=raw["from"],
+            via=raw["via"],
+            fn=raw["fn"],
+            loc=Loc(file, join_pointer("/rollups", name)),
+            of=raw.get("of"),
+            where=raw.get("where"),
+            order_by=raw.get("order_by"),
+            label=_label(raw.get("label")),
+        )
+        for name, raw in (data.get("rollups") or {}).items()
+    )
 
 
 def _promotion(raw: dict[str, Any], loc: Loc) -> PromotionDef:

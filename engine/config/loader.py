@@ -15,8 +15,17 @@ from types import MappingProxyType
 from engine.config import build, checks
 from engine.config.conditions import check_views
 from engine.config.errors import BundleInvalid, ConfigError, choices_hint, sort_errors
-from engine.config.model import Bundle, DerivedDef, EntityDef, FormDef, PoolSetDef, ViewDef
+from engine.config.model import (
+    Bundle,
+    DerivedDef,
+    EntityDef,
+    FormDef,
+    PoolSetDef,
+    RollupDef,
+    ViewDef,
+)
 from engine.config.pools import check_derived, check_pool_sets
+from engine.config.rollups import check_rollups
 from engine.config.schema import FILE_KINDS, validate_file
 from engine.config.yamlload import SourceFile, load_yaml
 
@@ -173,6 +182,7 @@ def _build(
     views: dict[str, ViewDef] = {}
     pool_sets: dict[str, PoolSetDef] = {}
     derived: tuple[DerivedDef, ...] = ()
+    rollups: tuple[RollupDef, ...] = ()
     if "entities" in by_kind:
         src = by_kind["entities"]
         entities = build.build_entities(src.data, src.path, checks.zone_of(tenant.timezone))
@@ -181,6 +191,7 @@ def _build(
     if "pools" in by_kind:
         pool_sets = build.build_pool_sets(by_kind["pools"].data, by_kind["pools"].path)
         derived = build.build_derived(by_kind["pools"].data, by_kind["pools"].path)
+        rollups = build.build_rollups(by_kind["pools"].data, by_kind["pools"].path)
     located = checks.Sources(sources)
     errors += checks.check_tenant(tenant, located)
     if len(by_kind) == len(files):  # see_masked names fields: only check against all of them
@@ -190,6 +201,7 @@ def _build(
     errors += check_views(views, entities, tenant, located)
     errors += check_pool_sets(pool_sets, entities, tenant, located)
     errors += check_derived(derived, entities, tenant, located)
+    errors += check_rollups(rollups, derived, entities, tenant, located)
     if len(by_kind) < len(files):
         return None  # some file failed earlier: do not hand out a partial bundle
     return Bundle(
@@ -199,6 +211,7 @@ def _build(
         views=MappingProxyType(views),
         pool_sets=MappingProxyType(pool_sets),
         derived=derived,
+        rollups=rollups,
         files=MappingProxyType(dict(files)),
         digest=digest_files(files),
     )

@@ -169,6 +169,31 @@ class PoolDef:
 
 
 @dataclass(frozen=True, slots=True)
+class ProtectionDef:
+    """How long an owner keeps a record before it returns to the public pool."""
+
+    days: int
+    extend_on: str | None = None  # a date/datetime field: a later value extends protection
+    extend_days: int | None = None
+    max_days: int | None = None
+    remind_days_before: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicPoolDef:
+    """The public pool (公海): claims, releases and the limits on them."""
+
+    pool: str
+    loc: Loc
+    claim_to: str | None = None  # None: the initial pool
+    holding_pools: tuple[str, ...] | None = None  # None: every pool but the public one
+    daily_claims: int | None = None
+    max_holdings: int | None = None
+    cooldown_days: int | None = None
+    protection: ProtectionDef | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSetDef:
     """The states of one entity's records and the rules that move records between them."""
 
@@ -178,6 +203,32 @@ class PoolSetDef:
     pools: Mapping[str, PoolDef]
     promotions: tuple[PromotionDef, ...]
     loc: Loc
+    label: Label | None = None
+    public: PublicPoolDef | None = None
+
+    def holding_pools(self) -> tuple[str, ...]:
+        """Pools whose owned records are someone's holdings (all but the public pool)."""
+        if self.public is None:
+            return tuple(self.pools)
+        if self.public.holding_pools is not None:
+            return self.public.holding_pools
+        return tuple(p for p in self.pools if p != self.public.pool)
+
+
+@dataclass(frozen=True, slots=True)
+class RollupDef:
+    """A field computed from related records: fn over `from` records whose `via` is the id."""
+
+    name: str
+    entity: str
+    field: str
+    source: str  # the related records' entity ('from' in YAML)
+    via: str
+    fn: str  # count | sum | min | max | last
+    loc: Loc
+    of: str | None = None
+    where: Any = None
+    order_by: str | None = None
     label: Label | None = None
 
 
@@ -261,6 +312,12 @@ class Bundle:
     views: Mapping[str, ViewDef] = field(default_factory=lambda: EMPTY)
     pool_sets: Mapping[str, PoolSetDef] = field(default_factory=lambda: EMPTY)
     derived: tuple[DerivedDef, ...] = ()  # scores first, then grades, in bundle order
+    rollups: tuple[RollupDef, ...] = ()
+
+    def computed(self, entity: str) -> frozenset[str]:
+        """Fields of an entity that rules compute (scores, grades, rollups): read-only."""
+        fields = [d.field for d in self.derived if d.entity == entity]
+        return frozenset(fields + [r.field for r in self.rollups if r.entity == entity])
 
     def pool_set_of(self, entity: str) -> PoolSetDef | None:
         return next((p for p in self.pool_sets.values() if p.entity == entity), None)

@@ -8,7 +8,15 @@ from engine.conditions import Scope, entity_scope
 from engine.config.checks import Sources, check_labels, zone_of
 from engine.config.conditions import check_condition
 from engine.config.errors import ConfigError, choices_hint
-from engine.config.model import DerivedDef, EntityDef, PoolSetDef, PromotionDef, TenantDef
+from engine.config.model import (
+    DerivedDef,
+    EntityDef,
+    Loc,
+    PoolSetDef,
+    PromotionDef,
+    ProtectionDef,
+    TenantDef,
+)
 
 
 def check_pool_sets(
@@ -36,6 +44,7 @@ def check_pool_sets(
         scope = entity_scope(entity, zone_of(tenant.timezone), update=True)
         yield from _check_promotions(pool_set, scope, src)
         yield from _check_cycles(pool_set, src)
+        yield from _check_public(pool_set, entity, src)
 
 
 def _check_pools(pool_set: PoolSetDef, tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
@@ -89,6 +98,80 @@ def _check_promotions(pool_set: PoolSetDef, scope: Scope, src: Sources) -> Itera
                 code="invalid",
             )
         yield from check_condition(src, rule.loc, "/when", rule.when, scope)
+
+
+def _check_public(pool_set: PoolSetDef, entity: EntityDef, src: Sources) -> Iterator[ConfigError]:
+    public = pool_set.public
+    if public is None:
+        return
+    named = [("/pool", public.pool), ("/claim_to", public.claim_to)]
+    named += [(f"/holding_pools/{i}", p) for i, p in enumerate(public.holding_pools or ())]
+    for sub, pool in named:
+        if pool is not None and pool not in pool_set.pools:
+            hint = choices_hint(pool, pool_set.pools, "pools")
+            yield src.error(public.loc, sub, f"unknown pool '{pool}'", hint, code="reference")
+    if public.claim_to == public.pool:
+        yield src.error(
+            public.loc,
+            "/claim_to",
+            f"claim_to cannot be the public pool '{public.pool}'",
+            "name the pool a claimed record goes to, or leave claim_to out to use "
+            f"the initial pool ({pool_set.initial})",
+            code="invalid",
+        )
+    if public.pool in (public.holding_pools or ()):
+        i = (public.holding_pools or ()).index(public.pool)
+        yield src.error(
+            public.loc,
+            f"/holding_pools/{i}",
+            "records in the public pool are nobody's holdings",
+            f"remove '{public.pool}' from holding_pools",
+            code="invalid",
+        )
+    if public.protection is not None:
+        yield from _check_protection(public.protection, public.loc, entity, src)
+
+
+def _check_protection(
+    protection: ProtectionDef, loc: Loc, entity: EntityDef, src: Sources
+) -> Iterator[ConfigError]:
+    if protection.extend_on is not None:
+        field = entity.fields.get(protection.extend_on)
+        if field is None:
+            yield src.error(
+                loc,
+                "/protection/extend_on",
+                f"entity '{entity.name}' has no field '{protection.extend_on}'",
+                choices_hint(protection.extend_on, entity.fields, "fields"),
+                code="reference",
+            )
+        elif field.type not in ("date", "datetime"):
+            fits = [f.name for f in entity.fields.values() if f.type in ("date", "datetime")]
+            yield src.error(
+                loc,
+                "/protection/extend_on",
+                f"extend_on needs a date or datetime field, '{field.name}' is {field.type}",
+                f"date fields of {entity.name}: {', '.join(fits)}" if fits else None,
+                code="type",
+            )
+    if protection.max_days is not None and protection.max_days < protection.days:
+        yield src.error(
+            loc,
+            "/protection/max_days",
+            f"max_days ({protection.max_days}) is shorter than days ({protection.days})",
+            f"raise max_days to at least {protection.days}, or remove it",
+            code="invalid",
+        )
+    before = protection.remind_days_before
+    if before is not None and before >= protection.days:
+        yield src.error(
+            loc,
+            "/protection/remind_days_before",
+            f"a reminder {before} days before the end would come when the protection "
+            "starts or earlier",
+            f"use fewer than {protection.days} days",
+            code="invalid",
+        )
 
 
 def _check_cycles(pool_set: PoolSetDef, src: Sources) -> Iterator[ConfigError]:
@@ -203,6 +286,7 @@ def _check_target(
             item.loc,
             "/field",
             f"a score is written to an integer field, '{item.field}' is {kind}",
+            "add an integer field for the score (type: integer)",
             code="type",
         )
     if item.kind == "grade" and kind not in ("enum", "string"):

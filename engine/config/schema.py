@@ -105,12 +105,32 @@ def _required(source: SourceFile, pointer: str, error: ValidationError) -> Itera
     missing = error.message.split("'")[1] if "'" in error.message else "?"
     present = [k for k in error.instance] if isinstance(error.instance, dict) else []
     hint = f"add '{missing}:'"
+    why = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
+    if why:
+        hint = f"{hint} — {why}"
     guess = choices_hint(missing, present) if present else None
     if guess and guess.startswith("did you mean"):
         hint = f"{hint} — or is '{guess.split(chr(39))[1]}' a misspelling of it?"
     yield source.error(
         pointer, f"missing required key '{missing}'", hint, key=bool(pointer), code="required"
     )
+
+
+def _dependent(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
+    """A key that only means something with another one ('extend_days' without 'extend_on')."""
+    given = error.instance if isinstance(error.instance, dict) else {}
+    for key, needs in (
+        error.validator_value if isinstance(error.validator_value, dict) else {}
+    ).items():
+        for need in needs:
+            if key in given and need not in given:
+                yield source.error(
+                    f"{pointer}/{key}",
+                    f"'{key}' needs '{need}'",
+                    f"add '{need}:' or remove '{key}'",
+                    key=True,
+                    code="required",
+                )
 
 
 def _type(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[ConfigError]:
@@ -225,6 +245,7 @@ def _describe(value: Any) -> str:
 _HANDLERS = {
     "additionalProperties": _additional,
     "required": _required,
+    "dependentRequired": _dependent,
     "type": _type,
     "enum": _enum,
     "pattern": _pattern,

@@ -2,5 +2,15 @@
 
 from engine.rules.derived import CompiledDerived, Derivation
 from engine.rules.pools import CompiledPoolSet, Move, Settled
+from engine.rules.rollups import CompiledRollup, Related, Rolled
 
-__all__ = ["CompiledDerived", "CompiledPoolSet", "Derivation", "Move", "Settled"]
+__all__ = [
+    "CompiledDerived",
+    "CompiledPoolSet",
+    "CompiledRollup",
+    "Derivation",
+    "Move",
+    "Related",
+    "Rolled",
+    "Settled",
+]

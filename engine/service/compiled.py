@@ -15,7 +15,7 @@ from engine.conditions import (
 from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules
-from engine.rules import CompiledDerived, CompiledPoolSet
+from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
 from engine.service.errors import BadQuery, NotFound
 
 
@@ -28,6 +28,8 @@ class CompiledConfig:
     forms: dict[str, FormRules] = field(default_factory=dict)
     pools: dict[str, CompiledPoolSet] = field(default_factory=dict)  # by entity
     derived: dict[str, CompiledDerived] = field(default_factory=dict)  # by entity
+    rollups: dict[str, list[CompiledRollup]] = field(default_factory=dict)  # by parent entity
+    rolled_from: dict[str, list[CompiledRollup]] = field(default_factory=dict)  # by child
     _conditions: dict[tuple[str, str], Condition] = field(default_factory=dict)
 
     @staticmethod
@@ -39,15 +41,24 @@ class CompiledConfig:
             if any(d.entity == name for d in bundle.derived)
         }
         validators = {
-            n: EntityValidator(e, tz, derived[n].fields if n in derived else frozenset())
-            for n, e in bundle.entities.items()
+            n: EntityValidator(e, tz, bundle.computed(n)) for n, e in bundle.entities.items()
         }
         forms = {n: validators[f.entity].form_rules(f) for n, f in bundle.forms.items()}
         pools = {
             p.entity: CompiledPoolSet(p, bundle.entities[p.entity], tz)
             for p in bundle.pool_sets.values()
         }
-        return CompiledConfig(bundle, version, tz, validators, forms, pools, derived)
+        rollups: dict[str, list[CompiledRollup]] = {}
+        rolled_from: dict[str, list[CompiledRollup]] = {}
+        for item in bundle.rollups:
+            parent = bundle.entities[item.entity]
+            store_as = validators[item.entity].coercers[item.field]
+            rollup = CompiledRollup(item, parent, bundle.entities[item.source], tz, store_as)
+            rollups.setdefault(item.entity, []).append(rollup)
+            rolled_from.setdefault(item.source, []).append(rollup)
+        return CompiledConfig(
+            bundle, version, tz, validators, forms, pools, derived, rollups, rolled_from
+        )
 
     @property
     def tenant(self) -> str:

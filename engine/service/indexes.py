@@ -1,4 +1,4 @@
-"""Expression indexes for fields a bundle marks `indexed: true`.
+"""Expression indexes for fields a bundle marks `indexed: true` (and rollups' links).
 
 Each index is on (tenant_id, entity, <the field's SQL expression>) — the very expression that
 conditions, filters and sorts generate (see conditions.compile_sql.field_sql), so the planner
@@ -24,10 +24,12 @@ def field_indexes(bundle: Bundle, dialect: str) -> list[sa.Index]:
     # one bundle, not to the schema the migrations describe.
     records = t.records.to_metadata(sa.MetaData())
     out = []
+    links = {(r.source, r.via) for r in bundle.rollups}  # read on every related write
     for entity in bundle.entities.values():
         for field in entity.fields.values():
             kind = T.field_type(field.type, field.option_values)
-            if not field.indexed or kind.name not in _INDEXABLE:
+            wanted = field.indexed or (entity.name, field.name) in links
+            if not wanted or kind.name not in _INDEXABLE:
                 continue
             expr = field_sql(dialect, field.name, kind, records.c.data)
             digest = hashlib.sha1(f"{entity.name}.{field.name}.{kind.name}".encode()).hexdigest()

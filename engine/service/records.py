@@ -35,8 +35,9 @@ from engine.service.errors import (
     VersionConflict,
 )
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
+from engine.service.rollups import Pair, initial_values, recompute, rollup_row, touched_parents
 from engine.service.unique_keys import unique_key
-from engine.service.views import history_json, instant, record_json
+from engine.service.views import history_json, instant, record_json, related_json
 from engine.storage import tables as t
 from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken
 
@@ -270,7 +271,8 @@ class RecordService:
         tx.insert_records([_row(r) for r in records])
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
-        return records
+        related = self._roll_up(tx, cfg, entity, [(None, r.data) for r in records])
+        return [_with_related(r, related) for r in records] if related else records
 
     # pools ---------------------------------------------------------------------------------
     def _apply_rules_new(
@@ -280,11 +282,14 @@ class RecordService:
         from it; every change is a decision, written in one statement for the batch."""
         entity = records[0].entity if records else ""
         derived, pools = cfg.derived.get(entity), cfg.pools.get(entity)
-        if derived is None and pools is None:
+        initial = initial_values(cfg, entity)
+        if derived is None and pools is None and not initial:
             return records
         out, rows = [], []
         for record in records:
             made: list[dict[str, Any]] = []
+            if initial:
+                record = replace(record, data={**record.data, **initial})
             if derived is not None:
                 values, changed = derived.apply(record.data, now)
                 record = replace(record, data=values)
@@ -314,6 +319,52 @@ class RecordService:
             columns["owner"] = None
         tx.insert_decisions(rows)
         return columns, rows
+
+    # rollups -------------------------------------------------------------------------------
+    def _roll_up(
+        self, tx: Tx, cfg: CompiledConfig, entity: str, pairs: list[Pair], depth: int = 0
+    ) -> list[Record]:
+        """Recompute the rollups of the parents these writes touch, each through the same
+        path as an update (scores, grades, promotions, history); then their own parents."""
+        touched = touched_parents(cfg, entity, pairs)
+        if not touched or depth > len(cfg.bundle.rollups):  # the loader refuses loops
+            return []
+        now = self.clock.now()
+        out: list[Record] = []
+        for parent in sorted(touched):
+            for parent_id in sorted(touched[parent]):  # one lock order: no deadlocks
+                found = self._roll_up_one(tx, cfg, parent, parent_id, now)
+                if found is not None:
+                    before, after = found
+                    out.append(after)
+                    out += self._roll_up(tx, cfg, parent, [(before.data, after.data)], depth + 1)
+        return out
+
+    def _roll_up_one(
+        self, tx: Tx, cfg: CompiledConfig, entity: str, record_id: str, now: datetime
+    ) -> tuple[Record, Record] | None:
+        current = tx.get_record(cfg.tenant, entity, record_id, for_update=True)
+        if current is None:
+            return None
+        old = current.data
+        rolled = [
+            r for r in recompute(tx, cfg, entity, record_id, now) if old.get(r.field) != r.value
+        ]
+        if not rolled:
+            return None
+        values = {k: v for k, v in old.items() if k not in {r.field for r in rolled}}
+        values.update({r.field: r.value for r in rolled if r.value is not None})
+        changes = {r.field: [old.get(r.field), r.value] for r in rolled}
+        rows = [rollup_row(cfg, entity, record_id, old.get(r.field), r, now) for r in rolled]
+        derived = cfg.derived.get(entity)
+        if derived is not None:
+            values, changes, more = self._derive_changed(cfg, derived, current, values, changes)
+            rows += more
+        tx.insert_decisions(rows)
+        validator = cfg.validators[entity]
+        updated = self._apply_update(tx, cfg, validator, current, values, changes, "rollup")
+        made = (*(_decision_json(d) for d in rows), *updated.decisions)
+        return current, replace(updated, decisions=made)
 
     # checks --------------------------------------------------------------------------------
     def _check_refs(
@@ -568,7 +619,8 @@ class RecordService:
             tx.insert_decisions(derivations)
             updated = self._apply_update(tx, cfg, validator, current, values, changes, actor)
             made = (*(_decision_json(d) for d in derivations), *updated.decisions)
-            return replace(updated, decisions=made)
+            related = self._roll_up(tx, cfg, entity, [(current.data, values)])
+            return _with_related(replace(updated, decisions=made), related)
 
     def _derive_changed(
         self,
@@ -677,6 +729,7 @@ class RecordService:
                 raise VersionConflict("record changed meanwhile", current.version + 1)
             gone = replace(current, version=current.version + 1, updated_at=now, deleted_at=now)
             tx.insert_history([history_row(gone, "delete", {}, actor, now)])
+            self._roll_up(tx, cfg, entity, [(current.data, None)])
 
     # idempotency ---------------------------------------------------------------------------
     def _idempotent(
@@ -713,6 +766,13 @@ class RecordService:
                 "request; use a new key for a new request"
             )
         return Written(found[1], replayed=True)
+
+
+def _with_related(record: Record, related: list[Record]) -> Record:
+    """The written record with the related records its write updated (their rollups)."""
+    if not related:
+        return record
+    return replace(record, related=tuple(related_json(r) for r in related))
 
 
 def _error_for(errors: list[FieldError]) -> Invalid | DuplicateValue:

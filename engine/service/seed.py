@@ -207,7 +207,7 @@ def seed(
     refs: dict[str, list[str]] = {}
     stored: dict[str, int] = {}
     for entity in entity_order(bundle):
-        computed = {d.field for d in bundle.derived if d.entity == entity.name}
+        computed = bundle.computed(entity.name)
         items = [_fake_record(faker, entity, refs, computed) for _ in range(count)]
         result = records.create_many(bundle.id, entity.name, items, actor="seed").result
         ids = [r["record"]["id"] for r in result["results"] if r["status"] == 201]
@@ -217,7 +217,7 @@ def seed(
 
 
 def _fake_record(
-    faker: Faker, entity: EntityDef, refs: Mapping[str, list[str]], computed: set[str]
+    faker: Faker, entity: EntityDef, refs: Mapping[str, list[str]], computed: frozenset[str]
 ) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in entity.fields.values():

@@ -25,6 +25,20 @@ def record_json(record: Record) -> dict[str, Any]:
         "config_version": record.config_version,
         "data": dict(record.data),
         "decisions": list(record.decisions),
+        "related": list(record.related),
+    }
+
+
+def related_json(record: Record) -> dict[str, Any]:
+    """A related record a write updated: what the writer needs to see of it."""
+    return {
+        "id": record.id,
+        "entity": record.entity,
+        "version": record.version,
+        "owner": record.owner,
+        "pool": record.pool,
+        "data": dict(record.data),
+        "decisions": list(record.decisions),
     }
 
 

@@ -33,6 +33,8 @@ class Record:
     pool_entered_at: datetime | None = None
     # Decisions taken by the write that returned this record (not a column of the row).
     decisions: tuple[Mapping[str, Any], ...] = ()
+    # Related records the write updated (a parent's rollups), as JSON; not a column either.
+    related: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,7 +247,7 @@ def test_explain_over_the_api(client: TestClient, auth: dict[str, str]) -> None:
     assert answer["record"]["pool"] == "has_need"
     moves = [d for d in answer["timeline"] if d["kind"] == "pool_move"]
     assert moves[0]["rule"] == "customer_pool.need_confirmed"
-    assert [w["rule"] for w in answer["why_not"]] == ["big_budget", "recycle_unattended"]
+    assert [w["rule"] for w in answer["why_not"]] == ["paid", "big_budget", "recycle_unattended"]
     problem(client.get(f"{BASE}/records/customer/nope/explain", headers=auth), 404)
 
 

@@ -19,7 +19,7 @@ def create(svc: Services, data: dict[str, Any]) -> dict[str, Any]:
 def test_a_new_record_starts_in_the_initial_pool(svc: Services) -> None:
     record = create(svc, {"name": "a"})
     assert record["pool"] == "nurturing"
-    assert [d["kind"] for d in record["decisions"]] == ["score", "grade"]  # no move
+    assert [d["kind"] for d in record["decisions"]] == ["score", "grade", "grade"]  # no move
 
 
 def test_promotions_cascade_within_one_write(svc: Services) -> None:
@@ -74,7 +74,7 @@ def test_explain_shows_the_timeline_and_why_not(svc: Services) -> None:
         "    region = 'east'",
     ]
     why_not = {w["rule"]: w for w in answer["why_not"]}
-    assert set(why_not) == {"big_budget", "recycle_unattended"}
+    assert set(why_not) == {"paid", "big_budget", "recycle_unattended"}
     assert why_not["big_budget"]["holds"] is False
     assert why_not["big_budget"]["explanation"].splitlines() == [
         "✗ budget >= 100000",
@@ -111,7 +111,7 @@ def test_scores_and_grades_are_derived_on_every_write(svc: Services) -> None:
 
     record = create(svc, {"name": "a", "source": "referral"})
     assert (record["data"]["score"], record["data"]["grade"]) == (30, "potential")
-    assert [d["kind"] for d in record["decisions"]] == ["score", "grade"]
+    assert [d["kind"] for d in record["decisions"]] == ["score", "grade", "grade"]
     updated = svc.records.update("shop", "customer", record["id"], {"budget": 200000})
     assert (updated.data["score"], updated.data["grade"]) == (70, "key")
     assert [(d["rule"], d["after"]) for d in updated.decisions] == [

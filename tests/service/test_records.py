@@ -35,6 +35,9 @@ def test_create_stores_coerced_values_defaults_and_history(svc: Services) -> Non
         "last_followup_at": "2026-01-01T01:00:00Z",
         "score": 0,  # derived by the bundle's scoring and grade rules
         "grade": "potential",
+        "buyer": "prospect",
+        "paid_orders": 0,  # rollups start at 0 (count, sum) or no value (last, max)
+        "paid_total": "0.00",
     }
     assert record["version"] == 1 and record["config_version"] == 1
     assert record["created_at"] == "2026-11-24T08:00:00Z"

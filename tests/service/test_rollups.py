@@ -1,0 +1,151 @@
+"""Rollups: a related record's write recomputes its parent's fields, which then grade and
+promote the parent through the same path as any update."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from engine.clock import FixedClock
+from engine.service import Invalid, Services
+
+
+def customer(svc: Services, **data: Any) -> dict[str, Any]:
+    result: dict[str, Any] = svc.records.create("shop", "customer", {"name": "c", **data}).result
+    return result
+
+
+def order(svc: Services, customer_id: str, amount: str, status: str = "paid") -> dict[str, Any]:
+    data = {"customer_id": customer_id, "amount": amount, "status": status}
+    result: dict[str, Any] = svc.records.create("shop", "order", data).result
+    return result
+
+
+def stored(svc: Services, record_id: str) -> dict[str, Any]:
+    return dict(svc.records.get("shop", "customer", record_id).data)
+
+
+def test_a_new_parent_starts_with_empty_rollups(svc: Services) -> None:
+    data = customer(svc)["data"]
+    assert (data["paid_orders"], data["paid_total"], data["buyer"]) == (0, "0.00", "prospect")
+    assert "last_order_amount" not in data and "largest_order" not in data
+
+
+def test_a_paid_order_grades_and_promotes_its_customer(svc: Services, clock: FixedClock) -> None:
+    c = customer(svc)
+    written = order(svc, c["id"], "120.50")
+    [parent] = written["related"]
+    assert parent["id"] == c["id"] and parent["pool"] == "won"
+    assert parent["data"]["paid_orders"] == 1 and parent["data"]["buyer"] == "signed"
+    kinds = [(d["kind"], d["rule"]) for d in parent["decisions"]]
+    assert kinds == [
+        ("rollup", "paid_orders"),
+        ("rollup", "paid_total"),
+        ("rollup", "last_order_amount"),
+        ("rollup", "largest_order"),
+        ("grade", "buyer"),
+        ("pool_move", "customer_pool.paid"),
+    ]
+    clock.advance(minutes=5)
+    order(svc, c["id"], "99.50")
+    data = stored(svc, c["id"])
+    assert (data["paid_orders"], data["paid_total"], data["buyer"]) == (2, "220.00", "repeat")
+    assert (data["last_order_amount"], data["largest_order"]) == ("99.50", "120.50")
+
+
+def test_only_records_matching_where_count(svc: Services) -> None:
+    c = customer(svc)
+    pending = order(svc, c["id"], "10", status="pending")
+    data = stored(svc, c["id"])
+    assert (data["paid_orders"], data["paid_total"]) == (0, "0.00")
+    assert data["last_order_amount"] == "10.00"  # last takes every order: it has no where
+    svc.records.update("shop", "order", pending["id"], {"status": "paid"})
+    assert stored(svc, c["id"])["paid_orders"] == 1
+    svc.records.update("shop", "order", pending["id"], {"status": "refunded"})
+    data = stored(svc, c["id"])
+    assert (data["paid_orders"], data["paid_total"], data["buyer"]) == (0, "0.00", "prospect")
+    # no rule takes a customer out of won: a refund changes the grade, not the pool
+    assert svc.records.get("shop", "customer", c["id"]).pool == "won"
+
+
+def test_a_record_moved_to_another_parent_updates_both(svc: Services) -> None:
+    a, b = customer(svc, phone="13800000001"), customer(svc, phone="13800000002")
+    o = order(svc, a["id"], "50")
+    svc.records.update("shop", "order", o["id"], {"customer_id": b["id"]})
+    assert (stored(svc, a["id"])["paid_orders"], stored(svc, b["id"])["paid_orders"]) == (0, 1)
+    assert "largest_order" not in stored(svc, a["id"])  # max of nothing: no value
+
+
+def test_deleting_a_related_record_recomputes(svc: Services, clock: FixedClock) -> None:
+    c = customer(svc)
+    first = order(svc, c["id"], "30")
+    clock.advance(minutes=5)
+    second = order(svc, c["id"], "70")
+    svc.records.delete("shop", "order", second["id"])
+    data = stored(svc, c["id"])
+    assert (data["paid_orders"], data["paid_total"], data["largest_order"]) == (1, "30.00", "30.00")
+    assert data["last_order_amount"] == "30.00"
+    assert first["id"] != second["id"]
+
+
+def test_a_change_the_rollups_do_not_read_leaves_the_parent_alone(svc: Services) -> None:
+    c = customer(svc)
+    o = order(svc, c["id"], "30")
+    version = svc.records.get("shop", "customer", c["id"]).version
+    updated = svc.records.update("shop", "order", o["id"], {"note": "gift wrap"})
+    assert updated.related == ()
+    assert svc.records.get("shop", "customer", c["id"]).version == version
+
+
+def test_a_batch_recomputes_each_parent_once(svc: Services) -> None:
+    a, b = customer(svc, phone="13800000001"), customer(svc, phone="13800000002")
+    items = [
+        {"customer_id": a["id"], "amount": "1", "status": "paid"},
+        {"customer_id": a["id"], "amount": "2", "status": "paid"},
+        {"customer_id": b["id"], "amount": "3", "status": "pending"},
+    ]
+    results = svc.records.create_many("shop", "order", items).result["results"]
+    assert [r["status"] for r in results] == [201, 201, 201]
+    assert (stored(svc, a["id"])["paid_orders"], stored(svc, a["id"])["paid_total"]) == (2, "3.00")
+    history = svc.records.history("shop", "customer", a["id"])
+    assert [h["actor"] for h in history] == [None, "rollup"]  # one update for the batch
+
+
+def test_rollup_fields_are_read_only(svc: Services) -> None:
+    with pytest.raises(Invalid) as caught:
+        customer(svc, paid_orders=5)
+    assert caught.value.errors[0].code == "computed"
+
+
+def test_explain_shows_how_a_rollup_was_computed(svc: Services) -> None:
+    c = customer(svc)
+    order(svc, c["id"], "10")
+    timeline = svc.records.explain("shop", "customer", c["id"], "en")["timeline"]
+    rolled = next(d for d in timeline if d["rule"] == "paid_orders")
+    assert rolled["before"] == {"paid_orders": 0} and rolled["after"] == {"paid_orders": 1}
+    assert rolled["explanation"] == (
+        "paid_orders = count of order by customer_id where status == 'paid' (1 records) = 1"
+    )
+
+
+def test_concurrent_payments_of_one_customer_all_count(svc: Services, clock: FixedClock) -> None:
+    c = customer(svc)
+    errors: list[BaseException] = []
+
+    def pay() -> None:
+        try:
+            for _ in range(5):
+                order(svc, c["id"], "1")
+        except BaseException as exc:  # reported below: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pay) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    data = stored(svc, c["id"])
+    assert (data["paid_orders"], data["paid_total"]) == (30, "30.00")
