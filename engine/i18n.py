@@ -44,6 +44,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "由规则计算，不能直接设置",
     },
     "read_only": {"en": "cannot be set here", "zh-CN": "不能在此设置"},
+    "owner": {
+        "en": "'{value}' is not a user of this tenant (users: {users})",
+        "zh-CN": "“{value}”不是本租户的用户（用户：{users}）",
+    },
+    "claim_not_public": {
+        "en": "is not in the public pool (it is in {pool}, held by {owner})",
+        "zh-CN": "不在公海中（当前在{pool}，负责人 {owner}）",
+    },
+    "claim_daily_cap": {
+        "en": "cap of {n} claims reached today",
+        "zh-CN": "今天已达到领取上限 {n} 个",
+    },
+    "claim_holdings_cap": {
+        "en": "already holds {n} records, the most allowed",
+        "zh-CN": "已持有 {n} 个客户，达到持有上限",
+    },
+    "claim_cooldown": {
+        "en": "gave this record up on {since}; may claim it again from {again}",
+        "zh-CN": "已于 {since} 放弃或被收回该记录，{again} 之后才能再次领取",
+    },
+    "release_unowned": {
+        "en": "the record is not held by anyone",
+        "zh-CN": "该记录没有负责人，无需放弃",
+    },
+    "release_not_owner": {
+        "en": "'{user}' does not hold this record ({owner} does)",
+        "zh-CN": "“{user}”不是该记录的负责人（负责人是 {owner}）",
+    },
+    "inactive_owner": {
+        "en": "user '{value}' is inactive and cannot own records",
+        "zh-CN": "用户“{value}”已停用，不能负责记录",
+    },
 }
 
 _ZH_TYPES = {

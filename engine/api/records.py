@@ -214,3 +214,38 @@ def move_record(
         who.tenant, entity, record_id, body.get("pool"), expected_version=expected, actor=who.actor
     )
     return JSONResponse(record_json(record), headers=_etag(record.version))
+
+
+@router.post(
+    "/records/{entity}/{record_id}/claim",
+    summary="Claim a record from the public pool (公海) for a user",
+    description="Refused with 409 and the reason when the record is not in the public pool, "
+    "the user reached the daily claim cap or the holdings cap, or is still in the cooldown "
+    "after giving the record up.",
+)
+def claim_record(
+    who: Who,
+    svc: Svc,
+    entity: str,
+    record_id: str,
+    body: Annotated[dict[str, Any], Body(examples=[{"user": "alice"}])],
+) -> JSONResponse:
+    record = svc.claims.claim(who.tenant, entity, record_id, body.get("user"), actor=who.actor)
+    return JSONResponse(record_json(record), headers=_etag(record.version))
+
+
+@router.post(
+    "/records/{entity}/{record_id}/release",
+    summary="Give a record back to the public pool",
+    description="With `user`, only that user's record is released (409 otherwise).",
+)
+def release_record(
+    who: Who,
+    svc: Svc,
+    entity: str,
+    record_id: str,
+    body: Annotated[dict[str, Any] | None, Body(examples=[{"user": "alice"}])] = None,
+) -> JSONResponse:
+    user = (body or {}).get("user")
+    record = svc.claims.release(who.tenant, entity, record_id, user, actor=who.actor)
+    return JSONResponse(record_json(record), headers=_etag(record.version))

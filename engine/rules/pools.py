@@ -56,6 +56,9 @@ class CompiledPoolSet:
         )
         # A cascade visits each pool at most once (the loader refuses cycles): a safe bound.
         self.bound = len(pool_set.pools) + 1
+        public = pool_set.public
+        # While an owner's protection runs, no rule moves the record to the public pool.
+        self.shield = public.pool if public is not None and public.protection else None
 
     @property
     def initial(self) -> str:
@@ -67,12 +70,15 @@ class CompiledPoolSet:
         pool: str | None,
         now: datetime,
         old: Mapping[str, Any] | None = None,
+        shielded: bool = False,
     ) -> Settled:
-        """Apply promotions in order, each time from the new pool, until none fires."""
+        """Apply promotions in order, each time from the new pool, until none fires
+        (`shielded`: the owner's protection runs, rules into the public pool wait)."""
         current = pool if pool is not None and pool in self.definition.pools else self.initial
+        skip = self.shield if shielded else None
         moves: list[Move] = []
         for _ in range(self.bound):
-            fired = self._first(data, current, now, old)
+            fired = self._first(data, current, now, old, skip)
             if fired is None:
                 return Settled(current, tuple(moves), any(m.unassign for m in moves))
             move = Move(
@@ -92,11 +98,18 @@ class CompiledPoolSet:
         )
 
     def _first(
-        self, data: Mapping[str, Any], pool: str, now: datetime, old: Mapping[str, Any] | None
+        self,
+        data: Mapping[str, Any],
+        pool: str,
+        now: datetime,
+        old: Mapping[str, Any] | None,
+        skip: str | None,
     ) -> _Rule | None:
         env = None
         for rule in self.rules:
-            if rule.promotion.to == pool or (rule.sources is not None and pool not in rule.sources):
+            if rule.promotion.to in (pool, skip):
+                continue
+            if rule.sources is not None and pool not in rule.sources:
                 continue
             env = env or rule.condition.env(data, now, old)
             if rule.condition.run(env):

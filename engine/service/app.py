@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from engine.clock import Clock, SystemClock
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
+from engine.service.claims import Claims
 from engine.service.configs import TenantConfigs
 from engine.service.indexes import ensure_indexes
 from engine.service.keys import ApiKeys
@@ -28,6 +29,7 @@ class Services:
     keys: ApiKeys
     clock: Clock
     sweeper: Sweeper
+    claims: Claims
 
     @staticmethod
     def open(
@@ -46,6 +48,7 @@ class Services:
             ApiKeys(store, clock),
             clock,
             Sweeper(store, configs, clock),
+            Claims(store, configs, clock),
         )
 
     def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:

@@ -16,6 +16,7 @@ from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
+from engine.rules.ownership import CompiledPublicPool
 from engine.service.errors import BadQuery, NotFound
 
 
@@ -30,6 +31,7 @@ class CompiledConfig:
     derived: dict[str, CompiledDerived] = field(default_factory=dict)  # by entity
     rollups: dict[str, list[CompiledRollup]] = field(default_factory=dict)  # by parent entity
     rolled_from: dict[str, list[CompiledRollup]] = field(default_factory=dict)  # by child
+    public: dict[str, CompiledPublicPool] = field(default_factory=dict)  # by entity
     _conditions: dict[tuple[str, str], Condition] = field(default_factory=dict)
 
     @staticmethod
@@ -56,8 +58,11 @@ class CompiledConfig:
             rollup = CompiledRollup(item, parent, bundle.entities[item.source], tz, store_as)
             rollups.setdefault(item.entity, []).append(rollup)
             rolled_from.setdefault(item.source, []).append(rollup)
+        public = {
+            p.entity: CompiledPublicPool(p, tz) for p in bundle.pool_sets.values() if p.public
+        }
         return CompiledConfig(
-            bundle, version, tz, validators, forms, pools, derived, rollups, rolled_from
+            bundle, version, tz, validators, forms, pools, derived, rollups, rolled_from, public
         )
 
     @property

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.clock import Clock
 from engine.conditions.trace import trace_from_dict
 from engine.config.errors import choices_hint
+from engine.config.model import RESERVED_FIELDS
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
 from engine.rules import CompiledDerived, Derivation, Move
 from engine.service.compiled import CompiledConfig
@@ -35,6 +36,7 @@ from engine.service.errors import (
     VersionConflict,
 )
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
+from engine.service.ownership import owner_columns, owner_error, shielded
 from engine.service.rollups import Pair, initial_values, recompute, rollup_row, touched_parents
 from engine.service.unique_keys import unique_key
 from engine.service.views import history_json, instant, record_json, related_json
@@ -70,6 +72,7 @@ class _Item:
     index: int
     values: dict[str, Any]
     errors: list[FieldError] = field(default_factory=list)
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +159,11 @@ class RecordService:
         form: FormRules | None,
         actor: str | None,
     ) -> dict[str, Any]:
+        data, owner, owner_errors, _ = (
+            _take_owner(cfg, data) if form is None else (data, None, [], False)
+        )
         values, errors = validator.for_create(data, form)
-        item = _Item(0, values, errors)
+        item = _Item(0, values, owner_errors + errors, owner)
         self._check_refs(tx, cfg, validator, [item])
         self._check_unique(tx, cfg, validator, [item])
         if item.errors:
@@ -184,7 +190,7 @@ class RecordService:
         actor: str | None,
         locale: str | None,
     ) -> dict[str, Any]:
-        prepared = [_Item(i, *validator.for_create(data)) for i, data in enumerate(items)]
+        prepared = [self._prepare(cfg, validator, i, data) for i, data in enumerate(items)]
         self._check_refs(tx, cfg, validator, prepared)
         self._check_unique(tx, cfg, validator, prepared)
         valid = [p for p in prepared if not p.errors]
@@ -199,6 +205,12 @@ class RecordService:
         except UniqueTaken:  # a concurrent writer took a value: fall back to one by one
             stored = self._insert_each(tx, cfg, validator, valid, actor)
         return {"results": [_batch_result(p, stored.get(p.index), locale) for p in prepared]}
+
+    @staticmethod
+    def _prepare(cfg: CompiledConfig, validator: EntityValidator, index: int, data: Any) -> _Item:
+        data, owner, owner_errors, _ = _take_owner(cfg, data)
+        values, errors = validator.for_create(data)
+        return _Item(index, values, owner_errors + errors, owner)
 
     def _insert_each(
         self,
@@ -241,7 +253,7 @@ class RecordService:
                 self.new_id(),
                 entity,
                 item.values,
-                None,
+                item.owner,
                 None,
                 1,
                 now,
@@ -283,7 +295,7 @@ class RecordService:
         entity = records[0].entity if records else ""
         derived, pools = cfg.derived.get(entity), cfg.pools.get(entity)
         initial = initial_values(cfg, entity)
-        if derived is None and pools is None and not initial:
+        if derived is None and pools is None and not initial and entity not in cfg.public:
             return records
         out, rows = [], []
         for record in records:
@@ -295,28 +307,42 @@ class RecordService:
                 record = replace(record, data=values)
                 made += [derivation_row(cfg, record, d, now) for d in changed]
             if pools is not None:
-                settled = pools.settle(record.data, None, now)
-                record = replace(record, pool=settled.pool, pool_entered_at=now)
+                shield = shielded(cfg, entity, None, record.owner, now)
+                settled = pools.settle(record.data, None, now, shielded=shield)
+                owner = None if settled.unassigned else record.owner
+                record = replace(record, pool=settled.pool, pool_entered_at=now, owner=owner)
                 made += [decision_row(cfg, record, m, now) for m in settled.moves]
+            clocks = owner_columns(cfg, entity, None, record.owner, record.pool, record.data, now)
+            record = replace(record, **clocks)
             rows += made
-            out.append(replace(record, decisions=tuple(_decision_json(d) for d in made)))
+            out.append(replace(record, decisions=tuple(decision_json(d) for d in made)))
         tx.insert_decisions(rows)
         return out
 
     def _settle_changed(
-        self, tx: Tx, cfg: CompiledConfig, current: Record, values: dict[str, Any], now: datetime
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        current: Record,
+        values: dict[str, Any],
+        now: datetime,
+        owner: str | None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Column changes (pool, clock, owner) and decision rows after a record's update."""
+        """Column changes (pool, clocks, owner) and decision rows after a record's update."""
         pools = cfg.pools.get(current.entity)
-        if pools is None:
-            return {}, []
-        settled = pools.settle(values, current.pool, now, old=current.data)
-        rows = [decision_row(cfg, current, m, now) for m in settled.moves]
         columns: dict[str, Any] = {}
-        if settled.pool != current.pool:
-            columns.update(pool=settled.pool, pool_entered_at=now)
-        if settled.unassigned and current.owner is not None:
-            columns["owner"] = None
+        rows: list[dict[str, Any]] = []
+        pool = current.pool
+        if pools is not None:
+            shield = shielded(cfg, current.entity, current, owner, now)
+            settled = pools.settle(values, current.pool, now, old=current.data, shielded=shield)
+            rows = [decision_row(cfg, current, m, now) for m in settled.moves]
+            if settled.pool != current.pool:
+                pool = settled.pool
+                columns.update(pool=pool, pool_entered_at=now)
+            if settled.unassigned:
+                owner = None
+        columns.update(owner_columns(cfg, current.entity, current, owner, pool, values, now))
         tx.insert_decisions(rows)
         return columns, rows
 
@@ -362,8 +388,10 @@ class RecordService:
             rows += more
         tx.insert_decisions(rows)
         validator = cfg.validators[entity]
-        updated = self._apply_update(tx, cfg, validator, current, values, changes, "rollup")
-        made = (*(_decision_json(d) for d in rows), *updated.decisions)
+        updated = self._apply_update(
+            tx, cfg, validator, current, values, changes, "rollup", current.owner
+        )
+        made = (*(decision_json(d) for d in rows), *updated.decisions)
         return current, replace(updated, decisions=made)
 
     # checks --------------------------------------------------------------------------------
@@ -477,22 +505,25 @@ class RecordService:
                 "after": {"pool": target.id},
                 "trace": None,
             }
-            settled = pools.settle(current.data, target.id, now)
+            shield = shielded(cfg, entity, current, current.owner, now)
+            settled = pools.settle(current.data, target.id, now, shielded=shield)
             made = [manual, *[decision_row(cfg, current, m, now) for m in settled.moves]]
             columns: dict[str, Any] = {
                 "pool": settled.pool,
                 "pool_entered_at": now,
                 "updated_at": now,
             }
-            if settled.unassigned:
-                columns["owner"] = None
+            owner = None if settled.unassigned else current.owner
+            columns.update(
+                owner_columns(cfg, entity, current, owner, settled.pool, current.data, now)
+            )
             if not tx.update_record(tenant, record_id, current.version, columns):
                 raise VersionConflict("record changed meanwhile", current.version + 1)
             tx.insert_decisions(made)
             moved = replace(
                 current,
                 version=current.version + 1,
-                decisions=tuple(_decision_json(d) for d in made),
+                decisions=tuple(decision_json(d) for d in made),
                 **columns,
             )
             tx.insert_history(
@@ -511,16 +542,19 @@ class RecordService:
             rows = tx.decisions(tenant, record_id)
         pools = cfg.pools.get(entity)
         why_not = []
+        now = self.clock.now()
         if pools is not None and record.pool is not None:
-            for rule, trace in pools.why_not(record.data, record.pool, self.clock.now()):
-                why_not.append(
-                    {
-                        "rule": rule.id,
-                        "to": rule.to,
-                        "holds": trace.value is True,
-                        "explanation": trace.render(lang),
-                    }
-                )
+            shield = shielded(cfg, entity, record, record.owner, now)
+            for rule, trace in pools.why_not(record.data, record.pool, now):
+                entry = {
+                    "rule": rule.id,
+                    "to": rule.to,
+                    "holds": trace.value is True,
+                    "explanation": trace.render(lang),
+                }
+                if shield and rule.to == pools.shield:
+                    entry["waits_until"] = instant(record.protected_until)  # owner protected
+                why_not.append(entry)
         return {
             "record": record_json(record),
             "timeline": [_timeline(r, lang) for r in rows],
@@ -602,7 +636,10 @@ class RecordService:
         validator = cfg.validator(entity)
         with self.store.write() as tx:
             current = self._current(tx, cfg, entity, record_id, expected_version)
+            patch, owner, owner_errors, given = _take_owner(cfg, patch)
             values, changes, errors = validator.for_update(current.data, patch)
+            errors = owner_errors + errors
+            owner = owner if given else current.owner
             derived = cfg.derived.get(entity)
             derivations: list[dict[str, Any]] = []
             if derived is not None and not errors:
@@ -614,11 +651,13 @@ class RecordService:
             self._check_unique(tx, cfg, validator, [item], exclude=record_id)
             if item.errors:
                 raise _error_for(item.errors)
+            if owner != current.owner:
+                changes = {**changes, "owner": [current.owner, owner]}
             if not changes:
                 return current
             tx.insert_decisions(derivations)
-            updated = self._apply_update(tx, cfg, validator, current, values, changes, actor)
-            made = (*(_decision_json(d) for d in derivations), *updated.decisions)
+            updated = self._apply_update(tx, cfg, validator, current, values, changes, actor, owner)
+            made = (*(decision_json(d) for d in derivations), *updated.decisions)
             related = self._roll_up(tx, cfg, entity, [(current.data, values)])
             return _with_related(replace(updated, decisions=made), related)
 
@@ -665,7 +704,9 @@ class RecordService:
         values: dict[str, Any],
         changes: dict[str, list[Any]],
         actor: str | None,
+        owner: str | None,
     ) -> Record:
+        """Store an update's values, pool, owner and clocks."""
         now = self.clock.now()
         moved = [n for n in validator.unique if n in changes]
         tx.release_unique(cfg.tenant, current.entity, current.id, moved)
@@ -688,7 +729,9 @@ class RecordService:
                 "a unique value was taken meanwhile",
                 [FieldError(n, "unique", {"value": values.get(n)}) for n in moved],
             ) from None
-        columns, made = self._settle_changed(tx, cfg, current, values, now)
+        columns, made = self._settle_changed(tx, cfg, current, values, now, owner)
+        if "owner" in columns:
+            changes = {**changes, "owner": [current.owner, columns["owner"]]}
         if not tx.update_record(
             cfg.tenant,
             current.id,
@@ -702,7 +745,7 @@ class RecordService:
             version=current.version + 1,
             updated_at=now,
             config_version=cfg.version,
-            decisions=tuple(_decision_json(d) for d in made),
+            decisions=tuple(decision_json(d) for d in made),
             **columns,
         )
         tx.insert_history([history_row(updated, "update", changes, actor, now)])
@@ -768,6 +811,16 @@ class RecordService:
         return Written(found[1], replayed=True)
 
 
+def _take_owner(cfg: CompiledConfig, data: Any) -> tuple[Any, str | None, list[FieldError], bool]:
+    """Split `owner` (a column, not a field) off a payload: (rest, owner, errors, given)."""
+    if not isinstance(data, Mapping) or "owner" not in data:
+        return data, None, [], False
+    rest = {k: v for k, v in data.items() if k != "owner"}
+    owner = data["owner"] if data["owner"] != "" else None
+    error = owner_error(cfg, owner)
+    return rest, (None if error else owner), [error] if error else [], True
+
+
 def _with_related(record: Record, related: list[Record]) -> Record:
     """The written record with the related records its write updated (their rollups)."""
     if not related:
@@ -807,6 +860,9 @@ def _row(r: Record) -> dict[str, Any]:
         "deleted_at": r.deleted_at,
         "created_by": r.created_by,
         "pool_entered_at": r.pool_entered_at,
+        "owner_since": r.owner_since,
+        "protected_until": r.protected_until,
+        "remind_at": r.remind_at,
     }
 
 
@@ -835,6 +891,8 @@ def _with_created_values(
         if entry.action == "create" and not entry.changes:
             entry = replace(entry, changes={k: [None, v] for k, v in state.items()})
         for name, (old, _new) in entry.changes.items() if entry.action == "update" else ():
+            if name in RESERVED_FIELDS:  # a column such as owner, not a value
+                continue
             if old is None:
                 state.pop(name, None)
             else:
@@ -846,8 +904,10 @@ def _with_created_values(
 def decision_row(cfg: CompiledConfig, record: Record, move: Move, at: datetime) -> dict[str, Any]:
     """The decision-log row of one pool move."""
     pool_set = cfg.pools[record.entity].definition.name
+    before: dict[str, Any] = {"pool": move.before}
     after: dict[str, Any] = {"pool": move.after}
     if move.unassign:
+        before["owner"] = record.owner
         after["owner"] = None
     return {
         "tenant_id": cfg.tenant,
@@ -857,13 +917,13 @@ def decision_row(cfg: CompiledConfig, record: Record, move: Move, at: datetime) 
         "rule": f"{pool_set}.{move.rule}",
         "config_version": cfg.version,
         "at": at,
-        "before": {"pool": move.before},
+        "before": before,
         "after": after,
         "trace": move.trace.as_dict(),
     }
 
 
-def _decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
+def decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "kind": row["kind"],
         "rule": row["rule"],

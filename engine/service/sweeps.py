@@ -18,12 +18,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.clock import Clock
-from engine.conditions import NotCompilable
+from engine.conditions import NotCompilable, Trace
 from engine.config.model import PromotionDef
 from engine.rules import CompiledPoolSet
+from engine.rules.ownership import CompiledPublicPool
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
+from engine.service.ownership import owner_columns, shielded
 from engine.service.records import decision_row, history_row
+from engine.service.views import instant
 from engine.storage import tables as t
 from engine.storage.store import Record, Store, Tx, record_from_row
 
@@ -52,7 +55,100 @@ class Sweeper:
                     == batch
                 ):
                     pass
+        for entity, public in cfg.public.items():
+            if public.protection is None:
+                continue
+            while self._expired(cfg, entity, public, moment, batch, moved) == batch:
+                pass
+            while self._remind(cfg, entity, public, moment, batch, moved) == batch:
+                pass
         return dict(moved)
+
+    # the public pool's clocks ----------------------------------------------------------------
+    def _held(
+        self,
+        cfg: CompiledConfig,
+        entity: str,
+        public: CompiledPublicPool,
+        clock: Any,
+        now: datetime,
+    ) -> sa.Select[Any]:
+        """Owned records in the holding pools whose clock column has come due."""
+        r = t.records.c
+        query = sa.select(t.records).where(
+            r.tenant_id == cfg.tenant,
+            r.entity == entity,
+            r.deleted_at.is_(None),
+            r.owner.is_not(None),
+            r.pool.in_(sorted(public.holding)),
+            clock <= now,
+        )
+        return (
+            query.with_for_update(skip_locked=True) if self.store.dialect == "postgresql" else query
+        )
+
+    def _expired(
+        self,
+        cfg: CompiledConfig,
+        entity: str,
+        public: CompiledPublicPool,
+        now: datetime,
+        size: int,
+        moved: Counter[str],
+    ) -> int:
+        """Records whose protection ended go back to the public pool, unassigned."""
+        pools = cfg.pools[entity]
+        with self.store.write() as tx:
+            query = self._held(cfg, entity, public, t.records.c.protected_until, now)
+            rows = tx.conn.execute(query.limit(size)).fetchall()
+            decisions: list[dict[str, Any]] = []
+            history: list[dict[str, Any]] = []
+            for row in rows:
+                record = record_from_row(row)
+                settled = pools.settle(record.data, public.pool, now)
+                columns = {"pool": settled.pool, "pool_entered_at": now, "updated_at": now}
+                columns.update(
+                    owner_columns(cfg, entity, record, None, settled.pool, record.data, now)
+                )
+                if not tx.update_record(cfg.tenant, record.id, record.version, columns):
+                    continue
+                decisions.append(_expiry_row(cfg, public, record, now))
+                decisions += [decision_row(cfg, record, m, now) for m in settled.moves]
+                changes = {"pool": [record.pool, settled.pool], "owner": [record.owner, None]}
+                after = replace(record, version=record.version + 1)
+                history.append(history_row(after, "sweep", changes, "sweep", now))
+                moved[f"{public.pool_set}.protection_expired"] += 1
+            tx.insert_decisions(decisions)
+            tx.insert_history(history)
+        return len(rows)
+
+    def _remind(
+        self,
+        cfg: CompiledConfig,
+        entity: str,
+        public: CompiledPublicPool,
+        now: datetime,
+        size: int,
+        moved: Counter[str],
+    ) -> int:
+        """A reminder decision, once per protection period, N days before it ends."""
+        r = t.records.c
+        with self.store.write() as tx:
+            query = self._held(cfg, entity, public, r.remind_at, now)
+            rows = tx.conn.execute(query.limit(size)).fetchall()
+            decisions = []
+            for row in rows:
+                done = tx.conn.execute(
+                    t.records.update()
+                    .where(r.tenant_id == cfg.tenant, r.id == row.id, r.remind_at == row.remind_at)
+                    .values(remind_at=None)
+                )
+                if done.rowcount != 1:
+                    continue  # another sweeper reminded first
+                decisions.append(_reminder_row(cfg, public, record_from_row(row), now))
+                moved[f"{public.pool_set}.protection_reminder"] += 1
+            tx.insert_decisions(decisions)
+        return len(rows)
 
     def _batch(
         self,
@@ -80,6 +176,11 @@ class Sweeper:
             else:  # a record from before its entity had pools counts as in the initial pool
                 unset = pool.is_(None) if pools.initial in sources else sa.false()
                 query = query.where(sa.or_(unset, pool.in_(sources)))
+            if promotion.to == pools.shield:  # owners' protection holds these back
+                r = t.records.c
+                query = query.where(
+                    sa.or_(r.owner.is_(None), r.protected_until.is_(None), r.protected_until <= now)
+                )
             query = query.limit(size)
             if self.store.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
@@ -105,13 +206,17 @@ class Sweeper:
         history: list[dict[str, Any]],
     ) -> list[str]:
         """Move one record (compare-and-set on its version); the rules that fired."""
-        settled = pools.settle(record.data, record.pool, now)
+        shield = shielded(cfg, record.entity, record, record.owner, now)
+        settled = pools.settle(record.data, record.pool, now, shielded=shield)
         if settled.pool == record.pool:
             return []
         columns: dict[str, Any] = {"pool": settled.pool, "pool_entered_at": now, "updated_at": now}
         changes: dict[str, list[Any]] = {"pool": [record.pool, settled.pool]}
-        if settled.unassigned and record.owner is not None:
-            columns["owner"] = None
+        owner = None if settled.unassigned else record.owner
+        columns.update(
+            owner_columns(cfg, record.entity, record, owner, settled.pool, record.data, now)
+        )
+        if "owner" in columns:
             changes["owner"] = [record.owner, None]
         if not tx.update_record(cfg.tenant, record.id, record.version, columns):
             return []  # written meanwhile: its own write has settled it
@@ -119,3 +224,44 @@ class Sweeper:
         after = replace(record, version=record.version + 1)
         history.append(history_row(after, "sweep", changes, "sweep", now))
         return [m.rule for m in settled.moves]
+
+
+def _expiry_row(
+    cfg: CompiledConfig, public: CompiledPublicPool, record: Record, now: datetime
+) -> dict[str, Any]:
+    until = instant(record.protected_until)
+    trace = Trace(
+        "protected_until <= now()",
+        True,
+        (Trace("protected_until", until), Trace("owner", record.owner)),
+    )
+    return {
+        "tenant_id": cfg.tenant,
+        "entity": record.entity,
+        "record_id": record.id,
+        "kind": "pool_move",
+        "rule": f"{public.pool_set}.protection_expired",
+        "config_version": cfg.version,
+        "at": now,
+        "before": {"pool": record.pool, "owner": record.owner},
+        "after": {"pool": public.pool, "owner": None},
+        "trace": trace.as_dict(),
+    }
+
+
+def _reminder_row(
+    cfg: CompiledConfig, public: CompiledPublicPool, record: Record, now: datetime
+) -> dict[str, Any]:
+    """What a campaign can act on: whose record returns to the public pool, and when."""
+    return {
+        "tenant_id": cfg.tenant,
+        "entity": record.entity,
+        "record_id": record.id,
+        "kind": "reminder",
+        "rule": f"{public.pool_set}.protection_reminder",
+        "config_version": cfg.version,
+        "at": now,
+        "before": {},
+        "after": {"owner": record.owner, "protected_until": instant(record.protected_until)},
+        "trace": None,
+    }

@@ -20,6 +20,8 @@ def record_json(record: Record) -> dict[str, Any]:
         "version": record.version,
         "owner": record.owner,
         "pool": record.pool,
+        "owner_since": instant(record.owner_since),
+        "protected_until": instant(record.protected_until),
         "created_at": instant(record.created_at),
         "updated_at": instant(record.updated_at),
         "config_version": record.config_version,

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.storage import tables as t
 
@@ -31,6 +33,9 @@ class Record:
     config_version: int | None = None
     created_by: str | None = None
     pool_entered_at: datetime | None = None
+    owner_since: datetime | None = None
+    protected_until: datetime | None = None
+    remind_at: datetime | None = None
     # Decisions taken by the write that returned this record (not a column of the row).
     decisions: tuple[Mapping[str, Any], ...] = ()
     # Related records the write updated (a parent's rollups), as JSON; not a column either.
@@ -67,6 +72,9 @@ def record_from_row(row: sa.Row[Any]) -> Record:
         m["config_version"],
         m["created_by"],
         m["pool_entered_at"],
+        m["owner_since"],
+        m["protected_until"],
+        m["remind_at"],
     )
 
 
@@ -190,6 +198,44 @@ class Tx:
             .order_by(t.decisions.c.id)
         )
         return list(self.conn.execute(query))
+
+    def decisions_since(self, tenant: str, record_id: str, since: datetime) -> list[sa.Row[Any]]:
+        query = sa.select(t.decisions).where(
+            t.decisions.c.tenant_id == tenant,
+            t.decisions.c.record_id == record_id,
+            t.decisions.c.at >= since,
+        )
+        return list(self.conn.execute(query.order_by(t.decisions.c.id)))
+
+    # per-user counters -----------------------------------------------------------------------
+    def lock_counter(self, tenant: str, user: str, kind: str, day: date) -> int:
+        """A user's count of `kind` on `day`, its row locked until the transaction ends (so
+        one user's concurrent requests take turns at the cap)."""
+        c = t.user_counters.c
+        key = {"tenant_id": tenant, "user_id": user, "kind": kind, "day": day}
+        insert = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(t.user_counters)
+        self.conn.execute(insert.values(**key, count=0).on_conflict_do_nothing())
+        query = sa.select(c.count).where(*(c[k] == v for k, v in key.items()))
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return int(self.conn.execute(query).scalar_one())
+
+    def add_to_counter(self, tenant: str, user: str, kind: str, day: date) -> None:
+        c = t.user_counters.c
+        key = {"tenant_id": tenant, "user_id": user, "kind": kind, "day": day}
+        update = t.user_counters.update().where(*(c[k] == v for k, v in key.items()))
+        self.conn.execute(update.values(count=c.count + 1))
+
+    def count_owned(self, tenant: str, entity: str, owner: str, pools: Iterable[str]) -> int:
+        r = t.records.c
+        query = sa.select(sa.func.count()).where(
+            r.tenant_id == tenant,
+            r.entity == entity,
+            r.owner == owner,
+            r.pool.in_(list(pools)),
+            r.deleted_at.is_(None),
+        )
+        return int(self.conn.execute(query).scalar_one())
 
     # history -------------------------------------------------------------------------------
     def insert_history(self, rows: Sequence[Mapping[str, Any]]) -> None:

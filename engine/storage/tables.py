@@ -82,9 +82,16 @@ records = sa.Table(
     sa.Column("deleted_at", UTCDateTime, nullable=True),
     sa.Column("created_by", sa.String(200), nullable=True),
     sa.Column("pool_entered_at", UTCDateTime, nullable=True),
+    # Ownership clocks: since when the owner has it, until when it is theirs without results,
+    # and when to remind them (cleared once reminded).
+    sa.Column("owner_since", UTCDateTime, nullable=True),
+    sa.Column("protected_until", UTCDateTime, nullable=True),
+    sa.Column("remind_at", UTCDateTime, nullable=True),
     sa.Index("ix_records_list", "tenant_id", "entity", "created_at", "id"),
     sa.Index("ix_records_owner", "tenant_id", "entity", "owner"),
     sa.Index("ix_records_pool", "tenant_id", "entity", "pool"),
+    sa.Index("ix_records_protected", "tenant_id", "entity", "protected_until"),
+    sa.Index("ix_records_remind", "tenant_id", "entity", "remind_at"),
 )
 
 # One row per (tenant, entity, unique field, value): the primary key makes uniqueness race-free.
@@ -151,4 +158,16 @@ decisions = sa.Table(
     sa.Column("after", Json, nullable=False),
     sa.Column("trace", Json, nullable=True),
     sa.Index("ix_decisions_record", "tenant_id", "record_id", "id"),
+)
+
+# Per user, kind (e.g. "claim") and day in the tenant's zone: the row a user's claims lock, so
+# caps hold under concurrent requests.
+user_counters = sa.Table(
+    "user_counters",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("user_id", Name, primary_key=True),
+    sa.Column("kind", sa.String(40), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
 )

@@ -1,0 +1,218 @@
+"""The public pool (公海): reps claim records from it and release them back to it.
+
+A claim is one transaction: the rep's daily counter row is locked first (so one rep's
+concurrent claims take turns at the caps), then the record (so two reps racing for one
+record get one winner); every limit is checked on what that transaction sees. A refused claim
+changes nothing and says why, in the caller's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from engine.clock import Clock
+from engine.fields.validator import FieldError
+from engine.rules.ownership import CompiledPublicPool
+from engine.service.compiled import CompiledConfig
+from engine.service.configs import TenantConfigs
+from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
+from engine.service.ownership import owner_columns, owner_error
+from engine.service.records import decision_json, decision_row, history_row
+from engine.storage.store import Record, Store, Tx
+
+CLAIMS = "claim"
+
+
+class Claims:
+    def __init__(self, store: Store, configs: TenantConfigs, clock: Clock) -> None:
+        self.store = store
+        self.configs = configs
+        self.clock = clock
+
+    def claim(
+        self, tenant: str, entity: str, record_id: str, user: Any, *, actor: str | None = None
+    ) -> Record:
+        cfg = self.configs.active(tenant)
+        public = _public(cfg, entity)
+        _check_user(cfg, user)
+        now = self.clock.now()
+        day = now.astimezone(cfg.tz).date()
+        with self.store.write() as tx:
+            claimed_today = tx.lock_counter(tenant, user, CLAIMS, day)
+            current = _record(tx, tenant, entity, record_id)
+            self._check_claim(tx, cfg, public, current, user, claimed_today, now)
+            moved = self._take(tx, cfg, public, current, user, now, actor)
+            tx.add_to_counter(tenant, user, CLAIMS, day)
+        return moved
+
+    def release(
+        self, tenant: str, entity: str, record_id: str, user: Any, *, actor: str | None = None
+    ) -> Record:
+        """Give a record back to the public pool; `user`, when given, must be its owner."""
+        cfg = self.configs.active(tenant)
+        public = _public(cfg, entity)
+        now = self.clock.now()
+        with self.store.write() as tx:
+            current = _record(tx, tenant, entity, record_id)
+            if current.pool == public.pool or current.owner is None:
+                raise _refused("release_unowned", "the record is not held by anyone", {})
+            if user is not None and current.owner != user:
+                params = {"user": user, "owner": current.owner}
+                raise _refused(
+                    "release_not_owner", f"the record is held by {current.owner}", params
+                )
+            return self._give_back(tx, cfg, public, current, now, actor)
+
+    # claiming ------------------------------------------------------------------------------
+    def _check_claim(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        public: CompiledPublicPool,
+        record: Record,
+        user: str,
+        claimed_today: int,
+        now: datetime,
+    ) -> None:
+        limits = public.definition
+        if record.pool != public.pool:
+            params: dict[str, Any] = {"pool": record.pool, "owner": record.owner or "-"}
+            raise _refused("claim_not_public", "the record is not in the public pool", params)
+        if limits.daily_claims is not None and claimed_today >= limits.daily_claims:
+            params = {"n": limits.daily_claims}
+            detail = f"cap of {limits.daily_claims} claims reached today"
+            raise _refused("claim_daily_cap", detail, params)
+        if limits.max_holdings is not None:
+            held = tx.count_owned(cfg.tenant, record.entity, user, public.holding)
+            if held >= limits.max_holdings:
+                params = {"n": limits.max_holdings}
+                raise _refused("claim_holdings_cap", f"holds {held} records already", params)
+        if limits.cooldown_days is not None:
+            self._check_cooldown(tx, cfg, record, user, limits.cooldown_days, now)
+
+    def _check_cooldown(
+        self, tx: Tx, cfg: CompiledConfig, record: Record, user: str, days: int, now: datetime
+    ) -> None:
+        """The previous owner waits `days` after giving the record up (or losing it)."""
+        window = timedelta(days=days)
+        lost = [
+            row.at
+            for row in tx.decisions_since(cfg.tenant, record.id, now - window)
+            if row.before.get("owner") == user and row.after.get("owner", user) != user
+        ]
+        if lost:
+            again = max(lost) + window
+            params = {"since": _local(cfg, max(lost)), "again": _local(cfg, again)}
+            raise _refused("claim_cooldown", f"may claim it again from {params['again']}", params)
+
+    def _take(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        public: CompiledPublicPool,
+        current: Record,
+        user: str,
+        now: datetime,
+        actor: str | None,
+    ) -> Record:
+        pools = cfg.pools[current.entity]
+        settled = pools.settle(current.data, public.claim_to, now, shielded=True)
+        claim = self._decision(cfg, current, "claim", public, now)
+        claim["after"] = {"pool": public.claim_to, "owner": user}
+        made = [claim, *(decision_row(cfg, current, m, now) for m in settled.moves)]
+        owner = None if settled.unassigned else user
+        return self._store(tx, cfg, current, settled.pool, owner, made, "claim", now, actor)
+
+    # releasing -----------------------------------------------------------------------------
+    def _give_back(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        public: CompiledPublicPool,
+        current: Record,
+        now: datetime,
+        actor: str | None,
+    ) -> Record:
+        release = self._decision(cfg, current, "release", public, now)
+        release["after"] = {"pool": public.pool, "owner": None}
+        return self._store(tx, cfg, current, public.pool, None, [release], "release", now, actor)
+
+    # one path for both -----------------------------------------------------------------------
+    @staticmethod
+    def _decision(
+        cfg: CompiledConfig, record: Record, kind: str, public: CompiledPublicPool, now: datetime
+    ) -> dict[str, Any]:
+        return {
+            "tenant_id": cfg.tenant,
+            "entity": record.entity,
+            "record_id": record.id,
+            "kind": kind,
+            "rule": f"{public.pool_set}.{kind}",
+            "config_version": cfg.version,
+            "at": now,
+            "before": {"pool": record.pool, "owner": record.owner},
+            "after": {},
+            "trace": None,
+        }
+
+    def _store(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        current: Record,
+        pool: str,
+        owner: str | None,
+        made: list[dict[str, Any]],
+        action: str,
+        now: datetime,
+        actor: str | None,
+    ) -> Record:
+        columns: dict[str, Any] = {"pool": pool, "updated_at": now}
+        if pool != current.pool:
+            columns["pool_entered_at"] = now
+        columns.update(owner_columns(cfg, current.entity, current, owner, pool, current.data, now))
+        columns.setdefault("owner", current.owner)
+        if not tx.update_record(cfg.tenant, current.id, current.version, columns):
+            raise VersionConflict("record changed meanwhile", current.version + 1)
+        tx.insert_decisions(made)
+        after = replace(
+            current,
+            version=current.version + 1,
+            decisions=tuple(decision_json(d) for d in made),
+            **columns,
+        )
+        changes = {"pool": [current.pool, pool], "owner": [current.owner, columns["owner"]]}
+        tx.insert_history([history_row(after, action, changes, actor, now)])
+        return after
+
+
+def _public(cfg: CompiledConfig, entity: str) -> CompiledPublicPool:
+    cfg.entity(entity)
+    public = cfg.public.get(entity)
+    if public is None:
+        raise NotFound(f"{entity} records have no public pool")
+    return public
+
+
+def _check_user(cfg: CompiledConfig, user: Any) -> None:
+    error = owner_error(cfg, user) if user is not None else FieldError("user", "required")
+    if error is not None:
+        raise Invalid("a claim needs an active user of the tenant", [replace(error, field="user")])
+
+
+def _record(tx: Tx, tenant: str, entity: str, record_id: str) -> Record:
+    record = tx.get_record(tenant, entity, record_id, for_update=True)
+    if record is None:
+        raise NotFound(f"no {entity} record with id {record_id}")
+    return record
+
+
+def _refused(code: str, detail: str, params: dict[str, Any]) -> Refused:
+    return Refused(detail, [FieldError("user", code, params)])
+
+
+def _local(cfg: CompiledConfig, moment: datetime) -> str:
+    """An instant as the tenant reads it: local date and time, minutes precision."""
+    return moment.astimezone(cfg.tz).strftime("%Y-%m-%d %H:%M")
