@@ -134,9 +134,11 @@ def sweep(
                 "give an offset, e.g. 2026-02-01T09:00:00+08:00", param_hint="--now"
             )
     moved = _open(db).sweeper.sweep(tenant, moment)
-    total = sum(moved.values())
+    reminded = sum(n for rule, n in moved.items() if rule.endswith("_reminder"))
+    total = sum(moved.values()) - reminded
     out.print(
         f"{total} record(s) moved"
+        + (f", {reminded} reminder(s)" if reminded else "")
         + "".join(f"\n  {rule}: {n}" for rule, n in sorted(moved.items())),
         markup=False,
     )

@@ -194,7 +194,8 @@ def explain_record(
 @router.post("/sweeps", summary="Apply the promotions that became due with time")
 def run_sweep(who: Who, svc: Svc) -> dict[str, Any]:
     moved = svc.sweeper.sweep(who.tenant)
-    return {"moved": sum(moved.values()), "by_rule": moved}
+    reminded = sum(n for rule, n in moved.items() if rule.endswith("_reminder"))
+    return {"moved": sum(moved.values()) - reminded, "reminded": reminded, "by_rule": moved}
 
 
 @router.post(

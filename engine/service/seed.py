@@ -209,11 +209,23 @@ def seed(
     for entity in entity_order(bundle):
         computed = bundle.computed(entity.name)
         items = [_fake_record(faker, entity, refs, computed) for _ in range(count)]
+        _give_owners(faker, bundle, entity.name, items)
         result = records.create_many(bundle.id, entity.name, items, actor="seed").result
         ids = [r["record"]["id"] for r in result["results"] if r["status"] == 201]
         refs[entity.name] = ids
         stored[entity.name] = len(ids)
     return stored
+
+
+def _give_owners(faker: Faker, bundle: Bundle, entity: str, items: list[dict[str, Any]]) -> None:
+    """Most records of an entity with a public pool get an owner (an active user)."""
+    pool_set = bundle.pool_set_of(entity)
+    users = [u.id for u in bundle.tenant.users.values() if u.active]
+    if pool_set is None or pool_set.public is None or not users:
+        return
+    for item in items:
+        if faker.rng.random() < 0.7:
+            item["owner"] = faker.rng.choice(users)
 
 
 def _fake_record(

@@ -258,3 +258,41 @@ def test_move_over_the_api(client: TestClient, auth: dict[str, str]) -> None:
     assert moved.status_code == 200 and moved.json()["pool"] == "has_need"
     assert problem(client.post(url, json={"pool": "public"}, headers=auth), 409)["errors"]
     problem(client.post(url, json={"pool": "has_need", "version": 1}, headers=auth), 409)
+
+
+def test_claim_and_release_over_the_api(client: TestClient, auth: dict[str, str]) -> None:
+    data = {"name": "a", "last_followup_at": "2026-10-01T00:00:00Z"}
+    rid = client.post(f"{BASE}/records/customer", json=data, headers=auth).json()["id"]
+    url = f"{BASE}/records/customer/{rid}"
+    claimed = client.post(f"{url}/claim", json={"user": "alice"}, headers=auth)
+    assert claimed.status_code == 200, claimed.text
+    body = claimed.json()
+    assert (body["owner"], body["pool"]) == ("alice", "has_need")
+    assert body["protected_until"] == "2026-12-04T08:00:00Z"
+    assert claimed.headers["ETag"] == '"2"'
+    again = client.post(
+        f"{url}/claim", json={"user": "bob"}, headers={**auth, "Accept-Language": "zh-CN"}
+    )
+    refused = problem(again, 409)
+    assert refused["errors"] == [
+        {
+            "field": "user",
+            "code": "claim_not_public",
+            "message": "不在公海中（当前在has_need，负责人 alice）",
+        }
+    ]
+    problem(client.post(f"{url}/claim", json={"user": "nobody"}, headers=auth), 422)
+    problem(client.post(f"{url}/release", json={"user": "bob"}, headers=auth), 409)
+    released = client.post(f"{url}/release", headers=auth)  # no body: whoever holds it
+    assert released.status_code == 200 and released.json()["owner"] is None
+    problem(client.post(f"{BASE}/records/order/{rid}/claim", json={"user": "a"}, headers=auth), 404)
+
+
+def test_owner_through_the_api(client: TestClient, auth: dict[str, str]) -> None:
+    made = client.post(f"{BASE}/records/customer", json={"name": "a", "owner": "bob"}, headers=auth)
+    assert made.status_code == 201 and made.json()["owner"] == "bob"
+    rid = made.json()["id"]
+    wrong = client.patch(f"{BASE}/records/customer/{rid}", json={"owner": "zed"}, headers=auth)
+    assert problem(wrong, 422)["errors"][0]["field"] == "owner"
+    cleared = client.patch(f"{BASE}/records/customer/{rid}", json={"owner": None}, headers=auth)
+    assert cleared.status_code == 200 and cleared.json()["owner"] is None
