@@ -113,4 +113,4 @@ def _explain(
     parts = tuple(
         condition.trace(values, now, old) for condition, _ in rules if condition is not None
     )
-    return Trace(f"{item.field} = {result}", result, parts)
+    return Trace(item.field, result, parts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,7 @@ class CompiledRollup:
         self.of_type = child.fields[rollup.of].type if rollup.of else None
         self.store_as = store_as  # the parent field's coercer: a result in stored form
         self.field = rollup.field
+        self.tz = tz
 
     @property
     def source(self) -> str:
@@ -90,7 +91,8 @@ class CompiledRollup:
             present = [v for v in values if v is not None]
             value = _AGGREGATES[fn](present) if present or fn == "sum" else None
         stored = None if value is None else self.store_as(value)
-        return Rolled(self.field, stored, len(chosen), self._trace(stored, len(chosen)))
+        shown = stored if fn == "count" else self._shown(stored)
+        return Rolled(self.field, stored, len(chosen), self._trace(shown, len(chosen)))
 
     def _holds(self, related: Related, now: datetime) -> bool:
         return self.condition is None or self.condition.evaluate(related.data, now)
@@ -99,6 +101,14 @@ class CompiledRollup:
         if value is None or self.of_type not in NUMERIC:
             return value  # dates and datetimes are stored fixed-width: they compare as text
         return Decimal(str(value))
+
+    def _shown(self, value: Any) -> Any:
+        """A stored value as traces show condition values (money a number, a datetime one)."""
+        if value is None or self.of_type not in ("datetime", "date"):
+            return self._number(value)
+        if self.of_type == "date":
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value).astimezone(self.tz)  # as conditions show them
 
     def _last(self, chosen: list[Related]) -> Any:
         order = self.definition.order_by or "created_at"
@@ -116,11 +126,15 @@ class CompiledRollup:
         return None if latest is None else latest.data.get(self.definition.of or "")
 
     def _trace(self, value: Any, used: int) -> Trace:
+        """A formula in the condition language's style, the same in every locale:
+        `sum(order.amount where status == 'paid')`, with the number of records it read."""
         item = self.definition
-        what = item.fn if item.fn == "count" else f"{item.fn}({item.of})"
+        what = item.source if item.of is None else f"{item.source}.{item.of}"
         where = f" where {self.condition.text}" if self.condition is not None else ""
-        text = f"{item.field} = {what} of {item.source} by {item.via}{where} ({used} records)"
-        return Trace(text, value)
+        order = f" by {item.order_by or 'created_at'}" if item.fn == "last" else ""
+        formula = f"{item.fn}({what}{where}{order})"
+        parts = () if item.fn == "count" else (Trace(f"count({item.source}{where})", used),)
+        return Trace(f"{item.field} = {formula}", value, parts)
 
 
 def _fields(node: nodes.Node) -> set[str]:

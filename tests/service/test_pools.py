@@ -125,4 +125,4 @@ def test_scores_and_grades_are_derived_on_every_write(svc: Services) -> None:
     assert caught.value.errors[0].code == "computed"
     explained = svc.records.explain("shop", "customer", record["id"], "en")
     score = next(d for d in explained["timeline"] if d["kind"] == "score")
-    assert score["explanation"].splitlines()[:2] == ["score = 30 = 30", "  ✓ source == 'referral'"]
+    assert score["explanation"].splitlines()[:2] == ["score = 30", "  ✓ source == 'referral'"]

@@ -125,9 +125,12 @@ def test_explain_shows_how_a_rollup_was_computed(svc: Services) -> None:
     timeline = svc.records.explain("shop", "customer", c["id"], "en")["timeline"]
     rolled = next(d for d in timeline if d["rule"] == "paid_orders")
     assert rolled["before"] == {"paid_orders": 0} and rolled["after"] == {"paid_orders": 1}
-    assert rolled["explanation"] == (
-        "paid_orders = count of order by customer_id where status == 'paid' (1 records) = 1"
-    )
+    assert rolled["explanation"] == "paid_orders = count(order where status == 'paid') = 1"
+    total = next(d for d in timeline if d["rule"] == "paid_total")
+    assert total["explanation"].splitlines() == [
+        "paid_total = sum(order.amount where status == 'paid') = 10",
+        "  count(order where status == 'paid') = 1",
+    ]
 
 
 def test_concurrent_payments_of_one_customer_all_count(svc: Services, clock: FixedClock) -> None:
