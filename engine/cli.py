@@ -78,6 +78,12 @@ def load(paths: Paths, db: Db = None) -> None:
         number, changed = svc.install_bundle(bundle, actor="cli")
         state = "loaded as" if changed else "unchanged, still"
         out.print(f"{bundle.id}: {state} version {number}", markup=False)
+        if changed and number > 1 and bundle.rollups:
+            out.print(
+                f"  existing records keep their rollups until a related record changes; "
+                f"`tidepool rollups --tenant {bundle.id}` recomputes them all now",
+                markup=False,
+            )
 
 
 @keys_app.command("create")
@@ -142,6 +148,17 @@ def sweep(
         + "".join(f"\n  {rule}: {n}" for rule, n in sorted(moved.items())),
         markup=False,
     )
+
+
+@app.command()
+def rollups(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    entity: Annotated[str | None, typer.Option(help="Only this entity's rollups")] = None,
+    db: Db = None,
+) -> None:
+    """Recompute rollups of existing records (after a bundle adds or changes one)."""
+    changed = _open(db).records.refresh_rollups(tenant, entity)
+    out.print(f"{changed} record(s) updated", markup=False)
 
 
 @app.command()

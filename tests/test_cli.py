@@ -75,6 +75,12 @@ def test_load_keys_seed(
         ["seed", "--tenant", "shop", "--count", "30", "--db", db], monkeypatch, capsys
     )
     assert (code, out.strip()) == (0, "30 customer, 30 order")
+    code, out, _ = run(["rollups", "--tenant", "shop", "--db", db], monkeypatch, capsys)
+    assert (code, out.strip()) == (0, "0 record(s) updated")  # seeding kept them current
+    code, _, err = run(
+        ["rollups", "--tenant", "shop", "--entity", "custmer", "--db", db], monkeypatch, capsys
+    )
+    assert code == 1 and "did you mean 'customer'" in err
 
 
 def test_errors_are_messages_not_tracebacks(

@@ -366,6 +366,29 @@ class RecordService:
                     out += self._roll_up(tx, cfg, parent, [(before.data, after.data)], depth + 1)
         return out
 
+    def refresh_rollups(self, tenant: str, entity: str | None = None, batch: int = 200) -> int:
+        """Recompute every rollup of existing records (e.g. after a bundle adds one), in
+        batches of one transaction each, through the same path as a related write; how many
+        records changed."""
+        cfg = self.configs.active(tenant)
+        changed = 0
+        for parent in [entity] if entity else sorted(cfg.rollups):
+            cfg.entity(parent)
+            after = ""
+            while ids := self._ids(tenant, parent, after, batch):
+                with self.store.write() as tx:
+                    for record_id in ids:
+                        found = self._roll_up_one(tx, cfg, parent, record_id, self.clock.now())
+                        if found is not None:
+                            changed += 1
+                            self._roll_up(tx, cfg, parent, [(found[0].data, found[1].data)], 1)
+                after = ids[-1]
+        return changed
+
+    def _ids(self, tenant: str, entity: str, after: str, limit: int) -> list[str]:
+        with self.store.read() as tx:
+            return tx.record_ids(tenant, entity, after, limit)
+
     def _roll_up_one(
         self, tx: Tx, cfg: CompiledConfig, entity: str, record_id: str, now: datetime
     ) -> tuple[Record, Record] | None:

@@ -207,6 +207,17 @@ class Tx:
         )
         return list(self.conn.execute(query.order_by(t.decisions.c.id)))
 
+    def record_ids(self, tenant: str, entity: str, after: str, limit: int) -> list[str]:
+        """Ids of an entity's live records in id order, after `after` (a keyset page)."""
+        r = t.records.c
+        query = (
+            sa.select(r.id)
+            .where(r.tenant_id == tenant, r.entity == entity, r.deleted_at.is_(None), r.id > after)
+            .order_by(r.id)
+            .limit(limit)
+        )
+        return [str(i) for i in self.conn.execute(query).scalars()]
+
     # per-user counters -----------------------------------------------------------------------
     def lock_counter(self, tenant: str, user: str, kind: str, day: date) -> int:
         """A user's count of `kind` on `day`, its row locked until the transaction ends (so

@@ -152,3 +152,25 @@ def test_concurrent_payments_of_one_customer_all_count(svc: Services, clock: Fix
     assert errors == []
     data = stored(svc, c["id"])
     assert (data["paid_orders"], data["paid_total"]) == (30, "30.00")
+
+
+def test_refresh_recomputes_rollups_of_existing_records(svc: Services) -> None:
+    import sqlalchemy as sa
+
+    from engine.storage import tables as t
+
+    c = customer(svc)
+    order(svc, c["id"], "5")
+    plain = customer(svc, phone="13800000009")
+    # as if the rollup had been added to the bundle after these records were written
+    with svc.store.engine.begin() as conn:
+        conn.execute(
+            t.records.update().values(data={"name": "c"}).where(t.records.c.entity == "customer")
+        )
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.records)).scalar() == 3
+    assert svc.records.refresh_rollups("shop") == 2
+    data = stored(svc, c["id"])
+    assert (data["paid_orders"], data["paid_total"], data["largest_order"]) == (1, "5.00", "5.00")
+    assert stored(svc, plain["id"])["paid_orders"] == 0
+    assert svc.records.get("shop", "customer", c["id"]).pool == "won"  # promotions follow
+    assert svc.records.refresh_rollups("shop") == 0  # nothing left to change
