@@ -19,7 +19,7 @@ from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
 from engine.service.ownership import owner_columns, owner_error
-from engine.service.records import decision_json, decision_row, history_row
+from engine.service.rows import decision_json, decision_row, history_row
 from engine.storage.store import Record, Store, Tx
 
 CLAIMS = "claim"

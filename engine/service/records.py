@@ -18,11 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.clock import Clock
-from engine.conditions.trace import trace_from_dict
 from engine.config.errors import choices_hint
 from engine.config.model import RESERVED_FIELDS
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
-from engine.rules import CompiledDerived, Derivation, Move
+from engine.rules import CompiledDerived
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import (
@@ -38,6 +37,14 @@ from engine.service.errors import (
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.ownership import owner_columns, owner_error, shielded
 from engine.service.rollups import Pair, initial_values, recompute, rollup_row, touched_parents
+from engine.service.rows import (
+    decision_json,
+    decision_row,
+    derivation_row,
+    history_row,
+    record_row,
+    timeline_json,
+)
 from engine.service.unique_keys import unique_key
 from engine.service.views import history_json, instant, record_json, related_json
 from engine.storage import tables as t
@@ -280,7 +287,7 @@ class RecordService:
             ],
             savepoint=savepoint,
         )
-        tx.insert_records([_row(r) for r in records])
+        tx.insert_records([record_row(r) for r in records])
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
         related = self._roll_up(tx, cfg, entity, [(None, r.data) for r in records])
@@ -580,7 +587,7 @@ class RecordService:
                 why_not.append(entry)
         return {
             "record": record_json(record),
-            "timeline": [_timeline(r, lang) for r in rows],
+            "timeline": [timeline_json(r, lang) for r in rows],
             "why_not": why_not,
         }
 
@@ -868,42 +875,6 @@ def _batch_result(item: _Item, record: Record | None, locale: str | None) -> dic
     }
 
 
-def _row(r: Record) -> dict[str, Any]:
-    return {
-        "tenant_id": r.tenant,
-        "id": r.id,
-        "entity": r.entity,
-        "data": dict(r.data),
-        "owner": r.owner,
-        "pool": r.pool,
-        "version": r.version,
-        "config_version": r.config_version,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-        "deleted_at": r.deleted_at,
-        "created_by": r.created_by,
-        "pool_entered_at": r.pool_entered_at,
-        "owner_since": r.owner_since,
-        "protected_until": r.protected_until,
-        "remind_at": r.remind_at,
-    }
-
-
-def history_row(
-    r: Record, action: str, changes: Mapping[str, Any], actor: str | None, at: datetime
-) -> dict[str, Any]:
-    return {
-        "tenant_id": r.tenant,
-        "entity": r.entity,
-        "record_id": r.id,
-        "version": r.version,
-        "action": action,
-        "actor": actor,
-        "at": at,
-        "changes": dict(changes),
-    }
-
-
 def _with_created_values(
     entries: list[HistoryEntry], current: Mapping[str, Any]
 ) -> list[HistoryEntry]:
@@ -922,68 +893,3 @@ def _with_created_values(
                 state[name] = old
         out.append(entry)
     return out[::-1]
-
-
-def decision_row(cfg: CompiledConfig, record: Record, move: Move, at: datetime) -> dict[str, Any]:
-    """The decision-log row of one pool move."""
-    pool_set = cfg.pools[record.entity].definition.name
-    before: dict[str, Any] = {"pool": move.before}
-    after: dict[str, Any] = {"pool": move.after}
-    if move.unassign:
-        before["owner"] = record.owner
-        after["owner"] = None
-    return {
-        "tenant_id": cfg.tenant,
-        "entity": record.entity,
-        "record_id": record.id,
-        "kind": "pool_move",
-        "rule": f"{pool_set}.{move.rule}",
-        "config_version": cfg.version,
-        "at": at,
-        "before": before,
-        "after": after,
-        "trace": move.trace.as_dict(),
-    }
-
-
-def decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "kind": row["kind"],
-        "rule": row["rule"],
-        "before": row["before"],
-        "after": row["after"],
-        "at": instant(row["at"]),
-        "config_version": row["config_version"],
-    }
-
-
-def _timeline(row: Any, locale: str) -> dict[str, Any]:
-    """A stored decision as the explain endpoint shows it, its trace rendered in the locale."""
-    trace = trace_from_dict(row.trace) if row.trace else None
-    return {
-        "at": instant(row.at),
-        "kind": row.kind,
-        "rule": row.rule,
-        "config_version": row.config_version,
-        "before": row.before,
-        "after": row.after,
-        "explanation": trace.render(locale) if trace else None,
-    }
-
-
-def derivation_row(
-    cfg: CompiledConfig, record: Record, item: Derivation, at: datetime
-) -> dict[str, Any]:
-    """The decision-log row of a score or grade that changed."""
-    return {
-        "tenant_id": cfg.tenant,
-        "entity": record.entity,
-        "record_id": record.id,
-        "kind": item.kind,
-        "rule": item.name,
-        "config_version": cfg.version,
-        "at": at,
-        "before": {item.field: item.before},
-        "after": {item.field: item.after},
-        "trace": item.trace.as_dict(),
-    }

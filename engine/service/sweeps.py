@@ -25,7 +25,7 @@ from engine.rules.ownership import CompiledPublicPool
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.ownership import owner_columns, shielded
-from engine.service.records import decision_row, history_row
+from engine.service.rows import decision_row, history_row
 from engine.service.views import instant
 from engine.storage import tables as t
 from engine.storage.store import Record, Store, Tx, record_from_row

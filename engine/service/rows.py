@@ -1,0 +1,115 @@
+"""Rows the write path stores beside a record — its own row, history entries and decisions —
+and the JSON the API shows of stored decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from engine.conditions.trace import trace_from_dict
+from engine.rules import Derivation, Move
+from engine.service.compiled import CompiledConfig
+from engine.service.views import instant
+from engine.storage.store import Record
+
+
+def record_row(r: Record) -> dict[str, Any]:
+    return {
+        "tenant_id": r.tenant,
+        "id": r.id,
+        "entity": r.entity,
+        "data": dict(r.data),
+        "owner": r.owner,
+        "pool": r.pool,
+        "version": r.version,
+        "config_version": r.config_version,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "deleted_at": r.deleted_at,
+        "created_by": r.created_by,
+        "pool_entered_at": r.pool_entered_at,
+        "owner_since": r.owner_since,
+        "protected_until": r.protected_until,
+        "remind_at": r.remind_at,
+    }
+
+
+def history_row(
+    r: Record, action: str, changes: Mapping[str, Any], actor: str | None, at: datetime
+) -> dict[str, Any]:
+    return {
+        "tenant_id": r.tenant,
+        "entity": r.entity,
+        "record_id": r.id,
+        "version": r.version,
+        "action": action,
+        "actor": actor,
+        "at": at,
+        "changes": dict(changes),
+    }
+
+
+def decision_row(cfg: CompiledConfig, record: Record, move: Move, at: datetime) -> dict[str, Any]:
+    """The decision-log row of one pool move."""
+    pool_set = cfg.pools[record.entity].definition.name
+    before: dict[str, Any] = {"pool": move.before}
+    after: dict[str, Any] = {"pool": move.after}
+    if move.unassign:
+        before["owner"] = record.owner
+        after["owner"] = None
+    return {
+        "tenant_id": cfg.tenant,
+        "entity": record.entity,
+        "record_id": record.id,
+        "kind": "pool_move",
+        "rule": f"{pool_set}.{move.rule}",
+        "config_version": cfg.version,
+        "at": at,
+        "before": before,
+        "after": after,
+        "trace": move.trace.as_dict(),
+    }
+
+
+def decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": row["kind"],
+        "rule": row["rule"],
+        "before": row["before"],
+        "after": row["after"],
+        "at": instant(row["at"]),
+        "config_version": row["config_version"],
+    }
+
+
+def timeline_json(row: Any, locale: str) -> dict[str, Any]:
+    """A stored decision as the explain endpoint shows it, its trace rendered in the locale."""
+    trace = trace_from_dict(row.trace) if row.trace else None
+    return {
+        "at": instant(row.at),
+        "kind": row.kind,
+        "rule": row.rule,
+        "config_version": row.config_version,
+        "before": row.before,
+        "after": row.after,
+        "explanation": trace.render(locale) if trace else None,
+    }
+
+
+def derivation_row(
+    cfg: CompiledConfig, record: Record, item: Derivation, at: datetime
+) -> dict[str, Any]:
+    """The decision-log row of a score or grade that changed."""
+    return {
+        "tenant_id": cfg.tenant,
+        "entity": record.entity,
+        "record_id": record.id,
+        "kind": item.kind,
+        "rule": item.name,
+        "config_version": cfg.version,
+        "at": at,
+        "before": {item.field: item.before},
+        "after": {item.field: item.after},
+        "trace": item.trace.as_dict(),
+    }
