@@ -62,3 +62,35 @@ def test_concurrent_sweepers_move_each_record_once(svc: Services, clock: FixedCl
             "SELECT count(*) FROM decisions WHERE kind = 'pool_move'"
         ).scalar()
     assert count == 60
+
+
+def test_concurrent_sweepers_expire_and_remind_each_record_once(
+    svc: Services, clock: FixedClock
+) -> None:
+    items = [{"name": f"n{i}", "owner": ["alice", "bob"][i % 2]} for i in range(40)]
+    svc.records.create_many("shop", "customer", items)
+    rounds: list[dict[str, int]] = []
+    barrier = threading.Barrier(3)
+
+    def run() -> None:
+        barrier.wait()
+        rounds.append(svc.sweeper.sweep("shop", batch=6))
+
+    for days in (8, 3):  # the reminder first, then the end of the protection
+        clock.advance(days=days)
+        threads = [threading.Thread(target=run) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        barrier.reset()
+    assert sum(r.get("customer_pool.protection_reminder", 0) for r in rounds) == 40
+    assert sum(r.get("customer_pool.protection_expired", 0) for r in rounds) == 40
+    with svc.store.read() as tx:
+        kinds = dict(
+            tx.conn.exec_driver_sql(
+                "SELECT kind, count(*) FROM decisions WHERE kind IN ('reminder', 'pool_move') "
+                "GROUP BY kind"
+            ).fetchall()
+        )
+    assert kinds == {"reminder": 40, "pool_move": 40}
