@@ -17,6 +17,10 @@ from engine.config.model import (
     ProtectionDef,
     TenantDef,
 )
+from engine.config.rollups import check_computed_target
+
+# Decisions the public pool writes under the pool set's name: promotions may not take them.
+RESERVED_RULES = frozenset({"claim", "release", "protection_expired", "protection_reminder"})
 
 
 def check_pool_sets(
@@ -72,6 +76,14 @@ def _check_promotions(pool_set: PoolSetDef, scope: Scope, src: Sources) -> Itera
                 code="duplicate",
             )
         seen.add(rule.id)
+        if rule.id in RESERVED_RULES:
+            yield src.error(
+                rule.loc,
+                "/id",
+                f"'{rule.id}' names the public pool's own decisions",
+                "choose another id",
+                code="invalid",
+            )
         for i, pool in enumerate(rule.from_pools or ()):
             if pool not in pool_set.pools:
                 yield src.error(
@@ -110,13 +122,30 @@ def _check_public(pool_set: PoolSetDef, entity: EntityDef, src: Sources) -> Iter
         if pool is not None and pool not in pool_set.pools:
             hint = choices_hint(pool, pool_set.pools, "pools")
             yield src.error(public.loc, sub, f"unknown pool '{pool}'", hint, code="reference")
-    if public.claim_to == public.pool:
+    claim_to = public.claim_to or pool_set.initial
+    sub = "/claim_to" if public.claim_to else "/pool"
+    if claim_to == public.pool:
+        hint = (
+            "set claim_to to the pool a claimed record goes to"
+            if public.claim_to is None
+            else "name the pool a claimed record goes to, or leave claim_to out to use "
+            f"the initial pool ({pool_set.initial})"
+        )
         yield src.error(
             public.loc,
-            "/claim_to",
-            f"claim_to cannot be the public pool '{public.pool}'",
-            "name the pool a claimed record goes to, or leave claim_to out to use "
-            f"the initial pool ({pool_set.initial})",
+            sub,
+            f"claimed records would stay in the public pool '{public.pool}'",
+            hint,
+            code="invalid",
+        )
+    elif (
+        claim_to in pool_set.pools and _known(pool_set) and claim_to not in pool_set.holding_pools()
+    ):
+        yield src.error(
+            public.loc,
+            sub,
+            f"claimed records go to '{claim_to}', which is not one of the holding pools",
+            f"add '{claim_to}' to holding_pools, or claim into one of them",
             code="invalid",
         )
     if public.pool in (public.holding_pools or ()):
@@ -130,6 +159,11 @@ def _check_public(pool_set: PoolSetDef, entity: EntityDef, src: Sources) -> Iter
         )
     if public.protection is not None:
         yield from _check_protection(public.protection, public.loc, entity, src)
+
+
+def _known(pool_set: PoolSetDef) -> bool:
+    """Whether every holding pool exists (if not, that error is reported on its own)."""
+    return all(p in pool_set.pools for p in pool_set.holding_pools())
 
 
 def _check_protection(
@@ -260,6 +294,7 @@ def check_derived(
                 code="duplicate",
             )
         owners.setdefault(key, item.name)
+        yield from check_computed_target(field, item.loc, src)
         yield from _check_target(item, field.type, field.option_values, src)
         scope = entity_scope(entity, zone_of(tenant.timezone), update=True)
         for i, rule in enumerate(item.rules):

@@ -15,11 +15,11 @@ from engine.conditions import (
 from engine.config.checks import Sources, zone_of
 from engine.config.conditions import check_condition
 from engine.config.errors import ConfigError, choices_hint
-from engine.config.model import DerivedDef, EntityDef, FieldDef, RollupDef, TenantDef
+from engine.config.model import DerivedDef, EntityDef, FieldDef, Loc, RollupDef, TenantDef
 
 NUMERIC = frozenset({"integer", "decimal", "money"})
 ORDERED = NUMERIC | {"date", "datetime"}
-SYSTEM_ORDER = ("created_at", "updated_at")
+SYSTEM_ORDER = ("created_at",)  # updated_at changes on writes no rollup sees (claims, moves)
 
 
 def check_rollups(
@@ -51,9 +51,30 @@ def check_rollups(
                 code="duplicate",
             )
         owners.setdefault(key, item.name)
+        target = parent.fields.get(item.field)
+        if target is not None:
+            yield from check_computed_target(target, item.loc, src)
         yield from _check_fields(item, parent, child, src)
         yield from _check_where(item, child, tenant, src)
     yield from _check_cycle(rollups, src)
+
+
+def check_computed_target(target: FieldDef, loc: Loc, src: Sources) -> Iterator[ConfigError]:
+    """A field that rules compute takes what they compute: no uniqueness, no bounds — a value
+    the field refused would make every write that recomputes it fail."""
+    limits = [
+        name
+        for name in ("unique", "min", "max", "min_length", "max_length", "pattern")
+        if getattr(target, name) not in (None, False)
+    ]
+    if limits:
+        yield src.error(
+            loc,
+            "/field",
+            f"'{target.name}' is computed by rules, so it cannot have {', '.join(limits)}",
+            f"remove {', '.join(limits)} from the field '{target.name}'",
+            code="invalid",
+        )
 
 
 def _field(
@@ -127,6 +148,8 @@ def result_problem(fn: str, target: FieldDef, of: FieldDef | None) -> tuple[str,
             return None
         return f"a count is written to an integer field, not {target.type}", "use an integer field"
     assert of is not None
+    if target.type == "reference" or of.type == "reference":
+        return "a rollup cannot write a reference", "roll up a value (a number, date or text)"
     if (fn == "sum" and of.type not in NUMERIC) or (
         fn in ("min", "max") and of.type not in ORDERED
     ):
@@ -160,6 +183,16 @@ def _check_order(item: RollupDef, child: EntityDef, src: Sources) -> Iterator[Co
         return
     if item.order_by in SYSTEM_ORDER:
         return
+    if item.order_by == "updated_at":
+        yield src.error(
+            item.loc,
+            "/order_by",
+            "a rollup cannot order by updated_at",
+            "updated_at also changes on claims, moves and sweeps, which do not recompute "
+            "rollups; order by created_at or a date field",
+            code="invalid",
+        )
+        return
     field, errors = _field(item, child, item.order_by, "/order_by", src)
     yield from errors
     if field is not None and field.type not in ORDERED:
@@ -167,7 +200,7 @@ def _check_order(item: RollupDef, child: EntityDef, src: Sources) -> Iterator[Co
             item.loc,
             "/order_by",
             f"order_by needs a number, date or datetime field, '{field.name}' is {field.type}",
-            "or created_at / updated_at",
+            "or created_at",
             code="type",
         )
 
