@@ -140,7 +140,7 @@ def sweep(
                 "give an offset, e.g. 2026-02-01T09:00:00+08:00", param_hint="--now"
             )
     moved = _open(db).sweeper.sweep(tenant, moment)
-    reminded = sum(n for rule, n in moved.items() if rule.endswith("_reminder"))
+    reminded = sum(n for rule, n in moved.items() if rule.endswith(".protection_reminder"))
     total = sum(moved.values()) - reminded
     out.print(
         f"{total} record(s) moved"

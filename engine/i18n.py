@@ -64,6 +64,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "gave this record up on {since}; may claim it again from {again}",
         "zh-CN": "已于 {since} 放弃或被收回该记录，{again} 之后才能再次领取",
     },
+    "claim_instead": {
+        "en": "records in the public pool are claimed, not assigned (POST …/claim)",
+        "zh-CN": "公海中的记录需要领取，不能直接指定负责人（POST …/claim）",
+    },
+    "release_held_elsewhere": {
+        "en": "only records in {pools} go back to the public pool (it is in {pool})",
+        "zh-CN": "只有{pools}中的记录可以退回公海（当前在{pool}）",
+    },
     "release_unowned": {
         "en": "the record is not held by anyone",
         "zh-CN": "该记录没有负责人，无需放弃",

@@ -57,13 +57,16 @@ class CompiledPublicPool:
         if after.owner is None:
             return Clocks(None, None, None)
         new_owner = after.owner != before.owner
-        since = now if new_owner or before.owner_since is None else before.owner_since
         if self.protection is None or after.pool not in self.holding:
-            return Clocks(since, None, None)
+            kept = before.owner_since if not new_owner else None
+            return Clocks(kept or now, None, None)
         fresh = new_owner or before.protected_until is None or before.pool not in self.holding
+        # A protection period starts when the owner gets the record, or gets it back into
+        # a holding pool; max_days counts from there.
+        since = now if fresh or before.owner_since is None else before.owner_since
         until = now + timedelta(days=self.protection.days) if fresh else before.protected_until
         assert until is not None
-        until = self._extended(until, since, after.data or {})
+        until = self._extended(until, since, now, after.data or {})
         if not fresh and until == before.protected_until:
             return Clocks(since, until, before.remind_at)  # unchanged: keep (or not) the reminder
         return Clocks(since, until, self._remind_at(until))
@@ -77,27 +80,35 @@ class CompiledPublicPool:
             return True
         return before.protected_until is not None and before.protected_until > now
 
-    def _extended(self, until: datetime, since: datetime, data: Mapping[str, Any]) -> datetime:
-        """A follow-up (the extend_on field) protects for extend_days more, up to max_days."""
+    def _extended(
+        self, until: datetime, since: datetime, now: datetime, data: Mapping[str, Any]
+    ) -> datetime:
+        """A follow-up (the extend_on field) since the period began protects for extend_days
+        more from when it happened — never from the future — up to max_days."""
         protection = self.protection
         assert protection is not None
         if protection.extend_on is None or protection.extend_days is None:
             return until
-        moment = self._instant(data.get(protection.extend_on))
-        if moment is not None and moment >= since:
-            until = max(until, moment + timedelta(days=protection.extend_days))
+        start = self._follow_up(data.get(protection.extend_on), since)
+        if start is not None:
+            until = max(until, min(start, now) + timedelta(days=protection.extend_days))
         if protection.max_days is not None:
             until = min(until, since + timedelta(days=protection.max_days))
         return until
 
-    def _remind_at(self, until: datetime) -> datetime | None:
-        before = self.protection.remind_days_before if self.protection else None
-        return None if before is None else until - timedelta(days=before)
-
-    def _instant(self, value: Any) -> datetime | None:
-        """A stored date or datetime as an instant (a date: its midnight in the tenant's zone)."""
+    def _follow_up(self, value: Any, since: datetime) -> datetime | None:
+        """When a stored follow-up happened, if it counts for this period: a datetime at or
+        after `since`, or a date on or after since's local date (as the end of that day)."""
         if not isinstance(value, str):
             return None
         if "T" in value:
-            return datetime.fromisoformat(value)
-        return datetime.combine(date.fromisoformat(value), time(), self.tz)
+            moment = datetime.fromisoformat(value)
+            return moment if moment >= since else None
+        day = date.fromisoformat(value)
+        if day < since.astimezone(self.tz).date():
+            return None
+        return datetime.combine(day + timedelta(days=1), time(), self.tz)
+
+    def _remind_at(self, until: datetime) -> datetime | None:
+        before = self.protection.remind_days_before if self.protection else None
+        return None if before is None else until - timedelta(days=before)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from engine.conditions import Condition, Trace, compile_any, entity_scope
+from engine.conditions import Condition, Trace, compile_any, entity_scope, reads_clock
 from engine.config.model import EntityDef, PoolSetDef, PromotionDef
 
 
@@ -41,6 +41,11 @@ class _Rule:
     sources: frozenset[str] | None
     condition: Condition
 
+    @property
+    def timed(self) -> bool:
+        """Whether time alone can make it fire (days since the last follow-up…)."""
+        return reads_clock(self.condition.tree)
+
 
 class CompiledPoolSet:
     def __init__(self, pool_set: PoolSetDef, entity: EntityDef, tz: tzinfo) -> None:
@@ -59,6 +64,9 @@ class CompiledPoolSet:
         public = pool_set.public
         # While an owner's protection runs, no rule moves the record to the public pool.
         self.shield = public.pool if public is not None and public.protection else None
+        self.timed = frozenset(r.promotion.id for r in self.rules if r.timed)
+        # Records in the public pool have no owner, whichever rule sends them there.
+        self.public_pool = public.pool if public is not None else None
 
     @property
     def initial(self) -> str:
@@ -73,7 +81,8 @@ class CompiledPoolSet:
         shielded: bool = False,
     ) -> Settled:
         """Apply promotions in order, each time from the new pool, until none fires
-        (`shielded`: the owner's protection runs, rules into the public pool wait)."""
+        (`shielded`: the owner's protection runs, so rules that send records to the public
+        pool because time passed wait; rules on the record's values still apply)."""
         current = pool if pool is not None and pool in self.definition.pools else self.initial
         skip = self.shield if shielded else None
         moves: list[Move] = []
@@ -85,7 +94,7 @@ class CompiledPoolSet:
                 fired.promotion.id,
                 current,
                 fired.promotion.to,
-                "unassign" in fired.promotion.then,
+                "unassign" in fired.promotion.then or fired.promotion.to == self.public_pool,
                 fired.condition.trace(data, now, old),
             )
             moves.append(move)
@@ -107,7 +116,7 @@ class CompiledPoolSet:
     ) -> _Rule | None:
         env = None
         for rule in self.rules:
-            if rule.promotion.to in (pool, skip):
+            if rule.promotion.to == pool or (rule.promotion.to == skip and rule.timed):
                 continue
             if rule.sources is not None and pool not in rule.sources:
                 continue

@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.conditions import Condition, Trace, compile_any, entity_scope, nodes
 from engine.config.model import EntityDef, RollupDef
+from engine.fields.errors import FieldValueError
 
 NUMERIC = frozenset({"integer", "decimal", "money"})
 
@@ -28,6 +29,15 @@ class Related:
     created_at: datetime
     updated_at: datetime
     id: str = ""  # breaks ties between records written at the same instant
+
+
+class RollupOverflow(Exception):
+    """A rollup's result that its field cannot store: the write that caused it is refused."""
+
+    def __init__(self, field: str, error: FieldValueError) -> None:
+        super().__init__(f"{field}: {error}")
+        self.field = field
+        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +100,10 @@ class CompiledRollup:
             values = [self._number(r.data.get(self.definition.of or "")) for r in chosen]
             present = [v for v in values if v is not None]
             value = _AGGREGATES[fn](present) if present or fn == "sum" else None
-        stored = None if value is None else self.store_as(value)
+        try:
+            stored = None if value is None else self.store_as(value)
+        except FieldValueError as exc:  # e.g. a sum beyond the digits a number may have
+            raise RollupOverflow(self.field, exc) from None
         shown = stored if fn == "count" else self._shown(stored)
         return Rolled(self.field, stored, len(chosen), self._trace(shown, len(chosen)))
 

@@ -54,10 +54,15 @@ class Claims:
         cfg = self.configs.active(tenant)
         public = _public(cfg, entity)
         now = self.clock.now()
+        if user is not None:
+            _check_user(cfg, user)
         with self.store.write() as tx:
             current = _record(tx, tenant, entity, record_id)
             if current.pool == public.pool or current.owner is None:
                 raise _refused("release_unowned", "the record is not held by anyone", {})
+            if current.pool not in public.holding:
+                params = {"pools": ", ".join(sorted(public.holding)), "pool": current.pool}
+                raise _refused("release_held_elsewhere", "the record is not a holding", params)
             if user is not None and current.owner != user:
                 params = {"user": user, "owner": current.owner}
                 raise _refused(
@@ -137,7 +142,9 @@ class Claims:
     ) -> Record:
         release = self._decision(cfg, current, "release", public, now)
         release["after"] = {"pool": public.pool, "owner": None}
-        return self._store(tx, cfg, current, public.pool, None, [release], "release", now, actor)
+        settled = cfg.pools[current.entity].settle(current.data, public.pool, now)
+        made = [release, *(decision_row(cfg, current, m, now) for m in settled.moves)]
+        return self._store(tx, cfg, current, settled.pool, None, made, "release", now, actor)
 
     # one path for both -----------------------------------------------------------------------
     @staticmethod

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.conditions import (
@@ -18,6 +21,16 @@ from engine.fields.validator import EntityValidator, FieldError, FormRules
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.errors import BadQuery, NotFound
+
+
+def _storer(coerce: Callable[[Any], Any], entity: EntityDef, name: str) -> Callable[[Any], Any]:
+    """A rollup result in the field's stored form: sums rounded to the field's scale."""
+    defined = entity.fields[name]
+    scale = defined.scale if defined.scale is not None else (2 if defined.type == "money" else None)
+    if scale is None:
+        return coerce
+    step = Decimal(1).scaleb(-scale)
+    return lambda v: coerce(v.quantize(step, ROUND_HALF_UP) if isinstance(v, Decimal) else v)
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,7 @@ class CompiledConfig:
         rolled_from: dict[str, list[CompiledRollup]] = {}
         for item in bundle.rollups:
             parent = bundle.entities[item.entity]
-            store_as = validators[item.entity].coercers[item.field]
+            store_as = _storer(validators[item.entity].coercers[item.field], parent, item.field)
             rollup = CompiledRollup(item, parent, bundle.entities[item.source], tz, store_as)
             rollups.setdefault(item.entity, []).append(rollup)
             rolled_from.setdefault(item.source, []).append(rollup)

@@ -41,8 +41,10 @@ def owner_columns(
 ) -> dict[str, Any]:
     """The owner and clock columns that change (empty when nothing does)."""
     old = held(before)
-    columns: dict[str, Any] = {"owner": owner} if owner != old.owner else {}
     public = cfg.public.get(entity)
+    if public is not None and pool == public.pool:
+        owner = None  # the public pool is nobody's, however a record gets there
+    columns: dict[str, Any] = {"owner": owner} if owner != old.owner else {}
     if public is None:
         return columns
     clocks = public.clocks(old, Held(owner, pool, data=data), now).columns()
@@ -67,7 +69,7 @@ def owner_error(cfg: CompiledConfig, owner: Any) -> FieldError | None:
     if owner is None:
         return None
     if not isinstance(owner, str) or owner not in users:
-        names = ", ".join(sorted(users)) or "(the bundle declares no users)"
+        names = ", ".join(sorted(u for u in users if users[u].active)) or "(none)"
         return FieldError("owner", "owner", {"value": owner, "users": names})
     if not users[owner].active:
         return FieldError("owner", "inactive_owner", {"value": owner})

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from engine.config.errors import choices_hint
 from engine.config.model import RESERVED_FIELDS
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
 from engine.rules import CompiledDerived
+from engine.rules.rollups import RollupOverflow
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import (
@@ -36,7 +37,13 @@ from engine.service.errors import (
 )
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.ownership import owner_columns, owner_error, shielded
-from engine.service.rollups import Pair, initial_values, recompute, rollup_row, touched_parents
+from engine.service.rollups import (
+    Pair,
+    initial_values,
+    recompute,
+    rollup_row,
+    touched_parents,
+)
 from engine.service.rows import (
     decision_json,
     decision_row,
@@ -202,13 +209,10 @@ class RecordService:
         self._check_unique(tx, cfg, validator, prepared)
         valid = [p for p in prepared if not p.errors]
         try:
-            stored = dict(
-                zip(
-                    [p.index for p in valid],
-                    self._insert(tx, cfg, validator, valid, actor),
-                    strict=True,
-                )
-            )
+            # one savepoint for the batch: a refusal undoes its decisions and rollups too
+            with tx.conn.begin_nested():
+                records = self._insert(tx, cfg, validator, valid, actor, savepoint=False)
+            stored = dict(zip([p.index for p in valid], records, strict=True))
         except UniqueTaken:  # a concurrent writer took a value: fall back to one by one
             stored = self._insert_each(tx, cfg, validator, valid, actor)
         return {"results": [_batch_result(p, stored.get(p.index), locale) for p in prepared]}
@@ -254,6 +258,8 @@ class RecordService:
     ) -> list[Record]:
         now = self.clock.now()
         entity = validator.entity.name
+        # A batch's records are a microsecond apart, in order: "newest first" and `last`
+        # rollups keep the order they were sent in.
         records = [
             Record(
                 cfg.tenant,
@@ -263,13 +269,13 @@ class RecordService:
                 item.owner,
                 None,
                 1,
-                now,
-                now,
+                now + timedelta(microseconds=i),
+                now + timedelta(microseconds=i),
                 None,
                 cfg.version,
                 actor,
             )
-            for item in items
+            for i, item in enumerate(items)
         ]
         records = self._apply_rules_new(tx, cfg, records, now)
         tx.claim_unique(
@@ -291,7 +297,7 @@ class RecordService:
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
         related = self._roll_up(tx, cfg, entity, [(None, r.data) for r in records])
-        return [_with_related(r, related) for r in records] if related else records
+        return [_with_related(r, _reached(r, related)) for r in records] if related else records
 
     # pools ---------------------------------------------------------------------------------
     def _apply_rules_new(
@@ -403,9 +409,14 @@ class RecordService:
         if current is None:
             return None
         old = current.data
-        rolled = [
-            r for r in recompute(tx, cfg, entity, record_id, now) if old.get(r.field) != r.value
-        ]
+        try:
+            computed = recompute(tx, cfg, entity, record_id, now)
+        except RollupOverflow as exc:
+            raise Refused(
+                f"the {entity} {record_id} cannot hold its new {exc.field}",
+                [FieldError(f"{entity}.{exc.field}", exc.error.code, exc.error.params)],
+            ) from None
+        rolled = [r for r in computed if old.get(r.field) != r.value]
         if not rolled:
             return None
         values = {k: v for k, v in old.items() if k not in {r.field for r in rolled}}
@@ -582,7 +593,7 @@ class RecordService:
                     "holds": trace.value is True,
                     "explanation": trace.render(lang),
                 }
-                if shield and rule.to == pools.shield:
+                if shield and rule.to == pools.shield and rule.id in pools.timed:
                     entry["waits_until"] = instant(record.protected_until)  # owner protected
                 why_not.append(entry)
         return {
@@ -667,6 +678,11 @@ class RecordService:
         with self.store.write() as tx:
             current = self._current(tx, cfg, entity, record_id, expected_version)
             patch, owner, owner_errors, given = _take_owner(cfg, patch)
+            if given and owner is not None and _in_public(cfg, current):
+                raise Refused(
+                    "a record in the public pool is claimed, not assigned",
+                    [FieldError("owner", "claim_instead")],
+                )
             values, changes, errors = validator.for_update(current.data, patch)
             errors = owner_errors + errors
             owner = owner if given else current.owner
@@ -849,6 +865,23 @@ def _take_owner(cfg: CompiledConfig, data: Any) -> tuple[Any, str | None, list[F
     owner = data["owner"] if data["owner"] != "" else None
     error = owner_error(cfg, owner)
     return rest, (None if error else owner), [error] if error else [], True
+
+
+def _in_public(cfg: CompiledConfig, record: Record) -> bool:
+    public = cfg.public.get(record.entity)
+    return public is not None and record.pool == public.pool
+
+
+def _reached(record: Record, related: list[Record]) -> list[Record]:
+    """The related records one record's write reached: those its references name, then
+    theirs (`related` lists each parent before its own parents)."""
+    ids = {v for v in record.data.values() if isinstance(v, str)}
+    out = []
+    for parent in related:
+        if parent.id in ids:
+            out.append(parent)
+            ids |= {v for v in parent.data.values() if isinstance(v, str)}
+    return out
 
 
 def _with_related(record: Record, related: list[Record]) -> Record:

@@ -176,7 +176,8 @@ class Sweeper:
             else:  # a record from before its entity had pools counts as in the initial pool
                 unset = pool.is_(None) if pools.initial in sources else sa.false()
                 query = query.where(sa.or_(unset, pool.in_(sources)))
-            if promotion.to == pools.shield:  # owners' protection holds these back
+            if promotion.to == pools.shield and promotion.id in pools.timed:
+                # owners' protection holds these back
                 r = t.records.c
                 query = query.where(
                     sa.or_(r.owner.is_(None), r.protected_until.is_(None), r.protected_until <= now)

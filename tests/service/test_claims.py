@@ -243,3 +243,45 @@ def run_all(work: list[Any]) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_the_public_pool_is_nobodys(svc: Services, clock: FixedClock) -> None:
+    record_id = in_public(svc)
+    with pytest.raises(Refused) as caught:
+        svc.records.update("shop", "customer", record_id, {"owner": "alice"})
+    assert refusal(caught)[0] == "claim_instead"
+    # a move by hand into the public pool clears the owner, like a release
+    owned = svc.records.create("shop", "customer", {"name": "o", "owner": "bob"}).result
+    moved = svc.records.move("shop", "customer", owned["id"], "has_need")
+    assert moved.owner == "bob"
+
+
+def test_a_record_won_is_not_released(svc: Services) -> None:
+    created = svc.records.create("shop", "customer", {"name": "c", "owner": "alice"}).result
+    data = {"customer_id": created["id"], "amount": "5", "status": "paid"}
+    svc.records.create("shop", "order", data)
+    assert svc.records.get("shop", "customer", created["id"]).pool == "won"
+    with pytest.raises(Refused) as caught:
+        svc.claims.release("shop", "customer", created["id"], "alice")
+    assert refusal(caught) == (
+        "release_held_elsewhere",
+        "only records in has_need, key, nurturing go back to the public pool (it is in won)",
+    )
+    with pytest.raises(Invalid):
+        svc.claims.release("shop", "customer", created["id"], 42)
+
+
+def test_rules_on_values_still_apply_to_protected_records(svc: Services) -> None:
+    from tests.helpers import ROOT
+
+    svc.install_dirs([ROOT / "configs" / "acme-saas"])
+    data = {"first_name": "A", "last_name": "B", "email": "a@b.example", "owner": "maria"}
+    lead = svc.records.create("acme-saas", "lead", data).result
+    assert (lead["pool"], lead["owner"]) == ("new", "maria")
+    # disqualified sends the lead to the shared pool at once, protection or not: it is
+    # about the lead, not about time passing; the shared pool is nobody's
+    dropped = svc.records.update("acme-saas", "lead", lead["id"], {"status": "disqualified"})
+    assert (dropped.pool, dropped.owner, dropped.protected_until) == ("recycled", None, None)
+    move = next(d for d in dropped.decisions if d["kind"] == "pool_move")
+    assert move["before"] == {"pool": "new", "owner": "maria"}
+    assert move["after"] == {"pool": "recycled", "owner": None}

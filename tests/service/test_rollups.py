@@ -174,3 +174,29 @@ def test_refresh_recomputes_rollups_of_existing_records(svc: Services) -> None:
     assert stored(svc, plain["id"])["paid_orders"] == 0
     assert svc.records.get("shop", "customer", c["id"]).pool == "won"  # promotions follow
     assert svc.records.refresh_rollups("shop") == 0  # nothing left to change
+
+
+def test_a_total_the_field_cannot_hold_refuses_the_write(svc: Services) -> None:
+    from engine.service import Refused
+
+    c = customer(svc)
+    order(svc, c["id"], "9999999999999.99")
+    with pytest.raises(Refused) as caught:
+        order(svc, c["id"], "9999999999999.99")
+    assert caught.value.errors[0].field == "customer.paid_total"
+    assert caught.value.errors[0].code == "digits"
+    assert stored(svc, c["id"])["paid_orders"] == 1  # nothing of the refused write stayed
+
+
+def test_last_keeps_the_order_of_a_batch(svc: Services) -> None:
+    c = customer(svc)
+    items = [{"customer_id": c["id"], "amount": str(n), "status": "paid"} for n in (10, 20, 30)]
+    svc.records.create_many("shop", "order", items)
+    assert stored(svc, c["id"])["last_order_amount"] == "30.00"
+
+
+def test_each_item_of_a_batch_lists_only_its_own_parents(svc: Services) -> None:
+    a, b = customer(svc, phone="13800000001"), customer(svc, phone="13800000002")
+    items = [{"customer_id": x["id"], "amount": "1"} for x in (a, b)]
+    results = svc.records.create_many("shop", "order", items).result["results"]
+    assert [[p["id"] for p in r["record"]["related"]] for r in results] == [[a["id"]], [b["id"]]]
