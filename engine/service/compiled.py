@@ -33,6 +33,25 @@ def _storer(coerce: Callable[[Any], Any], entity: EntityDef, name: str) -> Calla
     return lambda v: coerce(v.quantize(step, ROUND_HALF_UP) if isinstance(v, Decimal) else v)
 
 
+def _ranks(bundle: Bundle) -> dict[str, int]:
+    """Each entity's height in the rollup graph: 0 for records nothing rolls into, else one
+    more than the highest entity rolling into it (the loader refuses loops)."""
+    sources: dict[str, set[str]] = {}
+    for item in bundle.rollups:
+        sources.setdefault(item.entity, set()).add(item.source)
+    ranks: dict[str, int] = {}
+
+    def rank(entity: str) -> int:
+        if entity not in ranks:
+            ranks[entity] = 0  # guards a loop, which the loader refuses anyway
+            ranks[entity] = max((rank(s) + 1 for s in sources.get(entity, ())), default=0)
+        return ranks[entity]
+
+    for entity in bundle.entities:
+        rank(entity)
+    return ranks
+
+
 @dataclass(frozen=True)
 class CompiledConfig:
     bundle: Bundle
@@ -45,6 +64,7 @@ class CompiledConfig:
     rollups: dict[str, list[CompiledRollup]] = field(default_factory=dict)  # by parent entity
     rolled_from: dict[str, list[CompiledRollup]] = field(default_factory=dict)  # by child
     public: dict[str, CompiledPublicPool] = field(default_factory=dict)  # by entity
+    rollup_rank: dict[str, int] = field(default_factory=dict)  # parents rank above children
     _conditions: dict[tuple[str, str], Condition] = field(default_factory=dict)
 
     @staticmethod
@@ -75,7 +95,17 @@ class CompiledConfig:
             p.entity: CompiledPublicPool(p, tz) for p in bundle.pool_sets.values() if p.public
         }
         return CompiledConfig(
-            bundle, version, tz, validators, forms, pools, derived, rollups, rolled_from, public
+            bundle,
+            version,
+            tz,
+            validators,
+            forms,
+            pools,
+            derived,
+            rollups,
+            rolled_from,
+            public,
+            _ranks(bundle),
         )
 
     @property

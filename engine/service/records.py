@@ -40,6 +40,7 @@ from engine.service.ownership import owner_columns, owner_error, shielded
 from engine.service.rollups import (
     Pair,
     initial_values,
+    lock_parents,
     recompute,
     rollup_row,
     touched_parents,
@@ -368,6 +369,8 @@ class RecordService:
         touched = touched_parents(cfg, entity, pairs)
         if not touched or depth > len(cfg.bundle.rollups):  # the loader refuses loops
             return []
+        if depth == 0:
+            lock_parents(tx, cfg, entity, pairs)
         now = self.clock.now()
         out: list[Record] = []
         for parent in sorted(touched):

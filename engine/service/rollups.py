@@ -38,6 +38,27 @@ def touched_parents(cfg: CompiledConfig, entity: str, pairs: Iterable[Pair]) -> 
     return out
 
 
+def lock_parents(tx: Tx, cfg: CompiledConfig, entity: str, pairs: Iterable[Pair]) -> None:
+    """Lock every record these writes can reach through rollups — parents, their parents… —
+    in one global order (nearest entities first, then by id), so writers that share parents
+    wait for each other instead of deadlocking."""
+    if tx.dialect != "postgresql":
+        return  # SQLite has one writer at a time
+    reach: dict[str, set[str]] = {}
+    level = touched_parents(cfg, entity, pairs)
+    while level:
+        found: dict[str, set[str]] = {}
+        for parent, ids in level.items():
+            new = ids - reach.setdefault(parent, set())
+            reach[parent] |= new
+            rows = tx.records_data(cfg.tenant, parent, new, lock=False) if new else []
+            for up, more in touched_parents(cfg, parent, [(None, d) for d in rows]).items():
+                found.setdefault(up, set()).update(more)
+        level = found
+    for parent in sorted(reach, key=lambda e: (cfg.rollup_rank.get(e, 0), e)):
+        tx.records_data(cfg.tenant, parent, reach[parent])
+
+
 def initial_values(cfg: CompiledConfig, entity: str) -> dict[str, Any]:
     """A new parent's rollups: no related records yet (0 for count and sum)."""
     values = {r.field: r.initial() for r in cfg.rollups.get(entity, ())}

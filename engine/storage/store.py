@@ -207,6 +207,20 @@ class Tx:
         )
         return list(self.conn.execute(query.order_by(t.decisions.c.id)))
 
+    def records_data(
+        self, tenant: str, entity: str, ids: Iterable[str], *, lock: bool = True
+    ) -> list[Mapping[str, Any]]:
+        """Records' data, locked in id order when asked (PostgreSQL; SQLite needs no lock)."""
+        r = t.records.c
+        query = (
+            sa.select(r.data)
+            .where(r.tenant_id == tenant, r.entity == entity, r.id.in_(sorted(ids)))
+            .order_by(r.id)
+        )
+        if lock and self.dialect == "postgresql":
+            query = query.with_for_update()
+        return [row.data for row in self.conn.execute(query)]
+
     def record_ids(self, tenant: str, entity: str, after: str, limit: int) -> list[str]:
         """Ids of an entity's live records in id order, after `after` (a keyset page)."""
         r = t.records.c

@@ -200,3 +200,64 @@ def test_each_item_of_a_batch_lists_only_its_own_parents(svc: Services) -> None:
     items = [{"customer_id": x["id"], "amount": "1"} for x in (a, b)]
     results = svc.records.create_many("shop", "order", items).result["results"]
     assert [[p["id"] for p in r["record"]["related"]] for r in results] == [[a["id"]], [b["id"]]]
+
+
+CHAIN = {
+    "tenant.yaml": "tenant: chain\nname: Chain\ntimezone: UTC\n",
+    "entities.yaml": """
+entities:
+  account:
+    fields:
+      name: {type: string}
+      orders: {type: integer}
+      customers_paid: {type: money}
+  customer:
+    fields:
+      name: {type: string}
+      account_id: {type: reference, entity: account}
+      paid: {type: money}
+  order:
+    fields:
+      customer_id: {type: reference, entity: customer}
+      account_id: {type: reference, entity: account}
+      amount: {type: money}
+""",
+    "pools.yaml": """
+rollups:
+  paid: {entity: customer, field: paid, from: order, via: customer_id, fn: sum, of: amount}
+  orders: {entity: account, field: orders, from: order, via: account_id, fn: count}
+  customers_paid:
+    {entity: account, field: customers_paid, from: customer, via: account_id, fn: sum, of: paid}
+""",
+}
+
+
+def test_chained_rollups_under_concurrent_writers(svc: Services, tmp_path: Any) -> None:
+    """Orders roll into customers and accounts, customers into accounts: writers that reach
+    the same records from different sides take turns (no deadlock) and every order counts."""
+    for name, text in CHAIN.items():
+        (tmp_path / name).write_text(text)
+    svc.install_dirs([tmp_path])
+    account = svc.records.create("chain", "account", {"name": "X"}).result["id"]
+    customer_id = svc.records.create("chain", "customer", {"account_id": account}).result["id"]
+    errors: list[BaseException] = []
+
+    def write(with_account: bool) -> None:
+        data = {"customer_id": customer_id, "amount": "1"}
+        try:
+            for _ in range(10):
+                svc.records.create(
+                    "chain", "order", {**data, "account_id": account} if with_account else data
+                )
+        except BaseException as exc:  # a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i % 2 == 0,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert svc.records.get("chain", "customer", customer_id).data["paid"] == "60.00"
+    totals = svc.records.get("chain", "account", account).data
+    assert (totals["orders"], totals["customers_paid"]) == (30, "60.00")
