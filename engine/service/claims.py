@@ -9,7 +9,7 @@ changes nothing and says why, in the caller's language.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from engine.clock import Clock
@@ -40,6 +40,9 @@ class Claims:
         now = self.clock.now()
         day = now.astimezone(cfg.tz).date()
         with self.store.write() as tx:
+            # one row per user first: all of a user's claims take turns (holdings too, also
+            # across midnight); then the day's count
+            tx.lock_counter(tenant, user, "user", date(1970, 1, 1))
             claimed_today = tx.lock_counter(tenant, user, CLAIMS, day)
             current = _record(tx, tenant, entity, record_id)
             self._check_claim(tx, cfg, public, current, user, claimed_today, now)

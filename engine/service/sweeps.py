@@ -11,8 +11,10 @@ which makes a sweep idempotent and lets the next one catch up after downtime.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,18 +52,13 @@ class Sweeper:
                     where = rule.condition.sql(self.store.dialect, moment, t.records.c.data)
                 except NotCompilable:
                     continue  # changed()/old(): only meaningful on writes
-                while (
-                    self._batch(cfg, entity, pools, rule.promotion, where, moment, batch, moved)
-                    == batch
-                ):
-                    pass
+                step = partial(self._batch, cfg, entity, pools, rule.promotion, where, moment)
+                _drain(partial(step, batch, moved), batch, moved)
         for entity, public in cfg.public.items():
             if public.protection is None:
                 continue
-            while self._expired(cfg, entity, public, moment, batch, moved) == batch:
-                pass
-            while self._remind(cfg, entity, public, moment, batch, moved) == batch:
-                pass
+            for sweep in (self._expired, self._remind):
+                _drain(partial(sweep, cfg, entity, public, moment, batch, moved), batch, moved)
         return dict(moved)
 
     # the public pool's clocks ----------------------------------------------------------------
@@ -225,6 +222,15 @@ class Sweeper:
         after = replace(record, version=record.version + 1)
         history.append(history_row(after, "sweep", changes, "sweep", now))
         return [m.rule for m in settled.moves]
+
+
+def _drain(step: Callable[[], int], size: int, moved: Counter[str]) -> None:
+    """Run batches while they come back full and change something: a full batch that
+    changed nothing (all written meanwhile) would only find the same rows again."""
+    while True:
+        before = sum(moved.values())
+        if step() < size or sum(moved.values()) == before:
+            return
 
 
 def _expiry_row(
