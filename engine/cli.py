@@ -189,7 +189,12 @@ def serve(
         bool, typer.Option(help="Print a new API key per tenant and seed empty tenants")
     ] = False,
     sweep_every: Annotated[
-        float, typer.Option(min=0, help="Seconds between sweeps of time-based rules (0: off)")
+        float,
+        typer.Option(
+            min=0,
+            envvar="TIDEPOOL_SWEEP_EVERY",
+            help="Seconds between sweeps of time-based rules (0: off)",
+        ),
     ] = 60.0,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs)."""
