@@ -34,6 +34,7 @@ test: lint pytest
 bench: install
 	$(BIN)/python bench/ingest.py --quick
 	$(BIN)/python bench/conditions.py --quick
+	$(BIN)/python bench/pools.py --quick
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
