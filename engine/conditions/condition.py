@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.sql.elements import ColumnElement
@@ -18,7 +19,7 @@ from engine.conditions.parser import parse
 from engine.conditions.printer import to_text
 from engine.conditions.rewrite import optimize
 from engine.conditions.structured import Rendered, render
-from engine.conditions.trace import Trace, trace
+from engine.conditions.trace import Trace, Tracer
 from engine.conditions.values import Env
 from engine.config.model import EntityDef
 
@@ -58,7 +59,11 @@ class Condition:
     def trace(
         self, data: Mapping[str, Any], now: datetime, old: Mapping[str, Any] | None = None
     ) -> Trace:
-        return trace(self.tree, Env(data, now, self.tz, old))
+        return self._tracer.trace(Env(data, now, self.tz, old))
+
+    @cached_property
+    def _tracer(self) -> Tracer:
+        return Tracer(self.tree)
 
     def sql(self, dialect: str, now: datetime, data_column: Any) -> ColumnElement[bool]:
         return compile_sql(self.fast, dialect, Env({}, now, self.tz), data_column)

@@ -6,6 +6,7 @@ it; it reuses their per-node code, so both compute the same values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -103,29 +104,57 @@ def plain(value: Any) -> Any:
 
 def trace(node: n.Node, env: V.Env) -> Trace:
     """Evaluate a typed tree, recording each node (and short-circuiting like the closures)."""
-    constant = not n.has_fields(node)
-    parts = (
-        ()
-        if constant and not isinstance(node, n.Call)
-        else tuple(trace(child, env) for child in _evaluated(node, env))
-    )
-    value = compile_node(node)(env)
-    if isinstance(node, n.And | n.Or | n.Not | n.Compare | n.Between | n.IsNull):
-        value = value is True
-    if isinstance(value, datetime):
-        value = value.astimezone(env.tz)  # the same instant, shown in the tenant's time
-    return Trace(to_text(node), value, parts, constant and not isinstance(node, n.Call))
+    return Tracer(node).trace(env)
 
 
-def _evaluated(node: n.Node, env: V.Env) -> tuple[n.Node, ...]:
-    """Children worth showing: for and/or, up to the one that decided."""
-    children = n.children(node)
-    if isinstance(node, n.And | n.Or):
-        stop = node.__class__ is n.Or
-        shown = []
-        for child in children:
-            shown.append(child)
-            if (compile_node(child)(env) is True) == stop:
-                break
-        return tuple(shown)
-    return children
+_VERDICTS = (n.And, n.Or, n.Not, n.Compare, n.Between, n.IsNull)
+
+
+class Tracer:
+    """Traces of one tree: each node's text, closure and constness are worked out once, so
+    tracing many records (a sweep writes one trace per move) only evaluates."""
+
+    def __init__(self, root: n.Node) -> None:
+        self.root = root  # keeps the nodes alive: they are known by id() below
+        self._text: dict[int, str] = {}
+        self._run: dict[int, Callable[[V.Env], Any]] = {}
+        self._constant: dict[int, bool] = {}
+        self._children: dict[int, tuple[n.Node, ...]] = {}
+        self._verdict: dict[int, bool] = {}  # shows true/false rather than a value
+        self._learn(root)
+
+    def _learn(self, node: n.Node) -> None:
+        key = id(node)
+        self._text[key] = to_text(node)
+        self._run[key] = compile_node(node)
+        self._constant[key] = not n.has_fields(node) and not isinstance(node, n.Call)
+        self._children[key] = n.children(node)
+        self._verdict[key] = isinstance(node, _VERDICTS)
+        for child in self._children[key]:
+            self._learn(child)
+
+    def trace(self, env: V.Env, node: n.Node | None = None) -> Trace:
+        node = self.root if node is None else node
+        key = id(node)
+        constant = self._constant[key]
+        shown = () if constant else self._evaluated(node, env)
+        parts = tuple(self.trace(env, child) for child in shown)
+        value = self._run[key](env)
+        if self._verdict[key]:
+            value = value is True
+        if isinstance(value, datetime):
+            value = value.astimezone(env.tz)  # the same instant, shown in the tenant's time
+        return Trace(self._text[key], value, parts, constant)
+
+    def _evaluated(self, node: n.Node, env: V.Env) -> tuple[n.Node, ...]:
+        """Children worth showing: for and/or, up to the one that decided."""
+        children = self._children[id(node)]
+        if isinstance(node, n.And | n.Or):
+            stop = node.__class__ is n.Or
+            shown = []
+            for child in children:
+                shown.append(child)
+                if (self._run[id(child)](env) is True) == stop:
+                    break
+            return tuple(shown)
+        return children

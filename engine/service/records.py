@@ -758,7 +758,8 @@ class RecordService:
         """Store an update's values, pool, owner and clocks."""
         now = self.clock.now()
         moved = [n for n in validator.unique if n in changes]
-        tx.release_unique(cfg.tenant, current.entity, current.id, moved)
+        if moved:
+            tx.release_unique(cfg.tenant, current.entity, current.id, moved)
         try:
             tx.claim_unique(
                 [

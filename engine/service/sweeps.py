@@ -30,9 +30,17 @@ from engine.service.ownership import owner_columns, shielded
 from engine.service.rows import decision_row, history_row
 from engine.service.views import instant
 from engine.storage import tables as t
-from engine.storage.store import Record, Store, Tx, record_from_row
+from engine.storage.store import Record, Store, record_from_row
 
 BATCH = 500
+
+
+def tx_ids(store: Store, due: sa.Select[Any]) -> list[str]:
+    """The ids of the due records, found once: batches then lock them by primary key, so a
+    long sweep never scans again past the records it has already moved."""
+    with store.read() as tx:
+        query = due.with_only_columns(t.records.c.id).order_by(t.records.c.id)
+        return [str(i) for i in tx.conn.execute(query).scalars()]
 
 
 class Sweeper:
@@ -40,25 +48,36 @@ class Sweeper:
         self.store = store
         self.configs = configs
         self.clock = clock
+        # (tenant, config version) whose rules on values alone were swept: writes apply those,
+        # so after one catch-up per version (records from before it) only time-based rules
+        # can newly hold, and later sweeps look for those alone.
+        self.caught_up: set[tuple[str, int]] = set()
 
     def sweep(self, tenant: str, now: datetime | None = None, batch: int = BATCH) -> dict[str, int]:
         """Apply every due promotion of the tenant; moves per rule."""
         cfg = self.configs.active(tenant)
         moment = now or self.clock.now()
         moved: Counter[str] = Counter()
+        caught_up = (cfg.tenant, cfg.version) in self.caught_up
         for entity, pools in cfg.pools.items():
             for rule in pools.rules:
+                if caught_up and rule.promotion.id not in pools.timed:
+                    continue
                 try:
                     where = rule.condition.sql(self.store.dialect, moment, t.records.c.data)
                 except NotCompilable:
                     continue  # changed()/old(): only meaningful on writes
-                step = partial(self._batch, cfg, entity, pools, rule.promotion, where, moment)
-                _drain(partial(step, batch, moved), batch, moved)
+                due = self._due(cfg, entity, pools, rule.promotion, where, moment)
+                ids = tx_ids(self.store, due)
+                for start in range(0, len(ids), batch):
+                    chunk = ids[start : start + batch]
+                    self._batch(cfg, entity, pools, due, chunk, moment, moved)
         for entity, public in cfg.public.items():
             if public.protection is None:
                 continue
             for sweep in (self._expired, self._remind):
                 _drain(partial(sweep, cfg, entity, public, moment, batch, moved), batch, moved)
+        self.caught_up.add((cfg.tenant, cfg.version))
         return dict(moved)
 
     # the public pool's clocks ----------------------------------------------------------------
@@ -147,7 +166,7 @@ class Sweeper:
             tx.insert_decisions(decisions)
         return len(rows)
 
-    def _batch(
+    def _due(
         self,
         cfg: CompiledConfig,
         entity: str,
@@ -155,59 +174,71 @@ class Sweeper:
         promotion: PromotionDef,
         where: Any,
         now: datetime,
-        size: int,
-        moved: Counter[str],
-    ) -> int:
-        """One batch of due records, moved in one transaction; how many were found."""
-        with self.store.write() as tx:
-            query = sa.select(t.records).where(
-                t.records.c.tenant_id == cfg.tenant,
-                t.records.c.entity == entity,
-                t.records.c.deleted_at.is_(None),
-                where,
+    ) -> sa.Select[Any]:
+        """The records a promotion's condition holds for, in its `from` pools, now."""
+        r = t.records.c
+        query = sa.select(t.records).where(
+            r.tenant_id == cfg.tenant, r.entity == entity, r.deleted_at.is_(None), where
+        )
+        sources = promotion.from_pools
+        if sources is None:
+            query = query.where(sa.or_(r.pool.is_(None), r.pool != promotion.to))
+        else:  # a record from before its entity had pools counts as in the initial pool
+            unset = r.pool.is_(None) if pools.initial in sources else sa.false()
+            query = query.where(sa.or_(unset, r.pool.in_(sources)))
+        if promotion.to == pools.shield and promotion.id in pools.timed:
+            # owners' protection holds these back
+            query = query.where(
+                sa.or_(r.owner.is_(None), r.protected_until.is_(None), r.protected_until <= now)
             )
-            pool = t.records.c.pool
-            sources = promotion.from_pools
-            if sources is None:
-                query = query.where(sa.or_(pool.is_(None), pool != promotion.to))
-            else:  # a record from before its entity had pools counts as in the initial pool
-                unset = pool.is_(None) if pools.initial in sources else sa.false()
-                query = query.where(sa.or_(unset, pool.in_(sources)))
-            if promotion.to == pools.shield and promotion.id in pools.timed:
-                # owners' protection holds these back
-                r = t.records.c
-                query = query.where(
-                    sa.or_(r.owner.is_(None), r.protected_until.is_(None), r.protected_until <= now)
-                )
-            query = query.limit(size)
+        return query
+
+    def _batch(
+        self,
+        cfg: CompiledConfig,
+        entity: str,
+        pools: CompiledPoolSet,
+        due: sa.Select[Any],
+        ids: list[str],
+        now: datetime,
+        moved: Counter[str],
+    ) -> None:
+        """Move a batch of the due records in one transaction. The condition is checked again
+        under the lock: a record written (or swept) meanwhile is left as it now is."""
+        with self.store.write() as tx:
+            query = due.where(t.records.c.id.in_(ids))
             if self.store.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            rows = tx.conn.execute(query).fetchall()
+            updates: list[tuple[str, int, dict[str, Any]]] = []
             decisions: list[dict[str, Any]] = []
             history: list[dict[str, Any]] = []
-            for row in rows:
+            for row in tx.conn.execute(query):
                 record = record_from_row(row)
-                for move in self._settle(tx, cfg, pools, record, now, decisions, history):
-                    moved[f"{pools.definition.name}.{move}"] += 1
-            tx.insert_decisions(decisions)  # one statement each per batch, not per record
+                found = self._settle(cfg, pools, record, now, decisions, history)
+                if found is not None:
+                    updates.append((record.id, record.version, found[0]))
+                    for rule in found[1]:
+                        moved[f"{pools.definition.name}.{rule}"] += 1
+            # locked rows: the versions hold, so one statement per shape of change
+            if tx.update_many(cfg.tenant, updates) != len(updates):
+                raise RuntimeError("records changed under a sweep's lock")
+            tx.insert_decisions(decisions)
             tx.insert_history(history)
-        return len(rows)
 
     def _settle(
         self,
-        tx: Tx,
         cfg: CompiledConfig,
         pools: CompiledPoolSet,
         record: Record,
         now: datetime,
         decisions: list[dict[str, Any]],
         history: list[dict[str, Any]],
-    ) -> list[str]:
-        """Move one record (compare-and-set on its version); the rules that fired."""
+    ) -> tuple[dict[str, Any], list[str]] | None:
+        """One record's column changes and the rules that fired (None: it stays)."""
         shield = shielded(cfg, record.entity, record, record.owner, now)
         settled = pools.settle(record.data, record.pool, now, shielded=shield)
         if settled.pool == record.pool:
-            return []
+            return None
         columns: dict[str, Any] = {"pool": settled.pool, "pool_entered_at": now, "updated_at": now}
         changes: dict[str, list[Any]] = {"pool": [record.pool, settled.pool]}
         owner = None if settled.unassigned else record.owner
@@ -216,12 +247,10 @@ class Sweeper:
         )
         if "owner" in columns:
             changes["owner"] = [record.owner, None]
-        if not tx.update_record(cfg.tenant, record.id, record.version, columns):
-            return []  # written meanwhile: its own write has settled it
         decisions += [decision_row(cfg, record, m, now) for m in settled.moves]
         after = replace(record, version=record.version + 1)
         history.append(history_row(after, "sweep", changes, "sweep", now))
-        return [m.rule for m in settled.moves]
+        return columns, [m.rule for m in settled.moves]
 
 
 def _drain(step: Callable[[], int], size: int, moved: Counter[str]) -> None:

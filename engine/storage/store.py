@@ -127,6 +127,35 @@ class Tx:
         )
         return result.rowcount == 1
 
+    def update_many(
+        self, tenant: str, updates: Sequence[tuple[str, int, Mapping[str, Any]]]
+    ) -> int:
+        """Compare-and-set updates of many records (id, expected version, new values): one
+        executemany per set of columns; how many rows changed."""
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for record_id, version, values in updates:
+            params = {"b_id": record_id, "b_version": version, "b_tenant": tenant}
+            params.update({f"b_{k}": v for k, v in values.items()})
+            shapes.setdefault(tuple(sorted(values)), []).append(params)
+        r = t.records.c
+        changed = 0
+        for columns, rows in shapes.items():
+            statement = (
+                t.records.update()
+                .where(
+                    r.tenant_id == sa.bindparam("b_tenant"),
+                    r.id == sa.bindparam("b_id"),
+                    r.version == sa.bindparam("b_version"),
+                    r.deleted_at.is_(None),
+                )
+                .values(
+                    version=r.version + 1,
+                    **{c: sa.bindparam(f"b_{c}", type_=r[c].type) for c in columns},
+                )
+            )
+            changed += self.conn.execute(statement, rows).rowcount
+        return changed
+
     def existing_ids(self, tenant: str, entity: str, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))
         if not wanted:

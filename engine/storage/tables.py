@@ -103,6 +103,7 @@ record_unique = sa.Table(
     sa.Column("field", Name, primary_key=True),
     sa.Column("value", sa.String(512), primary_key=True),
     sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Index("ix_record_unique_record", "tenant_id", "record_id"),  # a record's values
 )
 
 record_history = sa.Table(

@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.clock import FixedClock
 from engine.service import Services
+from tests.helpers import START
 
 
 def create(svc: Services, data: dict[str, Any]) -> dict[str, Any]:
@@ -94,3 +95,27 @@ def test_concurrent_sweepers_expire_and_remind_each_record_once(
             ).fetchall()
         )
     assert kinds == {"reminder": 40, "pool_move": 40}
+
+
+def test_rules_on_values_are_swept_once_per_config_version(svc: Services) -> None:
+    from engine.service.sweeps import Sweeper
+    from engine.storage import tables as t
+
+    assert svc.sweeper.sweep("shop") == {}
+    # a record that skipped the write path (as if written before its rules existed)
+    row = {
+        "tenant_id": "shop",
+        "id": "raw-1",
+        "entity": "customer",
+        "data": {"name": "r", "budget": "5.00", "region": "east"},
+        "pool": "nurturing",
+        "version": 1,
+        "created_at": START,
+        "updated_at": START,
+    }
+    with svc.store.engine.begin() as conn:
+        conn.execute(t.records.insert(), [row])
+    assert svc.sweeper.sweep("shop") == {}  # writes apply rules on values: not looked for
+    fresh = Sweeper(svc.store, svc.configs, svc.clock)  # a restarted server catches up once
+    assert fresh.sweep("shop") == {"customer_pool.need_confirmed": 1}
+    assert svc.records.get("shop", "customer", "raw-1").pool == "has_need"

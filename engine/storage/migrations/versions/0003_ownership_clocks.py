@@ -1,4 +1,5 @@
-"""Ownership clocks on records (protection, reminders) and per-user daily counters.
+"""Ownership clocks on records (protection, reminders), per-user daily counters, and an
+index to find a record's unique values.
 
 Revision ID: 0003
 Revises: 0002
@@ -24,6 +25,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("remind_at", UTCDateTime, nullable=True))
     op.create_index("ix_records_protected", "records", ["tenant_id", "entity", "protected_until"])
     op.create_index("ix_records_remind", "records", ["tenant_id", "entity", "remind_at"])
+    op.create_index("ix_record_unique_record", "record_unique", ["tenant_id", "record_id"])
     op.create_table(
         "user_counters",
         sa.Column("tenant_id", Name, nullable=False),
@@ -37,6 +39,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("user_counters")
+    op.drop_index("ix_record_unique_record", "record_unique")
     op.drop_index("ix_records_remind", "records")
     op.drop_index("ix_records_protected", "records")
     with op.batch_alter_table("records") as batch:
