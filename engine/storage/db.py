@@ -22,8 +22,8 @@ def default_url() -> str:
     return os.environ.get("TIDEPOOL_DATABASE_URL") or DEFAULT_SQLITE
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every JSON column: json.dumps with options builds a new one per call.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> sa.Engine:
