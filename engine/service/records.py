@@ -375,7 +375,7 @@ class RecordService:
         out: list[Record] = []
         for parent in sorted(touched):
             for parent_id in sorted(touched[parent]):  # one lock order: no deadlocks
-                found = self._roll_up_one(tx, cfg, parent, parent_id, now)
+                found = self._roll_up_one(tx, cfg, parent, parent_id, now, entity)
                 if found is not None:
                     before, after = found
                     out.append(after)
@@ -406,14 +406,21 @@ class RecordService:
             return tx.record_ids(tenant, entity, after, limit)
 
     def _roll_up_one(
-        self, tx: Tx, cfg: CompiledConfig, entity: str, record_id: str, now: datetime
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        entity: str,
+        record_id: str,
+        now: datetime,
+        source: str | None = None,
     ) -> tuple[Record, Record] | None:
+        """Recompute a parent's rollups (those fed by `source`, or all) and store changes."""
         current = tx.get_record(cfg.tenant, entity, record_id, for_update=True)
         if current is None:
             return None
         old = current.data
         try:
-            computed = recompute(tx, cfg, entity, record_id, now)
+            computed = recompute(tx, cfg, entity, record_id, now, source)
         except RollupOverflow as exc:
             raise Refused(
                 f"the {entity} {record_id} cannot hold its new {exc.field}",

@@ -66,10 +66,16 @@ def initial_values(cfg: CompiledConfig, entity: str) -> dict[str, Any]:
 
 
 def recompute(
-    tx: Tx, cfg: CompiledConfig, entity: str, parent_id: str, now: datetime
+    tx: Tx,
+    cfg: CompiledConfig,
+    entity: str,
+    parent_id: str,
+    now: datetime,
+    source: str | None = None,
 ) -> list[Rolled]:
-    """Every rollup of one parent, from its related records (one query per link)."""
-    rollups = cfg.rollups.get(entity, [])
+    """A parent's rollups fed by `source` (None: all of them), from its related records
+    (one query per link)."""
+    rollups = [r for r in cfg.rollups.get(entity, []) if source in (None, r.source)]
     loaded: dict[tuple[str, str], list[Related]] = {}
     out = []
     for rollup in rollups:
