@@ -17,7 +17,7 @@ from engine.config.model import (
     ProtectionDef,
     TenantDef,
 )
-from engine.config.rollups import check_computed_target
+from engine.config.rollups import check_computed_target, computed_once
 
 # Decisions the public pool writes under the pool set's name: promotions may not take them.
 RESERVED_RULES = frozenset({"claim", "release", "protection_expired", "protection_reminder"})
@@ -284,16 +284,7 @@ def check_derived(
                 code="reference",
             )
             continue
-        key = (item.entity, item.field)
-        if key in owners:
-            yield src.error(
-                item.loc,
-                "/field",
-                f"{item.field} is already computed by '{owners[key]}'",
-                "a field has one rule set",
-                code="duplicate",
-            )
-        owners.setdefault(key, item.name)
+        yield from computed_once(owners, (item.entity, item.field), item.name, item.loc, src)
         yield from check_computed_target(field, item.loc, src)
         yield from _check_target(item, field.type, field.option_values, src)
         scope = entity_scope(entity, zone_of(tenant.timezone), update=True)

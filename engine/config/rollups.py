@@ -41,22 +41,28 @@ def check_rollups(
             )
         if parent is None or child is None:
             continue
-        key = (item.entity, item.field)
-        if key in owners:
-            yield src.error(
-                item.loc,
-                "/field",
-                f"{item.field} is already computed by '{owners[key]}'",
-                "a field has one rule set",
-                code="duplicate",
-            )
-        owners.setdefault(key, item.name)
+        yield from computed_once(owners, (item.entity, item.field), item.name, item.loc, src)
         target = parent.fields.get(item.field)
         if target is not None:
             yield from check_computed_target(target, item.loc, src)
         yield from _check_fields(item, parent, child, src)
         yield from _check_where(item, child, tenant, src)
     yield from _check_cycle(rollups, src)
+
+
+def computed_once(
+    owners: dict[tuple[str, str], str], key: tuple[str, str], name: str, loc: Loc, src: Sources
+) -> Iterator[ConfigError]:
+    """A field is computed by one rule set: the first that names it keeps it."""
+    if key in owners:
+        yield src.error(
+            loc,
+            "/field",
+            f"{key[1]} is already computed by '{owners[key]}'",
+            "a field has one rule set",
+            code="duplicate",
+        )
+    owners.setdefault(key, name)
 
 
 def check_computed_target(target: FieldDef, loc: Loc, src: Sources) -> Iterator[ConfigError]:

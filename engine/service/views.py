@@ -33,15 +33,8 @@ def record_json(record: Record) -> dict[str, Any]:
 
 def related_json(record: Record) -> dict[str, Any]:
     """A related record a write updated: what the writer needs to see of it."""
-    return {
-        "id": record.id,
-        "entity": record.entity,
-        "version": record.version,
-        "owner": record.owner,
-        "pool": record.pool,
-        "data": dict(record.data),
-        "decisions": list(record.decisions),
-    }
+    full = record_json(record)
+    return {k: full[k] for k in ("id", "entity", "version", "owner", "pool", "data", "decisions")}
 
 
 def history_json(entry: HistoryEntry) -> dict[str, Any]:
