@@ -111,6 +111,14 @@ def children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
+def field_names(node: Node) -> set[str]:
+    """The record fields a tree reads."""
+    found = {node.name} if isinstance(node, FieldRef) else set()
+    for child in children(node):
+        found |= field_names(child)
+    return found
+
+
 def has_fields(node: Node) -> bool:
     """Whether a node reads the record (a field, changed(), old()): if not, it is a constant
     of the evaluation time, computed once (folded before SQL, cached by the closures)."""

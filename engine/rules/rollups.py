@@ -64,7 +64,7 @@ class CompiledRollup:
         reads = {rollup.via, rollup.of, rollup.order_by}
         if rollup.where is not None:
             self.condition = compile_any(rollup.where, entity_scope(child, tz))[0]
-            reads |= _fields(self.condition.tree)
+            reads |= nodes.field_names(self.condition.tree)
         self.reads = frozenset(r for r in reads if r is not None)
         self.of_type = child.fields[rollup.of].type if rollup.of else None
         self.store_as = store_as  # the parent field's coercer: a result in stored form
@@ -148,13 +148,6 @@ class CompiledRollup:
         formula = f"{item.fn}({what}{where}{order})"
         parts = () if item.fn == "count" else (Trace(f"count({item.source}{where})", used),)
         return Trace(f"{item.field} = {formula}", value, parts)
-
-
-def _fields(node: nodes.Node) -> set[str]:
-    found = {node.name} if isinstance(node, nodes.FieldRef) else set()
-    for child in nodes.children(node):
-        found |= _fields(child)
-    return found
 
 
 _AGGREGATES: dict[str, Callable[[list[Any]], Any]] = {

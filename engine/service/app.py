@@ -17,6 +17,7 @@ from engine.service.indexes import ensure_indexes
 from engine.service.keys import ApiKeys
 from engine.service.records import RecordService
 from engine.service.sweeps import Sweeper
+from engine.storage import tables as t
 from engine.storage.db import make_engine, migrate
 from engine.storage.store import Store
 
@@ -55,7 +56,19 @@ class Services:
         """Store and activate a bundle, then create the indexes its fields ask for."""
         number, changed = self.configs.install(bundle, actor)
         ensure_indexes(self.store.engine, bundle)
+        self._place_unpooled(bundle)
         return number, changed
+
+    def _place_unpooled(self, bundle: Bundle) -> None:
+        """Records written before their entity had pools start in its initial pool."""
+        r = t.records.c
+        with self.store.write() as tx:
+            for pool_set in bundle.pool_sets.values():
+                tx.conn.execute(
+                    t.records.update()
+                    .where(r.tenant_id == bundle.id, r.entity == pool_set.entity, r.pool.is_(None))
+                    .values(pool=pool_set.initial, pool_entered_at=self.clock.now())
+                )
 
     def install_dirs(
         self, paths: Iterable[str | Path], actor: str | None = None

@@ -8,11 +8,14 @@ can use it for `field == x`, `field < x`, `field in [...]`, `between` and ORDER 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC
 
 import sqlalchemy as sa
 
+from engine.conditions import compile_any, entity_scope, reads_clock
 from engine.conditions import types as T
 from engine.conditions.compile_sql import field_sql
+from engine.conditions.nodes import field_names
 from engine.config.model import Bundle
 from engine.storage import tables as t
 
@@ -25,10 +28,11 @@ def field_indexes(bundle: Bundle, dialect: str) -> list[sa.Index]:
     records = t.records.to_metadata(sa.MetaData())
     out = []
     links = {(r.source, r.via) for r in bundle.rollups}  # read on every related write
+    swept = _swept(bundle)
     for entity in bundle.entities.values():
         for field in entity.fields.values():
             kind = T.field_type(field.type, field.option_values)
-            wanted = field.indexed or (entity.name, field.name) in links
+            wanted = field.indexed or (entity.name, field.name) in links | swept
             if not wanted or kind.name not in _INDEXABLE:
                 continue
             expr = field_sql(dialect, field.name, kind, records.c.data)
@@ -36,6 +40,26 @@ def field_indexes(bundle: Bundle, dialect: str) -> list[sa.Index]:
             name = f"ix_rec_{entity.name[:20]}_{field.name[:20]}_{digest[:8]}"
             element = sa.Grouping(expr) if dialect == "postgresql" else expr  # (expr) in DDL
             out.append(sa.Index(name, records.c.tenant_id, records.c.entity, element))
+            if (entity.name, field.name) in swept:  # sweeps ask "in these pools and due"
+                pooled = f"ix_rep_{entity.name[:20]}_{field.name[:20]}_{digest[:8]}"
+                out.append(
+                    sa.Index(pooled, records.c.tenant_id, records.c.entity, records.c.pool, element)
+                )
+    return out
+
+
+def _swept(bundle: Bundle) -> set[tuple[str, str]]:
+    """Date and time fields that time-based promotions read: sweeps look for them by pool."""
+    out = set()
+    for pool_set in bundle.pool_sets.values():
+        entity = bundle.entities[pool_set.entity]
+        scope = entity_scope(entity, UTC)
+        for promotion in pool_set.promotions:
+            tree = compile_any(promotion.when, scope)[0].tree
+            if reads_clock(tree):
+                for name in field_names(tree):
+                    if entity.fields[name].type in ("date", "datetime"):
+                        out.add((entity.name, name))
     return out
 
 

@@ -182,10 +182,9 @@ class Sweeper:
         )
         sources = promotion.from_pools
         if sources is None:
-            query = query.where(sa.or_(r.pool.is_(None), r.pool != promotion.to))
-        else:  # a record from before its entity had pools counts as in the initial pool
-            unset = r.pool.is_(None) if pools.initial in sources else sa.false()
-            query = query.where(sa.or_(unset, r.pool.in_(sources)))
+            query = query.where(r.pool != promotion.to)
+        else:  # every record has a pool: installing a bundle places the others (see app.py)
+            query = query.where(r.pool.in_(sources))
         if promotion.to == pools.shield and promotion.id in pools.timed:
             # owners' protection holds these back
             query = query.where(

@@ -61,8 +61,10 @@ def test_indexes_exist_for_indexed_fields(svc: Services) -> None:
     with svc.store.engine.connect() as conn:
         existing = index_names(conn)
     assert names <= existing
-    # four fields marked indexed, and the link every rollup of order into customer reads
-    assert len(names) == 5 and any(n.startswith("ix_rec_order_customer_id_") for n in names)
+    # four fields marked indexed, the link every rollup of order into customer reads, and
+    # last_followup_at by pool, for the sweep of the 30-day recycling rule
+    assert len(names) == 6 and any(n.startswith("ix_rec_order_customer_id_") for n in names)
+    assert any(n.startswith("ix_rep_customer_last_followup_at_") for n in names)
 
 
 @pytest.mark.parametrize(

@@ -126,3 +126,21 @@ def test_scores_and_grades_are_derived_on_every_write(svc: Services) -> None:
     explained = svc.records.explain("shop", "customer", record["id"], "en")
     score = next(d for d in explained["timeline"] if d["kind"] == "score")
     assert score["explanation"].splitlines()[:2] == ["score = 30", "  ✓ source == 'referral'"]
+
+
+def test_records_from_before_their_pools_start_in_the_initial_pool(
+    engine: sa.Engine, clock: FixedClock, tmp_path: Any
+) -> None:
+    import shutil
+
+    from tests.helpers import FIXTURES
+
+    plain = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "shop", plain)
+    (plain / "pools.yaml").unlink()
+    services = Services.open(engine=engine, clock=clock)
+    services.install_dirs([plain])
+    before = services.records.create("shop", "customer", {"name": "early"}).result
+    assert before["pool"] is None
+    services.install_dirs([FIXTURES / "shop"])
+    assert services.records.get("shop", "customer", before["id"]).pool == "nurturing"

@@ -13,7 +13,7 @@ if connection is None:
 
 def include_object(obj: Any, name: Any, type_: str, reflected: bool, compare_to: Any) -> bool:
     # Field indexes (ix_rec_*) come from bundles (engine.service.indexes), not migrations.
-    return not (type_ == "index" and str(name).startswith("ix_rec_"))
+    return not (type_ == "index" and str(name).startswith(("ix_rec_", "ix_rep_")))
 
 
 context.configure(
