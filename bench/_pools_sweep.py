@@ -156,25 +156,16 @@ class StoredBatches:
 
 
 # (a) finding the due records ---------------------------------------------------------------
-def _scope(db: SweepDb) -> list[sa.ColumnElement[bool]]:
-    r = t.records.c
-    return [r.tenant_id == db.tenant, r.entity == ENTITY, r.deleted_at.is_(None)]
-
-
-def _in_sources(db: SweepDb, sources: frozenset[str]) -> sa.ColumnElement[bool]:
-    """The sweeper's pool filter: the rule's `from` pools (no pool counts as the initial)."""
-    pool = t.records.c.pool
-    unset = pool.is_(None) if db.pool_set().initial in sources else sa.false()
-    return sa.or_(unset, pool.in_(sorted(sources)))
-
-
 def select_sql(db: SweepDb) -> set[str]:
-    """The due ids as the sweeper finds them: the condition compiled to SQL at NOW."""
-    condition, sources = db.rule()
-    where = condition.sql(db.dialect, NOW, t.records.c.data)
-    query = sa.select(t.records.c.id).where(*_scope(db), _in_sources(db, sources), where)
+    """The due ids as the sweeper finds them: its own query (the condition compiled to SQL at
+    NOW, the rule's `from` pools and the tenant's scope), ids only."""
+    cfg = db.svc.configs.active(db.tenant)
+    pools = db.pool_set()
+    rule = next(r for r in pools.rules if r.promotion.id == RULE)
+    where = rule.condition.sql(db.dialect, NOW, t.records.c.data)
+    due = db.svc.sweeper.due(cfg, ENTITY, pools, rule.promotion, where, NOW)
     with db.engine.connect() as conn:
-        return set(conn.execute(query).scalars())
+        return set(conn.execute(due.with_only_columns(t.records.c.id)).scalars())
 
 
 def select_python(db: SweepDb) -> set[str]:
