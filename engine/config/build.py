@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
+from datetime import UTC, date, tzinfo
 from types import MappingProxyType
 from typing import Any
 
 from engine.config.model import (
+    AssignmentRuleDef,
+    Candidates,
     Capacity,
     DerivedDef,
     DerivedRule,
@@ -14,6 +16,7 @@ from engine.config.model import (
     FieldDef,
     FormDef,
     FormField,
+    Hours,
     Label,
     Loc,
     Option,
@@ -62,7 +65,23 @@ def build_tenant(data: dict[str, Any], file: str) -> TenantDef:
         teams=MappingProxyType(teams),
         roles=MappingProxyType(roles),
         loc=Loc(file, ""),
+        working_hours=_hours(data.get("working_hours")),
     )
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hours(raw: dict[str, Any] | None) -> Hours | None:
+    if raw is None:
+        return None
+    days = tuple(_DAYS.index(d) for d in raw.get("days", _DAYS[:5]))
+    return Hours(days, _minutes(raw["start"]), _minutes(raw["end"]))
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def _user(raw: dict[str, Any], loc: Loc) -> UserDef:
@@ -76,6 +95,67 @@ def _user(raw: dict[str, Any], loc: Loc) -> UserDef:
         roles=tuple(raw.get("roles", ())),
         active=raw.get("active", True),
         capacity=Capacity(cap.get("open"), cap.get("per_day")),
+        working_hours=_hours(raw.get("working_hours")),
+        out_of_office=tuple(
+            (date.fromisoformat(o["from"]), date.fromisoformat(o["to"]))
+            for o in raw.get("out_of_office", ())
+            if _is_date(o["from"]) and _is_date(o["to"])
+        ),
+    )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False  # reported by the checks
+    return True
+
+
+def build_assignment(data: dict[str, Any], file: str) -> tuple[AssignmentRuleDef, ...]:
+    return tuple(
+        _assignment_rule(raw, Loc(file, f"/assignment/{i}"))
+        for i, raw in enumerate(data.get("assignment") or [])
+    )
+
+
+def build_queues(data: dict[str, Any], file: str) -> dict[str, Label]:
+    return {
+        name: Label.of((raw or {}).get("label"), name)
+        for name, raw in (data.get("queues") or {}).items()
+    }
+
+
+def _candidates(raw: dict[str, Any] | None) -> Candidates | None:
+    if raw is None:
+        return None
+    return Candidates(
+        tuple(raw.get("users", ())), tuple(raw.get("teams", ())), tuple(raw.get("roles", ()))
+    )
+
+
+def _assignment_rule(raw: dict[str, Any], loc: Loc) -> AssignmentRuleDef:
+    fallback = raw.get("fallback", "next")
+    return AssignmentRuleDef(
+        id=raw["id"],
+        entity=raw["entity"],
+        strategy=raw["strategy"],
+        loc=loc,
+        when=raw.get("when"),
+        label=_label(raw.get("label")),
+        candidates=_candidates(raw.get("candidates")),
+        weights=MappingProxyType(dict(raw.get("weights") or {})),
+        open_when=raw.get("open_when"),
+        key_field=raw.get("field"),
+        map=MappingProxyType(
+            {str(k): c for k, v in (raw.get("map") or {}).items() if (c := _candidates(v))}
+        ),
+        within=raw.get("within", "round_robin"),
+        queue=raw.get("queue"),
+        respect_capacity=raw.get("respect_capacity", True),
+        working_hours=raw.get("working_hours", False),
+        sticky_by=tuple(raw.get("sticky_by", ())),
+        fallback_queue=None if fallback == "next" else fallback["queue"],
     )
 
 

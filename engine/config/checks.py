@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, tzinfo
+from datetime import UTC, date, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -99,10 +99,40 @@ def _check_users(tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
                 code="duplicate",
             )
         seen.setdefault(raw["id"], loc)
+        yield from _check_leave(raw.get("out_of_office", ()), loc, src)
+        yield from _check_hours(raw.get("working_hours"), loc, src)
+    yield from _check_hours(src.raw(tenant.loc).get("working_hours"), tenant.loc, src)
     yield from check_labels(tenant.name, tenant.locales, src, tenant.loc, "/name")
     for group in (tenant.teams, tenant.roles):
         for item in group.values():
             yield from check_labels(item.label, tenant.locales, src, item.loc, "/label")
+
+
+def _check_leave(periods: Any, loc: Loc, src: Sources) -> Iterator[ConfigError]:
+    for i, period in enumerate(periods):
+        days = []
+        for key in ("from", "to"):
+            try:
+                days.append(date.fromisoformat(str(period[key])))
+            except ValueError:
+                message = f"'{period[key]}' is not a date"
+                sub = f"/out_of_office/{i}/{key}"
+                yield src.error(loc, sub, message, "write it as 2026-01-31", code="type")
+        if len(days) == 2 and days[0] > days[1]:
+            yield src.error(
+                loc, f"/out_of_office/{i}/to", "the leave ends before it starts", code="invalid"
+            )
+
+
+def _check_hours(raw: Any, loc: Loc, src: Sources) -> Iterator[ConfigError]:
+    if isinstance(raw, dict) and str(raw.get("start", "")) >= str(raw.get("end", "~")):
+        yield src.error(
+            loc,
+            "/working_hours/end",
+            f"working hours end ({raw.get('end')}) at or before they start ({raw.get('start')})",
+            "hours run within one day, e.g. start: '09:00', end: '18:00'",
+            code="invalid",
+        )
 
 
 def _refs(

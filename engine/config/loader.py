@@ -13,13 +13,16 @@ from pathlib import Path
 from types import MappingProxyType
 
 from engine.config import build, checks
+from engine.config.assignment import check_assignment
 from engine.config.conditions import check_views
 from engine.config.errors import BundleInvalid, ConfigError, choices_hint, sort_errors
 from engine.config.model import (
+    AssignmentRuleDef,
     Bundle,
     DerivedDef,
     EntityDef,
     FormDef,
+    Label,
     PoolSetDef,
     RollupDef,
     ViewDef,
@@ -183,6 +186,12 @@ def _build(
     pool_sets: dict[str, PoolSetDef] = {}
     derived: tuple[DerivedDef, ...] = ()
     rollups: tuple[RollupDef, ...] = ()
+    assignment: tuple[AssignmentRuleDef, ...] = ()
+    queues: dict[str, Label] = {}
+    if "assignment" in by_kind:
+        src = by_kind["assignment"]
+        assignment = build.build_assignment(src.data, src.path)
+        queues = build.build_queues(src.data, src.path)
     if "entities" in by_kind:
         src = by_kind["entities"]
         entities = build.build_entities(src.data, src.path, checks.zone_of(tenant.timezone))
@@ -202,6 +211,7 @@ def _build(
     errors += check_pool_sets(pool_sets, entities, tenant, located)
     errors += check_derived(derived, entities, tenant, located)
     errors += check_rollups(rollups, derived, entities, tenant, located)
+    errors += check_assignment(assignment, queues, entities, tenant, located)
     if len(by_kind) < len(files):
         return None  # some file failed earlier: do not hand out a partial bundle
     return Bundle(
@@ -212,6 +222,8 @@ def _build(
         pool_sets=MappingProxyType(pool_sets),
         derived=derived,
         rollups=rollups,
+        assignment=assignment,
+        queues=MappingProxyType(queues),
         files=MappingProxyType(dict(files)),
         digest=digest_files(files),
     )

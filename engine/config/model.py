@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -233,6 +234,36 @@ class RollupDef:
 
 
 @dataclass(frozen=True, slots=True)
+class Candidates:
+    users: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRuleDef:
+    """One assignment rule: which records (entity, when), who (candidates), how (strategy)."""
+
+    id: str
+    entity: str
+    strategy: str
+    loc: Loc
+    when: Any = None
+    label: Label | None = None
+    candidates: Candidates | None = None
+    weights: Mapping[str, int] = field(default_factory=lambda: EMPTY)
+    open_when: Any = None
+    key_field: str | None = None  # by_field: the field whose value picks the group
+    map: Mapping[str, Candidates] = field(default_factory=lambda: EMPTY)
+    within: str = "round_robin"
+    queue: str | None = None
+    respect_capacity: bool = True
+    working_hours: bool = False
+    sticky_by: tuple[str, ...] = ()
+    fallback_queue: str | None = None  # None: the next rule
+
+
+@dataclass(frozen=True, slots=True)
 class DerivedRule:
     """One rule of a score (points) or a grade (value); `when` None: always (a default)."""
 
@@ -260,6 +291,15 @@ class Capacity:
 
 
 @dataclass(frozen=True, slots=True)
+class Hours:
+    """Working hours in the tenant's zone: weekdays (0 = Monday) and minutes from midnight."""
+
+    days: tuple[int, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class UserDef:
     id: str
     name: str
@@ -269,6 +309,8 @@ class UserDef:
     roles: tuple[str, ...] = ()
     active: bool = True
     capacity: Capacity = Capacity()
+    working_hours: Hours | None = None  # None: the tenant's
+    out_of_office: tuple[tuple[date, date], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +339,7 @@ class TenantDef:
     teams: Mapping[str, TeamDef]
     roles: Mapping[str, RoleDef]
     loc: Loc
+    working_hours: Hours | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +356,8 @@ class Bundle:
     pool_sets: Mapping[str, PoolSetDef] = field(default_factory=lambda: EMPTY)
     derived: tuple[DerivedDef, ...] = ()  # scores first, then grades, in bundle order
     rollups: tuple[RollupDef, ...] = ()
+    assignment: tuple[AssignmentRuleDef, ...] = ()
+    queues: Mapping[str, Label] = field(default_factory=lambda: EMPTY)
 
     def computed(self, entity: str) -> frozenset[str]:
         """Fields of an entity that rules compute (scores, grades, rollups): read-only."""

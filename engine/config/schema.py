@@ -23,6 +23,7 @@ FILE_KINDS: dict[str, str] = {
     "tenant": "tenant.schema.json",
     "entities": "entities.schema.json",
     "pools": "pools.schema.json",
+    "assignment": "assignment.schema.json",
 }
 
 _TYPE_NAMES = {
