@@ -19,6 +19,7 @@ from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
+from engine.rules.assignment import CompiledAssignment
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.errors import BadQuery, NotFound
 
@@ -31,6 +32,16 @@ def _storer(coerce: Callable[[Any], Any], entity: EntityDef, name: str) -> Calla
         return coerce
     step = Decimal(1).scaleb(-scale)
     return lambda v: coerce(v.quantize(step, ROUND_HALF_UP) if isinstance(v, Decimal) else v)
+
+
+def _assignment(bundle: Bundle, tz: ZoneInfo) -> dict[str, CompiledAssignment]:
+    entities = sorted({r.entity for r in bundle.assignment})
+    return {
+        e: CompiledAssignment(
+            [r for r in bundle.assignment if r.entity == e], bundle.entities[e], bundle.tenant, tz
+        )
+        for e in entities
+    }
 
 
 def _ranks(bundle: Bundle) -> dict[str, int]:
@@ -65,6 +76,7 @@ class CompiledConfig:
     rolled_from: dict[str, list[CompiledRollup]] = field(default_factory=dict)  # by child
     public: dict[str, CompiledPublicPool] = field(default_factory=dict)  # by entity
     rollup_rank: dict[str, int] = field(default_factory=dict)  # parents rank above children
+    assignment: dict[str, CompiledAssignment] = field(default_factory=dict)  # by entity
     _conditions: dict[tuple[str, str], Condition] = field(default_factory=dict)
 
     @staticmethod
@@ -106,6 +118,7 @@ class CompiledConfig:
             rolled_from,
             public,
             _ranks(bundle),
+            _assignment(bundle, tz),
         )
 
     @property

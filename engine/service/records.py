@@ -23,6 +23,7 @@ from engine.config.model import RESERVED_FIELDS
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
 from engine.rules import CompiledDerived
 from engine.rules.rollups import RollupOverflow
+from engine.service.assigning import Assigner
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import (
@@ -309,7 +310,9 @@ class RecordService:
         entity = records[0].entity if records else ""
         derived, pools = cfg.derived.get(entity), cfg.pools.get(entity)
         initial = initial_values(cfg, entity)
-        if derived is None and pools is None and not initial and entity not in cfg.public:
+        assigner = Assigner(tx, cfg, entity, now)
+        idle = derived is None and pools is None and not initial and entity not in cfg.public
+        if idle and assigner.compiled is None:
             return records
         out, rows = [], []
         for record in records:
@@ -326,6 +329,8 @@ class RecordService:
                 owner = None if settled.unassigned else record.owner
                 record = replace(record, pool=settled.pool, pool_entered_at=now, owner=owner)
                 made += [decision_row(cfg, record, m, now) for m in settled.moves]
+            record, assigned = assigner.assign(record)
+            made += assigned
             clocks = owner_columns(cfg, entity, None, record.owner, record.pool, record.data, now)
             record = replace(record, **clocks)
             rows += made

@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.conditions.trace import trace_from_dict
 from engine.rules import Derivation, Move
+from engine.service.assignment_text import render_assignment
 from engine.service.compiled import CompiledConfig
 from engine.service.views import instant
 from engine.storage.store import Record
@@ -32,6 +33,7 @@ def record_row(r: Record) -> dict[str, Any]:
         "owner_since": r.owner_since,
         "protected_until": r.protected_until,
         "remind_at": r.remind_at,
+        "queue": r.queue,
     }
 
 
@@ -85,16 +87,23 @@ def decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def timeline_json(row: Any, locale: str) -> dict[str, Any]:
     """A stored decision as the explain endpoint shows it, its trace rendered in the locale."""
-    trace = trace_from_dict(row.trace) if row.trace else None
-    return {
+    if row.trace and "assignment" in row.trace:
+        explanation: str | None = render_assignment(row.trace["assignment"], locale)
+    else:
+        trace = trace_from_dict(row.trace) if row.trace else None
+        explanation = trace.render(locale) if trace else None
+    out = {
         "at": instant(row.at),
         "kind": row.kind,
         "rule": row.rule,
         "config_version": row.config_version,
         "before": row.before,
         "after": row.after,
-        "explanation": trace.render(locale) if trace else None,
+        "explanation": explanation,
     }
+    if row.trace and "assignment" in row.trace:
+        out["assignment"] = row.trace["assignment"]  # candidates, skips, state: for programs
+    return out
 
 
 def derivation_row(

@@ -22,6 +22,7 @@ def record_json(record: Record) -> dict[str, Any]:
         "pool": record.pool,
         "owner_since": instant(record.owner_since),
         "protected_until": instant(record.protected_until),
+        "queue": record.queue,
         "created_at": instant(record.created_at),
         "updated_at": instant(record.updated_at),
         "config_version": record.config_version,

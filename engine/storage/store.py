@@ -36,6 +36,7 @@ class Record:
     owner_since: datetime | None = None
     protected_until: datetime | None = None
     remind_at: datetime | None = None
+    queue: str | None = None
     # Decisions taken by the write that returned this record (not a column of the row).
     decisions: tuple[Mapping[str, Any], ...] = ()
     # Related records the write updated (a parent's rollups), as JSON; not a column either.
@@ -75,6 +76,7 @@ def record_from_row(row: sa.Row[Any]) -> Record:
         m["owner_since"],
         m["protected_until"],
         m["remind_at"],
+        m["queue"],
     )
 
 
@@ -279,6 +281,49 @@ class Tx:
         key = {"tenant_id": tenant, "user_id": user, "kind": kind, "day": day}
         update = t.user_counters.update().where(*(c[k] == v for k, v in key.items()))
         self.conn.execute(update.values(count=c.count + 1))
+
+    def lock_state(self, tenant: str, key: str) -> dict[str, Any]:
+        """A rule's rotation state, its row locked until the transaction ends."""
+        c = t.assignment_state.c
+        insert = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(t.assignment_state)
+        self.conn.execute(
+            insert.values(tenant_id=tenant, key=key, state={}).on_conflict_do_nothing()
+        )
+        query = sa.select(c.state).where(c.tenant_id == tenant, c.key == key)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return dict(self.conn.execute(query).scalar_one())
+
+    def save_state(self, tenant: str, key: str, state: Mapping[str, Any]) -> None:
+        c = t.assignment_state.c
+        update = t.assignment_state.update().where(c.tenant_id == tenant, c.key == key)
+        self.conn.execute(update.values(state=dict(state)))
+
+    def open_counts(
+        self, tenant: str, entity: str, owners: Sequence[str], where: Any = None
+    ) -> dict[str, int]:
+        """Records each owner holds (that `where` calls open)."""
+        r = t.records.c
+        query = (
+            sa.select(r.owner, sa.func.count())
+            .where(
+                r.tenant_id == tenant,
+                r.entity == entity,
+                r.owner.in_(list(owners)),
+                r.deleted_at.is_(None),
+            )
+            .group_by(r.owner)
+        )
+        if where is not None:
+            query = query.where(where)
+        return {str(owner): int(n) for owner, n in self.conn.execute(query)}
+
+    def counters(self, tenant: str, users: Sequence[str], kind: str, day: date) -> dict[str, int]:
+        c = t.user_counters.c
+        query = sa.select(c.user_id, c.count).where(
+            c.tenant_id == tenant, c.user_id.in_(list(users)), c.kind == kind, c.day == day
+        )
+        return {str(u): int(n) for u, n in self.conn.execute(query)}
 
     def count_owned(self, tenant: str, entity: str, owner: str, pools: Iterable[str]) -> int:
         r = t.records.c

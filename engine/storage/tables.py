@@ -87,11 +87,13 @@ records = sa.Table(
     sa.Column("owner_since", UTCDateTime, nullable=True),
     sa.Column("protected_until", UTCDateTime, nullable=True),
     sa.Column("remind_at", UTCDateTime, nullable=True),
+    sa.Column("queue", Name, nullable=True),  # where an unassigned record waits for a manager
     sa.Index("ix_records_list", "tenant_id", "entity", "created_at", "id"),
     sa.Index("ix_records_owner", "tenant_id", "entity", "owner"),
     sa.Index("ix_records_pool", "tenant_id", "entity", "pool"),
     sa.Index("ix_records_protected", "tenant_id", "entity", "protected_until"),
     sa.Index("ix_records_remind", "tenant_id", "entity", "remind_at"),
+    sa.Index("ix_records_queue", "tenant_id", "entity", "queue"),
 )
 
 # One row per (tenant, entity, unique field, value): the primary key makes uniqueness race-free.
@@ -171,4 +173,13 @@ user_counters = sa.Table(
     sa.Column("kind", sa.String(40), primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("count", sa.Integer, nullable=False),
+)
+
+# Each assignment rule's rotation state (per by_field group), locked while a record is assigned.
+assignment_state = sa.Table(
+    "assignment_state",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("state", Json, nullable=False),
 )

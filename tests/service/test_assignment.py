@@ -1,0 +1,108 @@
+"""Assignment on create: strategies, eligibility (inactive, leave, hours, capacity), queues,
+explanations, and fair rotation under concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from engine.clock import FixedClock
+from engine.service import Services
+from tests.helpers import FIXTURES
+
+
+@pytest.fixture
+def leads(svc: Services) -> Services:
+    svc.install_dirs([FIXTURES / "leads"])
+    return svc
+
+
+def lead(svc: Services, **data: Any) -> dict[str, Any]:
+    result: dict[str, Any] = svc.records.create("leads", "lead", {"name": "l", **data}).result
+    return result
+
+
+def test_round_robin_rotates_over_the_eligible(leads: Services) -> None:
+    owners = [lead(leads, industry="other")["owner"] for _ in range(8)]
+    # u5 is inactive and u6 on leave: the rotation skips them
+    assert owners == ["u1", "u2", "u3", "u4", "u1", "u2", "u3", "u4"]
+    decision = lead(leads, industry="other")["decisions"][-1]
+    assert decision["kind"] == "assignment" and decision["rule"] == "assignment.everyone"
+
+
+def test_weighted_follows_the_weights(leads: Services) -> None:
+    owners = [lead(leads, industry="finance")["owner"] for _ in range(8)]
+    assert Counter(owners) == {"u1": 4, "u2": 2, "u3": 2}
+    assert owners[:4] == ["u1", "u2", "u3", "u1"]  # smooth: no bursts
+
+
+def test_load_balanced_picks_the_fewest_open(leads: Services) -> None:
+    for _ in range(3):
+        lead(leads, industry="other", status="won")  # won: not open
+    first = lead(leads, industry="it")
+    # nobody has an open lead; u1–u3 got one today already: the fewest today wins
+    assert first["owner"] == "u4"
+    busy = [lead(leads, industry="it")["owner"] for _ in range(3)]
+    assert busy == ["u1", "u2", "u3"]
+    leads.records.update("leads", "lead", first["id"], {"status": "won"})
+    assert lead(leads, industry="it")["owner"] == "u4"  # u4 has no open lead again
+
+
+def test_by_field_with_capacity_hours_and_fallback(leads: Services) -> None:
+    assert lead(leads, industry="retail", region="east")["owner"] == "e1"
+    # e1 holds one open lead (its cap); e2's daily cap is 1
+    assert lead(leads, industry="retail", region="east")["owner"] == "e2"
+    queued = lead(leads, industry="retail", region="east")
+    assert (queued["owner"], queued["queue"]) == (None, "triage")
+    explained = leads.records.explain("leads", "lead", queued["id"], "en")["timeline"][-1]
+    assert explained["explanation"].splitlines() == [
+        "rule by_region (by_field)",
+        "group east",
+        "candidates: e1, e2",
+        "skipped: e1 (at open capacity), e2 (at daily capacity)",
+        "queued in triage",
+    ]
+    zh = leads.records.explain("leads", "lead", queued["id"], "zh-CN")["timeline"][-1]
+    assert "跳过：e1（已达持有上限）、e2（已达当日上限）" in zh["explanation"].splitlines()
+    # n1 works 20:00–23:00 Shanghai; it is 16:00 there
+    north = lead(leads, industry="retail", region="north")
+    assert north["queue"] == "triage"
+    assert north["decisions"][-1]["after"] == {"queue": "triage"}
+
+
+def test_unmapped_value_goes_to_the_fallback(leads: Services, clock: FixedClock) -> None:
+    south = lead(leads, industry="retail", region="south")
+    assert (south["owner"], south["queue"]) == (None, "triage")
+
+
+def test_an_owner_given_is_kept(leads: Services) -> None:
+    assert lead(leads, industry="other", owner="u3")["owner"] == "u3"
+    assert lead(leads, industry="other")["owner"] == "u1"  # the rotation did not move
+
+
+def test_concurrent_writers_rotate_fairly(leads: Services) -> None:
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            for _ in range(50):
+                leads.records.create("leads", "lead", {"name": "x", "industry": "other"})
+        except BaseException as exc:  # a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with leads.store.read() as tx:
+        rows = tx.conn.exec_driver_sql(
+            "SELECT owner, count(*) FROM records WHERE tenant_id = 'leads' GROUP BY owner"
+        ).fetchall()
+    counts = dict(rows)
+    assert sum(counts.values()) == 400 and set(counts) == {"u1", "u2", "u3", "u4"}
+    assert max(counts.values()) - min(counts.values()) <= 1
