@@ -44,9 +44,11 @@ class Outcome:
     state_key: str
     state: Mapping[str, Any]
     group: str | None = None  # by_field: the value that chose the group
+    sticky: Mapping[str, Any] | None = None  # the earlier record whose owner was kept
 
     def explanation(self) -> dict[str, Any]:
         return {
+            "sticky": dict(self.sticky) if self.sticky else None,
             "rule": self.rule,
             "strategy": self.strategy,
             "group": self.group,
@@ -250,6 +252,30 @@ class CompiledAssignment:
             key,
             new_state,
             shown_group,
+        )
+
+    def keep(
+        self,
+        rule: CompiledRule,
+        data: Mapping[str, Any],
+        earlier: Mapping[str, Any],
+        loads: Mapping[str, Load],
+        state: Mapping[str, Any],
+        now: datetime,
+    ) -> Outcome | None:
+        """sticky_by: the owner of an earlier record with the same value, if they are still
+        a candidate and eligible (the rotation does not move)."""
+        group = rule.group_of(data)
+        owner = earlier["owner"]
+        if group is None or owner not in rule.groups.get(group, []):
+            return None
+        eligible, _ = self.eligible(rule, [owner], loads, now)
+        if not eligible:
+            return None
+        key = rule.id if not group else f"{rule.id}:{group}"
+        strategy = rule.definition.strategy
+        return Outcome(
+            rule.id, strategy, owner, None, (owner,), (), key, state, group or None, earlier
         )
 
 

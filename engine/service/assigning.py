@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from engine.conditions import types as T
 from engine.rules.assignment import DEFAULT_QUEUE, CompiledRule, Load, Outcome
 from engine.service.compiled import CompiledConfig
 from engine.storage import tables as t
@@ -56,7 +57,25 @@ class Assigner:
         key = rule.id if not group else f"{rule.id}:{group}"
         state = self._state(key) if rule.definition.strategy != "manual_queue" else {}
         loads = self._loads(rule)
+        earlier = self._earlier(rule, record)
+        if earlier is not None:
+            kept = self.compiled.keep(rule, record.data, earlier, loads, state, self.now)
+            if kept is not None:
+                return kept
         return self.compiled.decide(rule, record.data, loads, state, self.now)
+
+    def _earlier(self, rule: CompiledRule, record: Record) -> dict[str, Any] | None:
+        """The newest owned record with the same value in one of the rule's sticky_by fields."""
+        entity = self.cfg.bundle.entities[self.entity]
+        for name in rule.definition.sticky_by:
+            value = record.data.get(name)
+            if value is None:
+                continue
+            kind = T.field_type(entity.fields[name].type, entity.fields[name].option_values)
+            found = self.tx.newest_owned(self.cfg.tenant, self.entity, name, kind, value)
+            if found is not None:
+                return {"field": name, "record": found[0], "owner": found[1]}
+        return None
 
     def _state(self, key: str) -> dict[str, Any]:
         if key not in self.states:

@@ -14,6 +14,7 @@ _WORDS = {
         "owner": "assigned to {owner}",
         "queue": "queued in {queue}",
         "passed": "rule {rule}: nobody eligible, next rule",
+        "sticky": "same {field} as record {record}: its owner keeps it",
         "none": "no rule applies: queued in {queue}",
         "sep": ", ",
         "skip": "{user} ({reason})",
@@ -26,6 +27,7 @@ _WORDS = {
         "owner": "分配给 {owner}",
         "queue": "进入待分配队列 {queue}",
         "passed": "规则 {rule}：没有可分配的人，转下一条规则",
+        "sticky": "与记录 {record} 的{field}相同：由同一负责人跟进",
         "none": "没有适用的规则：进入队列 {queue}",
         "sep": "、",
         "skip": "{user}（{reason}）",
@@ -69,7 +71,10 @@ def render_assignment(explanation: Mapping[str, Any], locale: str) -> str:
     lines.append(words["rule"].format(rule=explanation["rule"], strategy=shown))
     if explanation.get("group"):
         lines.append(words["group"].format(group=explanation["group"]))
-    if explanation.get("considered"):
+    sticky = explanation.get("sticky")
+    if sticky:
+        lines.append(words["sticky"].format(field=sticky["field"], record=sticky["record"]))
+    elif explanation.get("considered"):
         lines.append(words["considered"].format(users=words["sep"].join(explanation["considered"])))
     skipped = [
         words["skip"].format(user=s["user"], reason=reasons.get(s["reason"], s["reason"]))

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from engine.conditions.compile_sql import field_sql
 from engine.storage import tables as t
 
 
@@ -324,6 +325,27 @@ class Tx:
             c.tenant_id == tenant, c.user_id.in_(list(users)), c.kind == kind, c.day == day
         )
         return {str(u): int(n) for u, n in self.conn.execute(query)}
+
+    def newest_owned(
+        self, tenant: str, entity: str, field: str, kind: Any, value: Any
+    ) -> tuple[str, str] | None:
+        """(id, owner) of the newest owned record whose field has this value."""
+        r = t.records.c
+        expr = field_sql(self.dialect, field, kind, r.data)
+        query = (
+            sa.select(r.id, r.owner)
+            .where(
+                r.tenant_id == tenant,
+                r.entity == entity,
+                r.deleted_at.is_(None),
+                r.owner.is_not(None),
+                expr == value,
+            )
+            .order_by(r.created_at.desc())
+            .limit(1)
+        )
+        row = self.conn.execute(query).first()
+        return (str(row.id), str(row.owner)) if row else None
 
     def count_owned(self, tenant: str, entity: str, owner: str, pools: Iterable[str]) -> int:
         r = t.records.c

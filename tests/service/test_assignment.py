@@ -106,3 +106,16 @@ def test_concurrent_writers_rotate_fairly(leads: Services) -> None:
     counts = dict(rows)
     assert sum(counts.values()) == 400 and set(counts) == {"u1", "u2", "u3", "u4"}
     assert max(counts.values()) - min(counts.values()) <= 1
+
+
+def test_sticky_by_keeps_the_earlier_owner(leads: Services) -> None:
+    first = lead(leads, industry="other", phone="13800000001")
+    assert first["owner"] == "u1"
+    assert lead(leads, industry="other")["owner"] == "u2"
+    again = lead(leads, industry="other", phone="138 0000 0001")
+    assert again["owner"] == "u1"
+    assert lead(leads, industry="other")["owner"] == "u3"  # the rotation did not move
+    explained = leads.records.explain("leads", "lead", again["id"], "en")["timeline"][-1]
+    assert explained["explanation"].splitlines()[1] == (
+        f"same phone as record {first['id']}: its owner keeps it"
+    )
