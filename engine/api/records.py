@@ -250,3 +250,26 @@ def release_record(
     user = (body or {}).get("user")
     record = svc.claims.release(who.tenant, entity, record_id, user, actor=who.actor)
     return JSONResponse(record_json(record), headers=_etag(record.version))
+
+
+@router.post(
+    "/records/{entity}/{record_id}/assign",
+    summary="Give a record to a user by hand (a manager's assignment)",
+)
+def assign_record(
+    who: Who,
+    svc: Svc,
+    entity: str,
+    record_id: str,
+    body: Annotated[dict[str, Any], Body(examples=[{"user": "alice"}])],
+) -> JSONResponse:
+    record = svc.claims.assign(who.tenant, entity, record_id, body.get("user"), actor=who.actor)
+    return JSONResponse(record_json(record), headers=_etag(record.version))
+
+
+@router.get(
+    "/assignment/stats",
+    summary="Per user and rule: assigned today and this week, open load, capacity left",
+)
+def assignment_stats(who: Who, svc: Svc) -> dict[str, Any]:
+    return svc.assignment.stats(who.tenant)

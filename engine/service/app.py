@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from engine.clock import Clock, SystemClock
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
+from engine.service.assignment_stats import AssignmentStats
 from engine.service.claims import Claims
 from engine.service.configs import TenantConfigs
 from engine.service.indexes import ensure_indexes
@@ -31,6 +32,7 @@ class Services:
     clock: Clock
     sweeper: Sweeper
     claims: Claims
+    assignment: AssignmentStats
 
     @staticmethod
     def open(
@@ -50,6 +52,7 @@ class Services:
             clock,
             Sweeper(store, configs, clock),
             Claims(store, configs, clock),
+            AssignmentStats(store, configs, clock),
         )
 
     def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:

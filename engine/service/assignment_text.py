@@ -56,6 +56,7 @@ _STRATEGIES = {
         "load_balanced": "负载均衡",
         "by_field": "按字段",
         "manual_queue": "人工队列",
+        "by_hand": "人工分配",
     },
 }
 

@@ -73,6 +73,51 @@ class Claims:
                 )
             return self._give_back(tx, cfg, public, current, now, actor)
 
+    def assign(
+        self, tenant: str, entity: str, record_id: str, user: Any, *, actor: str | None = None
+    ) -> Record:
+        """A manager gives a record to a user by hand (out of a queue, or from someone else;
+        from the public pool it goes where a claim would take it). No cap applies."""
+        cfg = self.configs.active(tenant)
+        cfg.entity(entity)
+        _check_user(cfg, user)
+        now = self.clock.now()
+        with self.store.write() as tx:
+            current = _record(tx, tenant, entity, record_id)
+            if current.owner == user:
+                return current
+            pool = current.pool
+            made: list[dict[str, Any]] = []
+            public = cfg.public.get(entity)
+            if public is not None and pool == public.pool:
+                settled = cfg.pools[entity].settle(
+                    current.data, public.claim_to, now, shielded=True
+                )
+                pool = settled.pool
+                made += [decision_row(cfg, current, m, now) for m in settled.moves]
+            decision = {
+                "tenant_id": cfg.tenant,
+                "entity": entity,
+                "record_id": current.id,
+                "kind": "assignment",
+                "rule": "assignment.by_hand",
+                "config_version": cfg.version,
+                "at": now,
+                "before": {"owner": current.owner},
+                "after": {"owner": user},
+                "trace": {
+                    "assignment": {
+                        "rule": "by_hand",
+                        "strategy": "by_hand",
+                        "owner": user,
+                        "by": actor,
+                    }
+                },
+            }
+            return self._store(
+                tx, cfg, current, pool, user, [decision, *made], "assign", now, actor
+            )
+
     # claiming ------------------------------------------------------------------------------
     def _check_claim(
         self,
@@ -172,14 +217,14 @@ class Claims:
         tx: Tx,
         cfg: CompiledConfig,
         current: Record,
-        pool: str,
+        pool: str | None,
         owner: str | None,
         made: list[dict[str, Any]],
         action: str,
         now: datetime,
         actor: str | None,
     ) -> Record:
-        columns: dict[str, Any] = {"pool": pool, "updated_at": now}
+        columns: dict[str, Any] = {"pool": pool, "updated_at": now, "queue": None}
         if pool != current.pool:
             columns["pool_entered_at"] = now
         columns.update(owner_columns(cfg, current.entity, current, owner, pool, current.data, now))

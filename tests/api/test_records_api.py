@@ -296,3 +296,25 @@ def test_owner_through_the_api(client: TestClient, auth: dict[str, str]) -> None
     assert problem(wrong, 422)["errors"][0]["field"] == "owner"
     cleared = client.patch(f"{BASE}/records/customer/{rid}", json={"owner": None}, headers=auth)
     assert cleared.status_code == 200 and cleared.json()["owner"] is None
+
+
+def test_assignment_over_the_api(client: TestClient, svc: Any) -> None:
+    from tests.helpers import FIXTURES
+
+    svc.install_dirs([FIXTURES / "leads"])
+    headers = {"Authorization": f"Bearer {svc.keys.create('leads')}", "Accept-Language": "zh-CN"}
+    base = "/api/v1/leads"
+    made = client.post(
+        f"{base}/records/lead", json={"name": "a", "industry": "other"}, headers=headers
+    )
+    assert made.status_code == 201 and made.json()["owner"] == "u1"
+    rid = made.json()["id"]
+    moved = client.post(f"{base}/records/lead/{rid}/assign", json={"user": "u3"}, headers=headers)
+    assert moved.status_code == 200 and moved.json()["owner"] == "u3"
+    problem(
+        client.post(f"{base}/records/lead/{rid}/assign", json={"user": "zz"}, headers=headers), 422
+    )
+    stats = client.get(f"{base}/assignment/stats", headers=headers).json()
+    assert {u["user"] for u in stats["users"]} >= {"u1", "u3"}
+    timeline = client.get(f"{base}/records/lead/{rid}/explain", headers=headers).json()["timeline"]
+    assert timeline[0]["explanation"].splitlines()[0] == "规则 everyone（轮询）"

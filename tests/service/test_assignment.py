@@ -119,3 +119,34 @@ def test_sticky_by_keeps_the_earlier_owner(leads: Services) -> None:
     assert explained["explanation"].splitlines()[1] == (
         f"same phone as record {first['id']}: its owner keeps it"
     )
+
+
+def test_assign_by_hand_and_the_stats(leads: Services) -> None:
+    queued = lead(leads, industry="retail", region="south")
+    assert queued["queue"] == "triage"
+    taken = leads.claims.assign("leads", "lead", queued["id"], "u2", actor="manager")
+    assert (taken.owner, taken.queue) == ("u2", None)
+    assert taken.decisions[0]["rule"] == "assignment.by_hand"
+    history = leads.records.history("leads", "lead", queued["id"])
+    assert history[-1]["action"] == "assign" and history[-1]["actor"] == "manager"
+    for _ in range(3):
+        lead(leads, industry="other")
+    stats = leads.assignment.stats("leads")
+    u1 = next(u for u in stats["users"] if u["user"] == "u1")
+    assert (u1["assigned_today"], u1["assigned_week"], u1["owned"]) == (1, 1, 1)
+    everyone = next(r for r in stats["rules"] if r["rule"] == "assignment.everyone")
+    assert everyone["by_user"] == {n: {"today": 1, "week": 1} for n in ("u1", "u2", "u3")}
+    assert everyone["spread_week"] == 0
+    e1 = next(u for u in stats["users"] if u["user"] == "e1")
+    assert e1["capacity"] == {"open": 1, "per_day": None}
+    assert e1["capacity_left"] == {"open": 1, "per_day": None}
+
+
+def test_assign_by_hand_refuses_unknown_users(leads: Services) -> None:
+    from engine.service import Invalid, NotFound
+
+    record_id = lead(leads, industry="other")["id"]
+    with pytest.raises(Invalid):
+        leads.claims.assign("leads", "lead", record_id, "u5")  # inactive
+    with pytest.raises(NotFound):
+        leads.claims.assign("leads", "lead", "nope", "u1")

@@ -1,0 +1,101 @@
+"""Fairness at a glance: per user and rule, what was assigned today and this week, the open
+load and the capacity left."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.clock import Clock
+from engine.service.assigning import ASSIGNED
+from engine.service.compiled import CompiledConfig
+from engine.service.configs import TenantConfigs
+from engine.storage import tables as t
+from engine.storage.store import Store, Tx
+
+
+class AssignmentStats:
+    def __init__(self, store: Store, configs: TenantConfigs, clock: Clock) -> None:
+        self.store = store
+        self.configs = configs
+        self.clock = clock
+
+    def stats(self, tenant: str) -> dict[str, Any]:
+        cfg = self.configs.active(tenant)
+        now = self.clock.now()
+        today = now.astimezone(cfg.tz).date()
+        monday = today - timedelta(days=today.weekday())
+        since = datetime.combine(monday, datetime.min.time(), cfg.tz)
+        day_start = datetime.combine(today, datetime.min.time(), cfg.tz)
+        with self.store.read() as tx:
+            users = [
+                self._user(tx, cfg, entity, user_id, today)
+                for entity in cfg.assignment
+                for user_id in cfg.bundle.tenant.users
+            ]
+            rules = self._rules(tx, cfg, since, day_start)
+        return {
+            "day": today.isoformat(),
+            "week_from": monday.isoformat(),
+            "users": users,
+            "rules": rules,
+        }
+
+    def _user(
+        self, tx: Tx, cfg: CompiledConfig, entity: str, user_id: str, today: Any
+    ) -> dict[str, Any]:
+        user = cfg.bundle.tenant.users[user_id]
+        kind = f"{ASSIGNED}:{entity}"
+        assigned_today = tx.counters(cfg.tenant, [user_id], kind, today).get(user_id, 0)
+        week = sum(
+            tx.counters(cfg.tenant, [user_id], kind, today - timedelta(days=d)).get(user_id, 0)
+            for d in range(today.weekday() + 1)
+        )
+        held = tx.open_counts(cfg.tenant, entity, [user_id]).get(user_id, 0)
+        capacity = {"open": user.capacity.open, "per_day": user.capacity.per_day}
+        left = {
+            "open": None if user.capacity.open is None else max(0, user.capacity.open - held),
+            "per_day": None
+            if user.capacity.per_day is None
+            else max(0, user.capacity.per_day - assigned_today),
+        }
+        return {
+            "user": user_id,
+            "name": user.name,
+            "active": user.active,
+            "entity": entity,
+            "assigned_today": assigned_today,
+            "assigned_week": week,
+            "owned": held,
+            "capacity": capacity,
+            "capacity_left": left,
+        }
+
+    def _rules(
+        self, tx: Tx, cfg: CompiledConfig, since: datetime, day_start: datetime
+    ) -> list[dict[str, Any]]:
+        """Assignments per rule and user this week, from the decision log."""
+        d = t.decisions.c
+        owner = d.after["owner"].as_string()
+        query = sa.select(d.rule, owner, d.at).where(
+            d.tenant_id == cfg.tenant, d.kind == "assignment", d.at >= since
+        )
+        week: Counter[tuple[str, str]] = Counter()
+        today: Counter[tuple[str, str]] = Counter()
+        for rule, user, at in tx.conn.execute(query):
+            if user is None:
+                continue
+            week[(rule, user)] += 1
+            if at >= day_start:
+                today[(rule, user)] += 1
+        out = []
+        for rule in sorted({r for r, _ in week}):
+            by_user = {
+                u: {"today": today[(r, u)], "week": n} for (r, u), n in week.items() if r == rule
+            }
+            counts = [v["week"] for v in by_user.values()]
+            out.append({"rule": rule, "by_user": by_user, "spread_week": max(counts) - min(counts)})
+        return out
