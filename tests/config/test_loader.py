@@ -48,7 +48,7 @@ def test_demo_bundle_loads_without_errors_or_warnings(name: str) -> None:
     bundle = load_bundle_dir(f"configs/{name}")
     assert bundle.id == name
     assert bundle.warnings == ()
-    assert set(bundle.files) == {"tenant.yaml", "entities.yaml", "pools.yaml"}
+    assert set(bundle.files) == {"tenant.yaml", "entities.yaml", "pools.yaml", "assignment.yaml"}
     for text in bundle.files.values():
         assert text.startswith("# yaml-language-server: $schema=../../schemas/")
 
