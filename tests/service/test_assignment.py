@@ -150,3 +150,17 @@ def test_assign_by_hand_refuses_unknown_users(leads: Services) -> None:
         leads.claims.assign("leads", "lead", record_id, "u5")  # inactive
     with pytest.raises(NotFound):
         leads.claims.assign("leads", "lead", "nope", "u1")
+
+
+def test_a_batch_rotates_like_single_writes(leads: Services) -> None:
+    items = [{"name": f"l{i}", "industry": "other"} for i in range(6)]
+    results = leads.records.create_many("leads", "lead", items).result["results"]
+    assert [r["record"]["owner"] for r in results] == ["u1", "u2", "u3", "u4", "u1", "u2"]
+    assert lead(leads, industry="other")["owner"] == "u3"
+
+
+def test_capacity_counts_what_the_batch_assigned(leads: Services) -> None:
+    items = [{"name": f"l{i}", "industry": "retail", "region": "east"} for i in range(3)]
+    results = leads.records.create_many("leads", "lead", items).result["results"]
+    owners = [(r["record"]["owner"], r["record"]["queue"]) for r in results]
+    assert owners == [("e1", None), ("e2", None), (None, "triage")]
