@@ -66,6 +66,7 @@ def build_tenant(data: dict[str, Any], file: str) -> TenantDef:
         roles=MappingProxyType(roles),
         loc=Loc(file, ""),
         working_hours=_hours(data.get("working_hours")),
+        on_deactivate=data.get("on_deactivate", "stay"),
     )
 
 
@@ -96,6 +97,7 @@ def _user(raw: dict[str, Any], loc: Loc) -> UserDef:
         active=raw.get("active", True),
         capacity=Capacity(cap.get("open"), cap.get("per_day")),
         working_hours=_hours(raw.get("working_hours")),
+        on_deactivate=raw.get("on_deactivate"),
         out_of_office=tuple(
             (date.fromisoformat(o["from"]), date.fromisoformat(o["to"]))
             for o in raw.get("out_of_office", ())

@@ -311,6 +311,7 @@ class UserDef:
     capacity: Capacity = Capacity()
     working_hours: Hours | None = None  # None: the tenant's
     out_of_office: tuple[tuple[date, date], ...] = ()
+    on_deactivate: str | None = None  # None: the tenant's
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +341,7 @@ class TenantDef:
     roles: Mapping[str, RoleDef]
     loc: Loc
     working_hours: Hours | None = None
+    on_deactivate: str = "stay"  # stay | reassign | public
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from engine.config.model import Bundle
 from engine.service.assignment_stats import AssignmentStats
 from engine.service.claims import Claims
 from engine.service.configs import TenantConfigs
+from engine.service.errors import NotFound
 from engine.service.indexes import ensure_indexes
 from engine.service.keys import ApiKeys
 from engine.service.records import RecordService
@@ -57,10 +58,30 @@ class Services:
 
     def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:
         """Store and activate a bundle, then create the indexes its fields ask for."""
+        before = self._active_bundle(bundle.id)
         number, changed = self.configs.install(bundle, actor)
         ensure_indexes(self.store.engine, bundle)
         self._place_unpooled(bundle)
+        if changed and before is not None:
+            self._hand_over(before, bundle)
         return number, changed
+
+    def _active_bundle(self, tenant: str) -> Bundle | None:
+        try:
+            return self.configs.active(tenant).bundle
+        except NotFound:
+            return None
+
+    def _hand_over(self, before: Bundle, after: Bundle) -> None:
+        """Users this bundle deactivates get no new records (their eligibility reads the
+        bundle); their records stay, are reassigned or go back, as the bundle says."""
+        for user in after.tenant.users.values():
+            was = before.tenant.users.get(user.id)
+            if user.active or was is None or not was.active:
+                continue
+            policy = user.on_deactivate or after.tenant.on_deactivate
+            if policy != "stay":
+                self.claims.hand_over(after.id, user.id, policy)
 
     def _place_unpooled(self, bundle: Bundle) -> None:
         """Records written before their entity had pools start in its initial pool."""

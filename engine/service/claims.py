@@ -15,6 +15,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.fields.validator import FieldError
 from engine.rules.ownership import CompiledPublicPool
+from engine.service.assigning import Assigner
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
@@ -117,6 +118,39 @@ class Claims:
             return self._store(
                 tx, cfg, current, pool, user, [decision, *made], "assign", now, actor
             )
+
+    def hand_over(self, tenant: str, gone: str, policy: str) -> int:
+        """A deactivated user's records: reassigned by the rules, or back to the public pool
+        (each its own transaction and decision); how many moved."""
+        cfg = self.configs.active(tenant)
+        moved = 0
+        for entity in sorted(set(cfg.assignment) | set(cfg.public)):
+            with self.store.read() as tx:
+                ids = tx.owned_ids(tenant, entity, gone)
+            for record_id in ids:
+                with self.store.write() as tx:
+                    current = tx.get_record(tenant, entity, record_id, for_update=True)
+                    if current is None or current.owner != gone:
+                        continue
+                    moved += self._hand_over_one(tx, cfg, current, policy)
+        return moved
+
+    def _hand_over_one(self, tx: Tx, cfg: CompiledConfig, current: Record, policy: str) -> int:
+        now = self.clock.now()
+        public = cfg.public.get(current.entity)
+        if policy == "public":
+            if public is None or current.pool not in public.holding:
+                return 0
+            self._give_back(tx, cfg, public, current, now, "handover")
+            return 1
+        if current.entity not in cfg.assignment:
+            return 0
+        fresh, rows = Assigner(tx, cfg, current.entity, now).assign(replace(current, owner=None))
+        for row in rows:
+            row["before"] = {"owner": current.owner}
+        owner, pool = fresh.owner, current.pool
+        self._store(tx, cfg, current, pool, owner, rows, "handover", now, "handover", fresh.queue)
+        return 1
 
     # claiming ------------------------------------------------------------------------------
     def _check_claim(
@@ -223,8 +257,9 @@ class Claims:
         action: str,
         now: datetime,
         actor: str | None,
+        queue: str | None = None,
     ) -> Record:
-        columns: dict[str, Any] = {"pool": pool, "updated_at": now, "queue": None}
+        columns: dict[str, Any] = {"pool": pool, "updated_at": now, "queue": queue}
         if pool != current.pool:
             columns["pool_entered_at"] = now
         columns.update(owner_columns(cfg, current.entity, current, owner, pool, current.data, now))

@@ -347,6 +347,13 @@ class Tx:
         row = self.conn.execute(query).first()
         return (str(row.id), str(row.owner)) if row else None
 
+    def owned_ids(self, tenant: str, entity: str, owner: str) -> list[str]:
+        r = t.records.c
+        query = sa.select(r.id).where(
+            r.tenant_id == tenant, r.entity == entity, r.owner == owner, r.deleted_at.is_(None)
+        )
+        return sorted(str(i) for i in self.conn.execute(query).scalars())
+
     def count_owned(self, tenant: str, entity: str, owner: str, pools: Iterable[str]) -> int:
         r = t.records.c
         query = sa.select(sa.func.count()).where(

@@ -164,3 +164,33 @@ def test_capacity_counts_what_the_batch_assigned(leads: Services) -> None:
     results = leads.records.create_many("leads", "lead", items).result["results"]
     owners = [(r["record"]["owner"], r["record"]["queue"]) for r in results]
     assert owners == [("e1", None), ("e2", None), (None, "triage")]
+
+
+def test_deactivating_a_user_hands_their_records_over(leads: Services, tmp_path: Any) -> None:
+    import shutil
+
+    ids = [lead(leads, industry="other")["id"] for _ in range(8)]  # u1..u4, twice
+    changed = tmp_path / "leads"
+    shutil.copytree(FIXTURES / "leads", changed)
+    tenant = changed / "tenant.yaml"
+    text = tenant.read_text()
+    text = text.replace(
+        "{id: u2, name: Two, teams: [sales], roles: [rep]}",
+        "{id: u2, name: Two, teams: [sales], roles: [rep], active: false, on_deactivate: reassign}",
+    )
+    text = text.replace(
+        "{id: u3, name: Three, teams: [sales], roles: [rep]}",
+        "{id: u3, name: Three, teams: [sales], roles: [rep], active: false}",
+    )
+    tenant.write_text(text)
+    leads.install_dirs([changed])
+    owners = [leads.records.get("leads", "lead", i).owner for i in ids]
+    # u3's leads stay with u3 (the tenant's default: stay); u2's two continue the rotation
+    # (after u4: u1, then u4 — u2 and u3 are inactive)
+    assert [owners[i] for i in (0, 2, 3, 4, 6, 7)] == ["u1", "u3", "u4", "u1", "u3", "u4"]
+    assert sorted([owners[1], owners[5]]) == ["u1", "u4"]
+    handed = leads.records.explain("leads", "lead", ids[1], "en")["timeline"][-1]
+    assert handed["before"] == {"owner": "u2"} and handed["after"] == {"owner": owners[1]}
+    history = leads.records.history("leads", "lead", ids[1])
+    assert history[-1]["action"] == "handover"
+    assert lead(leads, industry="other")["owner"] == "u1"  # no new leads for u2 or u3

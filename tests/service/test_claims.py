@@ -285,3 +285,27 @@ def test_rules_on_values_still_apply_to_protected_records(svc: Services) -> None
     move = next(d for d in dropped.decisions if d["kind"] == "pool_move")
     assert move["before"] == {"pool": "new", "owner": "maria"}
     assert move["after"] == {"pool": "recycled", "owner": None}
+
+
+def test_a_deactivated_users_holdings_go_back_to_the_public_pool(
+    svc: Services, tmp_path: Any
+) -> None:
+    import shutil
+
+    from tests.helpers import FIXTURES
+
+    held = svc.records.create("shop", "customer", {"name": "c", "owner": "alice"}).result
+    changed = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "shop", changed)
+    tenant = changed / "tenant.yaml"
+    tenant.write_text(
+        tenant.read_text().replace(
+            "{id: alice, name: 王丽, teams: [east], roles: [sales]}",
+            "{id: alice, name: 王丽, teams: [east], roles: [sales], active: false, "
+            "on_deactivate: public}",
+        )
+    )
+    svc.install_dirs([changed])
+    record = svc.records.get("shop", "customer", held["id"])
+    assert (record.pool, record.owner) == ("public", None)
+    assert svc.records.history("shop", "customer", held["id"])[-1]["action"] == "release"
