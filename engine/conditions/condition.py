@@ -23,10 +23,17 @@ from engine.conditions.trace import Trace, Tracer
 from engine.conditions.values import Env
 from engine.config.model import EntityDef
 
+ASSIGNED_AT = "assigned_at"  # when the owner got the record: for reassignment rules
 
-def entity_scope(entity: EntityDef, tz: tzinfo, update: bool = False) -> Scope:
-    """The fields a condition on this entity may use, with their condition types."""
+
+def entity_scope(
+    entity: EntityDef, tz: tzinfo, update: bool = False, assigned_at: bool = False
+) -> Scope:
+    """The fields a condition on this entity may use, with their condition types (and, for
+    reassignment rules, assigned_at: the record's owner_since)."""
     fields = {name: T.field_type(f.type, f.option_values) for name, f in entity.fields.items()}
+    if assigned_at and ASSIGNED_AT not in fields:
+        fields[ASSIGNED_AT] = T.DATETIME
     return Scope(fields, tz, update)
 
 

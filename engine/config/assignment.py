@@ -49,6 +49,9 @@ def _check_conditions(
         yield from check_condition(src, rule.loc, "/when", rule.when, scope)
     if rule.open_when is not None:
         yield from check_condition(src, rule.loc, "/open_when", rule.open_when, scope)
+    if rule.reassign_when is not None:
+        timed = entity_scope(entity, zone_of(tenant.timezone), assigned_at=True)
+        yield from check_condition(src, rule.loc, "/reassign_when", rule.reassign_when, timed)
 
 
 def check_candidates(

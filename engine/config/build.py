@@ -158,6 +158,7 @@ def _assignment_rule(raw: dict[str, Any], loc: Loc) -> AssignmentRuleDef:
         working_hours=raw.get("working_hours", False),
         sticky_by=tuple(raw.get("sticky_by", ())),
         fallback_queue=None if fallback == "next" else fallback["queue"],
+        reassign_when=raw.get("reassign_when"),
     )
 
 

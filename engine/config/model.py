@@ -261,6 +261,7 @@ class AssignmentRuleDef:
     working_hours: bool = False
     sticky_by: tuple[str, ...] = ()
     fallback_queue: str | None = None  # None: the next rule
+    reassign_when: Any = None  # sweeps hand the record on when this holds (reads assigned_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,6 +124,7 @@ class CompiledRule:
     open_when: Condition | None
     groups: Mapping[str, list[str]]  # by_field value (or "") -> candidate users, in order
     strategies: Mapping[str, Strategy] = field(default_factory=dict)
+    reassign: Condition | None = None  # reads assigned_at
 
     @property
     def id(self) -> str:
@@ -147,10 +148,14 @@ class CompiledAssignment:
         scope = entity_scope(entity, tz)
         self.tenant = tenant
         self.tz = tz
+        self.timed_scope = entity_scope(entity, tz, assigned_at=True)
         self.rules = [self._compile(rule, scope) for rule in rules]
 
     def _compile(self, rule: AssignmentRuleDef, scope: Any) -> CompiledRule:
         when = compile_any(rule.when, scope)[0] if rule.when is not None else None
+        reassign = None
+        if rule.reassign_when is not None:
+            reassign = compile_any(rule.reassign_when, self.timed_scope)[0]
         open_when = compile_any(rule.open_when, scope)[0] if rule.open_when is not None else None
         if rule.strategy == "by_field":
             groups = {value: self.users_of(c) for value, c in rule.map.items()}
@@ -160,7 +165,7 @@ class CompiledAssignment:
             kind = rule.strategy
         make = STRATEGIES.get(kind)
         strategies = {g: make(rule, users) for g, users in groups.items()} if make else {}
-        return CompiledRule(rule, when, open_when, groups, strategies)
+        return CompiledRule(rule, when, open_when, groups, strategies, reassign)
 
     def users_of(self, candidates: Candidates | None) -> list[str]:
         """Users named, members of the teams and holders of the roles, in the tenant's order."""
@@ -178,12 +183,19 @@ class CompiledAssignment:
         return [r for r in self.rules if r.when is None or r.when.evaluate(data, now)]
 
     def eligible(
-        self, rule: CompiledRule, users: list[str], loads: Mapping[str, Load], now: datetime
+        self,
+        rule: CompiledRule,
+        users: list[str],
+        loads: Mapping[str, Load],
+        now: datetime,
+        exclude: frozenset[str] = frozenset(),
     ) -> tuple[list[str], list[Skip]]:
         """Who may take a record now, and why each of the others may not."""
         ok, skipped = [], []
         for user in users:
             reason = self._unavailable(rule.definition, user, loads.get(user, Load()), now)
+            if reason is None and user in exclude:
+                reason = "previous_owner"
             if reason is None:
                 ok.append(user)
             else:
@@ -217,6 +229,7 @@ class CompiledAssignment:
         loads: Mapping[str, Load],
         state: Mapping[str, Any],
         now: datetime,
+        exclude: frozenset[str] = frozenset(),
     ) -> Outcome | None:
         """This rule's outcome for a record, or None when the next rule should try."""
         definition = rule.definition
@@ -224,7 +237,7 @@ class CompiledAssignment:
             return Outcome(rule.id, "manual_queue", None, definition.queue, (), (), rule.id, {})
         group = rule.group_of(data)
         users = rule.groups.get(group, []) if group is not None else []
-        eligible, skipped = self.eligible(rule, users, loads, now)
+        eligible, skipped = self.eligible(rule, users, loads, now, exclude)
         key = rule.id if not group else f"{rule.id}:{group}"
         shown_group = group or None
         if not eligible:

@@ -47,6 +47,28 @@ class Assigner:
         explanation = {"rule": None, "queue": DEFAULT_QUEUE, "passed": passed}
         return queued, [self._row(record, "no_rule", {"queue": DEFAULT_QUEUE}, explanation)]
 
+    def reassign(
+        self, record: Record, rule: CompiledRule, because: dict[str, Any]
+    ) -> tuple[Record, list[dict[str, Any]]] | None:
+        """Hand a record on to the rule's next eligible candidate (not its owner); None when
+        nobody else may take it now."""
+        assert self.compiled is not None and record.owner is not None
+        group = rule.group_of(record.data)
+        key = rule.id if not group else f"{rule.id}:{group}"
+        state = self._state(key)
+        loads = self._loads(rule)
+        outcome = self.compiled.decide(
+            rule, record.data, loads, state, self.now, frozenset({record.owner})
+        )
+        if outcome is None or outcome.owner is None:
+            return None
+        fresh, rows = self._apply(record, outcome, [])
+        for row in rows:
+            row["rule"] = f"assignment.{rule.id}.reassign"
+            row["before"] = {"owner": record.owner}
+            row["trace"]["assignment"]["because"] = because
+        return fresh, rows
+
     def _in_public(self, record: Record) -> bool:
         public = self.cfg.public.get(self.entity)
         return public is not None and record.pool == public.pool

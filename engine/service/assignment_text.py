@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.conditions.trace import trace_from_dict
+
 _WORDS = {
     "en": {
         "rule": "rule {rule} ({strategy})",
@@ -15,6 +17,7 @@ _WORDS = {
         "queue": "queued in {queue}",
         "passed": "rule {rule}: nobody eligible, next rule",
         "sticky": "same {field} as record {record}: its owner keeps it",
+        "because": "handed on because:",
         "none": "no rule applies: queued in {queue}",
         "sep": ", ",
         "skip": "{user} ({reason})",
@@ -28,6 +31,7 @@ _WORDS = {
         "queue": "进入待分配队列 {queue}",
         "passed": "规则 {rule}：没有可分配的人，转下一条规则",
         "sticky": "与记录 {record} 的{field}相同：由同一负责人跟进",
+        "because": "重新分配，因为：",
         "none": "没有适用的规则：进入队列 {queue}",
         "sep": "、",
         "skip": "{user}（{reason}）",
@@ -40,6 +44,7 @@ _REASONS = {
         "out_of_hours": "out of working hours",
         "at_open_capacity": "at open capacity",
         "at_daily_capacity": "at daily capacity",
+        "previous_owner": "had it",
     },
     "zh-CN": {
         "inactive": "已停用",
@@ -47,6 +52,7 @@ _REASONS = {
         "out_of_hours": "非工作时间",
         "at_open_capacity": "已达持有上限",
         "at_daily_capacity": "已达当日上限",
+        "previous_owner": "原负责人",
     },
 }
 _STRATEGIES = {
@@ -83,6 +89,10 @@ def render_assignment(explanation: Mapping[str, Any], locale: str) -> str:
     ]
     if skipped:
         lines.append(words["skipped"].format(items=words["sep"].join(skipped)))
+    if explanation.get("because"):
+        lines.append(words["because"])
+        trace = trace_from_dict(explanation["because"]).render(lang)
+        lines += ["  " + line for line in trace.splitlines()]
     if explanation.get("owner"):
         lines.append(words["owner"].format(owner=explanation["owner"]))
     else:

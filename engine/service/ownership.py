@@ -45,7 +45,9 @@ def owner_columns(
     if public is not None and pool == public.pool:
         owner = None  # the public pool is nobody's, however a record gets there
     columns: dict[str, Any] = {"owner": owner} if owner != old.owner else {}
-    if public is None:
+    if public is None:  # no protection: only since when the owner has it
+        if owner != old.owner or before is None:
+            columns["owner_since"] = now if owner is not None else None
         return columns
     clocks = public.clocks(old, Held(owner, pool, data=data), now).columns()
     current = old.owner_since, old.protected_until, old.remind_at

@@ -21,9 +21,12 @@ import sqlalchemy as sa
 
 from engine.clock import Clock
 from engine.conditions import NotCompilable, Trace
+from engine.conditions.condition import ASSIGNED_AT
 from engine.config.model import PromotionDef
 from engine.rules import CompiledPoolSet
+from engine.rules.assignment import CompiledRule
 from engine.rules.ownership import CompiledPublicPool
+from engine.service.assigning import Assigner
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.ownership import owner_columns, shielded
@@ -77,8 +80,64 @@ class Sweeper:
                 continue
             for sweep in (self._expired, self._remind):
                 _drain(partial(sweep, cfg, entity, public, moment, batch, moved), batch, moved)
+        for entity, compiled in cfg.assignment.items():
+            for assign_rule in compiled.rules:
+                if assign_rule.reassign is not None:
+                    step = partial(self._reassign, cfg, entity, assign_rule, moment, batch, moved)
+                    _drain(step, batch, moved)
         self.caught_up.add((cfg.tenant, cfg.version))
         return dict(moved)
+
+    # reassignment ------------------------------------------------------------------------------
+    def _reassign(
+        self,
+        cfg: CompiledConfig,
+        entity: str,
+        rule: CompiledRule,
+        now: datetime,
+        size: int,
+        moved: Counter[str],
+    ) -> int:
+        """Records whose owner let the rule's reassign_when come true go to the next
+        candidate, with the condition's trace as the reason."""
+        assert rule.reassign is not None
+        r = t.records.c
+        data = _with_assigned_at(self.store.dialect)
+        query = sa.select(t.records).where(
+            r.tenant_id == cfg.tenant,
+            r.entity == entity,
+            r.deleted_at.is_(None),
+            r.owner.is_not(None),
+            r.owner_since.is_not(None),
+            rule.reassign.sql(self.store.dialect, now, data),
+        )
+        if rule.when is not None:
+            query = query.where(rule.when.sql(self.store.dialect, now, r.data))
+        if self.store.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        with self.store.write() as tx:
+            rows = tx.conn.execute(query.limit(size)).fetchall()
+            assigner = Assigner(tx, cfg, entity, now)
+            for row in rows:
+                record = record_from_row(row)
+                values = {**record.data, ASSIGNED_AT: instant(record.owner_since)}
+                because = rule.reassign.trace(values, now).as_dict()
+                found = assigner.reassign(record, rule, because)
+                if found is None:
+                    continue
+                fresh, decisions = found
+                columns = {"updated_at": now, "queue": None}
+                columns.update(
+                    owner_columns(cfg, entity, record, fresh.owner, record.pool, record.data, now)
+                )
+                if not tx.update_record(cfg.tenant, record.id, record.version, columns):
+                    continue
+                tx.insert_decisions(decisions)
+                changes = {"owner": [record.owner, fresh.owner]}
+                row_ = history_row(record, "reassign", changes, "sweep", now)
+                tx.insert_history([{**row_, "version": record.version + 1}])
+                moved[f"assignment.{rule.id}.reassign"] += 1
+        return len(rows)
 
     # the public pool's clocks ----------------------------------------------------------------
     def _held(
@@ -250,6 +309,19 @@ class Sweeper:
         row = history_row(record, "sweep", changes, "sweep", now)
         history.append({**row, "version": record.version + 1})
         return columns, [m.rule for m in settled.moves]
+
+
+def _with_assigned_at(dialect: str) -> Any:
+    """The data column with assigned_at (the owner_since column, in the stored datetime form)
+    merged in: what a reassignment condition reads."""
+    r = t.records.c
+    if dialect == "postgresql":
+        stamp = sa.func.to_char(
+            sa.func.timezone("UTC", r.owner_since), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+        )
+        return r.data.op("||")(sa.func.jsonb_build_object(ASSIGNED_AT, stamp))
+    stamp = sa.func.strftime("%Y-%m-%dT%H:%M:%SZ", r.owner_since)
+    return sa.func.json_set(r.data, f"$.{ASSIGNED_AT}", stamp)
 
 
 def _drain(step: Callable[[], int], size: int, moved: Counter[str]) -> None:

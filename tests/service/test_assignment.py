@@ -194,3 +194,26 @@ def test_deactivating_a_user_hands_their_records_over(leads: Services, tmp_path:
     history = leads.records.history("leads", "lead", ids[1])
     assert history[-1]["action"] == "handover"
     assert lead(leads, industry="other")["owner"] == "u1"  # no new leads for u2 or u3
+
+
+def test_a_record_nobody_worked_is_handed_on(leads: Services, clock: FixedClock) -> None:
+    idle = lead(leads, industry="other")
+    worked = lead(leads, industry="other")
+    leads.records.update("leads", "lead", worked["id"], {"status": "working"})
+    assert (idle["owner"], worked["owner"]) == ("u1", "u2")
+    clock.advance(hours=23)
+    assert leads.sweeper.sweep("leads") == {}
+    clock.advance(hours=2)
+    assert leads.sweeper.sweep("leads") == {"assignment.everyone.reassign": 1}
+    handed = leads.records.get("leads", "lead", idle["id"])
+    assert handed.owner == "u3" and handed.owner_since == clock.now()  # the rotation's next
+    assert leads.records.get("leads", "lead", worked["id"]).owner == "u2"
+    assert leads.sweeper.sweep("leads") == {}  # u3 has a fresh 24 hours
+    step = leads.records.explain("leads", "lead", idle["id"], "en")["timeline"][-1]
+    assert step["rule"] == "assignment.everyone.reassign"
+    assert step["before"] == {"owner": "u1"} and step["after"] == {"owner": "u3"}
+    lines = step["explanation"].splitlines()
+    assert lines[0] == "rule everyone (round_robin)"
+    assert "handed on because:" in lines
+    assert "  ✓ hours_since(assigned_at) > 24 and status == 'new'" in lines
+    assert "skipped: u1 (had it), u5 (inactive), u6 (on leave)" in lines
