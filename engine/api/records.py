@@ -273,3 +273,16 @@ def assign_record(
 )
 def assignment_stats(who: Who, svc: Svc) -> dict[str, Any]:
     return svc.assignment.stats(who.tenant)
+
+
+@router.post(
+    "/users/{user}/deactivate",
+    summary="Switch a user off: no new records; theirs go as the bundle's on_deactivate says",
+)
+def deactivate_user(who: Who, svc: Svc, user: str) -> dict[str, Any]:
+    return svc.claims.set_active(who.tenant, user, False, actor=who.actor)
+
+
+@router.post("/users/{user}/activate", summary="Switch a user on again")
+def activate_user(who: Who, svc: Svc, user: str) -> dict[str, Any]:
+    return svc.claims.set_active(who.tenant, user, True, actor=who.actor)

@@ -189,11 +189,15 @@ class CompiledAssignment:
         loads: Mapping[str, Load],
         now: datetime,
         exclude: frozenset[str] = frozenset(),
+        off: frozenset[str] = frozenset(),
     ) -> tuple[list[str], list[Skip]]:
-        """Who may take a record now, and why each of the others may not."""
+        """Who may take a record now, and why each of the others may not (`off`: users
+        deactivated outside the bundle)."""
         ok, skipped = [], []
         for user in users:
             reason = self._unavailable(rule.definition, user, loads.get(user, Load()), now)
+            if reason is None and user in off:
+                reason = "inactive"
             if reason is None and user in exclude:
                 reason = "previous_owner"
             if reason is None:
@@ -230,6 +234,7 @@ class CompiledAssignment:
         state: Mapping[str, Any],
         now: datetime,
         exclude: frozenset[str] = frozenset(),
+        off: frozenset[str] = frozenset(),
     ) -> Outcome | None:
         """This rule's outcome for a record, or None when the next rule should try."""
         definition = rule.definition
@@ -237,7 +242,7 @@ class CompiledAssignment:
             return Outcome(rule.id, "manual_queue", None, definition.queue, (), (), rule.id, {})
         group = rule.group_of(data)
         users = rule.groups.get(group, []) if group is not None else []
-        eligible, skipped = self.eligible(rule, users, loads, now, exclude)
+        eligible, skipped = self.eligible(rule, users, loads, now, exclude, off)
         key = rule.id if not group else f"{rule.id}:{group}"
         shown_group = group or None
         if not eligible:
@@ -275,6 +280,7 @@ class CompiledAssignment:
         loads: Mapping[str, Load],
         state: Mapping[str, Any],
         now: datetime,
+        off: frozenset[str] = frozenset(),
     ) -> Outcome | None:
         """sticky_by: the owner of an earlier record with the same value, if they are still
         a candidate and eligible (the rotation does not move)."""
@@ -282,7 +288,7 @@ class CompiledAssignment:
         owner = earlier["owner"]
         if group is None or owner not in rule.groups.get(group, []):
             return None
-        eligible, _ = self.eligible(rule, [owner], loads, now)
+        eligible, _ = self.eligible(rule, [owner], loads, now, off=off)
         if not eligible:
             return None
         key = rule.id if not group else f"{rule.id}:{group}"

@@ -31,6 +31,14 @@ class Assigner:
         self.compiled = cfg.assignment.get(entity)
         self.states: dict[str, dict[str, Any]] = {}
         self.loads: dict[str, dict[str, Load]] = {}  # by rule id
+        self._off: frozenset[str] | None = None
+
+    @property
+    def off(self) -> frozenset[str]:
+        """Users deactivated through the API (read once per write)."""
+        if self._off is None:
+            self._off = frozenset(self.tx.switched_off(self.cfg.tenant))
+        return self._off
 
     def assign(self, record: Record) -> tuple[Record, list[dict[str, Any]]]:
         """The record with its owner or queue, and the decision that says why."""
@@ -58,7 +66,7 @@ class Assigner:
         state = self._state(key)
         loads = self._loads(rule)
         outcome = self.compiled.decide(
-            rule, record.data, loads, state, self.now, frozenset({record.owner})
+            rule, record.data, loads, state, self.now, frozenset({record.owner}), self.off
         )
         if outcome is None or outcome.owner is None:
             return None
@@ -81,10 +89,10 @@ class Assigner:
         loads = self._loads(rule)
         earlier = self._earlier(rule, record)
         if earlier is not None:
-            kept = self.compiled.keep(rule, record.data, earlier, loads, state, self.now)
+            kept = self.compiled.keep(rule, record.data, earlier, loads, state, self.now, self.off)
             if kept is not None:
                 return kept
-        return self.compiled.decide(rule, record.data, loads, state, self.now)
+        return self.compiled.decide(rule, record.data, loads, state, self.now, off=self.off)
 
     def _earlier(self, rule: CompiledRule, record: Record) -> dict[str, Any] | None:
         """The newest owned record with the same value in one of the rule's sticky_by fields."""

@@ -119,6 +119,26 @@ class Claims:
                 tx, cfg, current, pool, user, [decision, *made], "assign", now, actor
             )
 
+    def set_active(
+        self, tenant: str, user: str, active: bool, *, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Switch a user off (or on again) without a bundle change: a user switched off gets
+        no new records at once; their records go as the bundle's on_deactivate says."""
+        cfg = self.configs.active(tenant)
+        defined = cfg.bundle.tenant.users.get(user)
+        if defined is None:
+            raise NotFound(f"no user '{user}' in this tenant")
+        if active and not defined.active:
+            raise Refused(
+                f"the bundle marks {user} inactive",
+                [FieldError("user", "inactive_owner", {"value": user})],
+            )
+        with self.store.write() as tx:
+            tx.set_active(tenant, user, active, self.clock.now(), actor)
+        policy = defined.on_deactivate or cfg.bundle.tenant.on_deactivate
+        moved = self.hand_over(tenant, user, policy) if not active and policy != "stay" else 0
+        return {"user": user, "active": active, "on_deactivate": policy, "handed_over": moved}
+
     def hand_over(self, tenant: str, gone: str, policy: str) -> int:
         """A deactivated user's records: reassigned by the rules, or back to the public pool
         (each its own transaction and decision); how many moved."""

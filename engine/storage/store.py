@@ -347,6 +347,23 @@ class Tx:
         row = self.conn.execute(query).first()
         return (str(row.id), str(row.owner)) if row else None
 
+    def switched_off(self, tenant: str) -> set[str]:
+        """Users deactivated through the API."""
+        c = t.user_status.c
+        query = sa.select(c.user_id).where(c.tenant_id == tenant, c.active.is_(False))
+        return {str(u) for u in self.conn.execute(query).scalars()}
+
+    def set_active(
+        self, tenant: str, user: str, active: bool, at: datetime, by: str | None
+    ) -> None:
+        c = t.user_status.c
+        self.conn.execute(t.user_status.delete().where(c.tenant_id == tenant, c.user_id == user))
+        self.conn.execute(
+            t.user_status.insert().values(
+                tenant_id=tenant, user_id=user, active=active, changed_at=at, changed_by=by
+            )
+        )
+
     def owned_ids(self, tenant: str, entity: str, owner: str) -> list[str]:
         r = t.records.c
         query = sa.select(r.id).where(

@@ -183,3 +183,14 @@ assignment_state = sa.Table(
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("state", Json, nullable=False),
 )
+
+# Users switched off (or on again) through the API, over what the bundle says.
+user_status = sa.Table(
+    "user_status",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("user_id", Name, primary_key=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.Column("changed_by", sa.String(200), nullable=True),
+)

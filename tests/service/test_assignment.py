@@ -217,3 +217,21 @@ def test_a_record_nobody_worked_is_handed_on(leads: Services, clock: FixedClock)
     assert "handed on because:" in lines
     assert "  ✓ hours_since(assigned_at) > 24 and status == 'new'" in lines
     assert "skipped: u1 (had it), u5 (inactive), u6 (on leave)" in lines
+
+
+def test_switching_a_user_off_through_the_api(leads: Services) -> None:
+    from engine.service import NotFound
+
+    first = lead(leads, industry="other")
+    assert first["owner"] == "u1"
+    answer = leads.claims.set_active("leads", "u2", False, actor="admin")
+    assert answer == {"user": "u2", "active": False, "on_deactivate": "stay", "handed_over": 0}
+    assert lead(leads, industry="other")["owner"] == "u3"  # u2 is skipped at once
+    skipped = leads.records.explain("leads", "lead", first["id"], "en")  # unchanged
+    assert skipped["record"]["owner"] == "u1"
+    leads.claims.set_active("leads", "u2", True)
+    assert lead(leads, industry="other")["owner"] == "u4"
+    assert lead(leads, industry="other")["owner"] == "u1"
+    assert lead(leads, industry="other")["owner"] == "u2"
+    with pytest.raises(NotFound):
+        leads.claims.set_active("leads", "nobody", False)

@@ -1,4 +1,5 @@
-"""Assignment: the queue a record waits in, and each rule's rotation state.
+"""Assignment: the queue a record waits in, each rule's rotation state, and users
+deactivated through the API.
 
 Revision ID: 0004
 Revises: 0003
@@ -7,7 +8,7 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-from engine.storage.tables import Json
+from engine.storage.tables import Json, UTCDateTime
 
 revision = "0004"
 down_revision = "0003"
@@ -28,9 +29,19 @@ def upgrade() -> None:
         sa.Column("state", Json, nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "key", name="pk_assignment_state"),
     )
+    op.create_table(
+        "user_status",
+        sa.Column("tenant_id", Name, nullable=False),
+        sa.Column("user_id", Name, nullable=False),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("changed_at", UTCDateTime, nullable=False),
+        sa.Column("changed_by", sa.String(200), nullable=True),
+        sa.PrimaryKeyConstraint("tenant_id", "user_id", name="pk_user_status"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("user_status")
     op.drop_table("assignment_state")
     op.drop_index("ix_records_queue", "records")
     with op.batch_alter_table("records") as batch:
