@@ -16,6 +16,7 @@ from engine.conditions import nodes as n
 from engine.conditions import types as T
 from engine.conditions.errors import ConditionError
 from engine.conditions.functions import FUNCTIONS
+from engine.conditions.printer import to_text
 from engine.conditions.regex import portable_regex
 from engine.config.errors import choices_hint
 from engine.fields.validator import storable
@@ -352,7 +353,10 @@ def _describe(node: n.Node) -> str:
         return f"{node.name} ({node.type})"
     if isinstance(node, n.Literal):
         return f"{node.type} {node.text}"
-    return f"a {node.type} value"
+    if isinstance(node, n.Call):
+        return f"{to_text(node)} ({node.type})"
+    article = "an" if str(node.type)[:1] in "aeiou" else "a"
+    return f"{article} {node.type} value"
 
 
 def _mismatch_hint(left: n.Node, right: n.Node) -> str | None:
