@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/ingest.py --quick
 	$(BIN)/python bench/conditions.py --quick
 	$(BIN)/python bench/pools.py --quick
+	$(BIN)/python bench/assignment.py --quick
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
