@@ -14,7 +14,14 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from engine.conditions import Condition, compile_any, entity_scope
-from engine.config.model import AssignmentRuleDef, Candidates, EntityDef, Hours, TenantDef
+from engine.config.model import (
+    AssignmentRuleDef,
+    Candidates,
+    Capacity,
+    EntityDef,
+    Hours,
+    TenantDef,
+)
 
 DEFAULT_QUEUE = "unassigned"
 
@@ -126,6 +133,8 @@ class CompiledRule:
     strategies: Mapping[str, Strategy] = field(default_factory=dict)
     reassign: Condition | None = None  # reads assigned_at
 
+    needs_loads: bool = True  # balancing or a capacity: open and today's counts are read
+
     @property
     def id(self) -> str:
         return self.definition.id
@@ -165,7 +174,15 @@ class CompiledAssignment:
             kind = rule.strategy
         make = STRATEGIES.get(kind)
         strategies = {g: make(rule, users) for g, users in groups.items()} if make else {}
-        return CompiledRule(rule, when, open_when, groups, strategies, reassign)
+        needs = kind == "load_balanced" or (
+            rule.respect_capacity
+            and any(
+                self.tenant.users[u].capacity != Capacity()
+                for users in groups.values()
+                for u in users
+            )
+        )
+        return CompiledRule(rule, when, open_when, groups, strategies, reassign, needs)
 
     def users_of(self, candidates: Candidates | None) -> list[str]:
         """Users named, members of the teams and holders of the roles, in the tenant's order."""

@@ -44,6 +44,7 @@ class Assigner:
         """The record with its owner or queue, and the decision that says why."""
         if self.compiled is None or record.owner is not None or self._in_public(record):
             return record, []
+        _ = self.off  # read before any rule's lock is taken: shorter waits
         passed: list[dict[str, Any]] = []
         for rule in self.compiled.matching(record.data, self.now):
             outcome = self._decide(rule, record)
@@ -118,6 +119,9 @@ class Assigner:
         if rule.id in self.loads:
             return self.loads[rule.id]
         users = sorted({u for group in rule.groups.values() for u in group})
+        if not rule.needs_loads:  # no capacity to respect and no balancing: nothing to read
+            self.loads[rule.id] = {u: Load() for u in users}
+            return self.loads[rule.id]
         where = None
         if rule.open_when is not None:
             where = rule.open_when.sql(self.tx.dialect, self.now, t.records.c.data)
@@ -140,8 +144,7 @@ class Assigner:
         self.tx.save_state(self.cfg.tenant, outcome.state_key, outcome.state)
         day = self.now.astimezone(self.cfg.tz).date()
         kind = f"{ASSIGNED}:{self.entity}"
-        self.tx.lock_counter(self.cfg.tenant, outcome.owner, kind, day)
-        self.tx.add_to_counter(self.cfg.tenant, outcome.owner, kind, day)
+        self.tx.bump_counter(self.cfg.tenant, outcome.owner, kind, day)
         for loads in self.loads.values():
             if outcome.owner in loads:
                 was = loads[outcome.owner]

@@ -286,14 +286,28 @@ class Tx:
     def lock_state(self, tenant: str, key: str) -> dict[str, Any]:
         """A rule's rotation state, its row locked until the transaction ends."""
         c = t.assignment_state.c
-        insert = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(t.assignment_state)
-        self.conn.execute(
-            insert.values(tenant_id=tenant, key=key, state={}).on_conflict_do_nothing()
-        )
         query = sa.select(c.state).where(c.tenant_id == tenant, c.key == key)
         if self.dialect == "postgresql":
             query = query.with_for_update()
+        found = self.conn.execute(query).scalar()
+        if found is not None:
+            return dict(found)
+        insert = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(t.assignment_state)
+        row = insert.values(tenant_id=tenant, key=key, state={})
+        self.conn.execute(row.on_conflict_do_nothing())  # the first use of a rule
         return dict(self.conn.execute(query).scalar_one())
+
+    def bump_counter(self, tenant: str, user: str, kind: str, day: date) -> None:
+        """Add one to a user's count of `kind` on `day`, in one statement."""
+        c = t.user_counters.c
+        insert = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(t.user_counters)
+        row = insert.values(tenant_id=tenant, user_id=user, kind=kind, day=day, count=1)
+        self.conn.execute(
+            row.on_conflict_do_update(
+                index_elements=["tenant_id", "user_id", "kind", "day"],
+                set_={"count": c.count + 1},
+            )
+        )
 
     def save_state(self, tenant: str, key: str, state: Mapping[str, Any]) -> None:
         c = t.assignment_state.c
