@@ -44,6 +44,7 @@ class Claims:
             # one row per user first: all of a user's claims take turns (holdings too, also
             # across midnight); then the day's count
             tx.lock_counter(tenant, user, "user", date(1970, 1, 1))
+            _check_on(tx, tenant, user)
             claimed_today = tx.lock_counter(tenant, user, CLAIMS, day)
             current = _record(tx, tenant, entity, record_id)
             self._check_claim(tx, cfg, public, current, user, claimed_today, now)
@@ -84,6 +85,7 @@ class Claims:
         _check_user(cfg, user)
         now = self.clock.now()
         with self.store.write() as tx:
+            _check_on(tx, tenant, user)
             current = _record(tx, tenant, entity, record_id)
             if current.owner == user:
                 return current
@@ -310,6 +312,13 @@ def _check_user(cfg: CompiledConfig, user: Any) -> None:
     error = owner_error(cfg, user) if user is not None else FieldError("user", "required")
     if error is not None:
         raise Invalid("a claim needs an active user of the tenant", [replace(error, field="user")])
+
+
+def _check_on(tx: Tx, tenant: str, user: str) -> None:
+    """A user switched off through the API takes no records."""
+    if user in tx.switched_off(tenant):
+        error = FieldError("user", "inactive_owner", {"value": user})
+        raise Invalid(f"user '{user}' is switched off", [error])
 
 
 def _record(tx: Tx, tenant: str, entity: str, record_id: str) -> Record:

@@ -181,6 +181,7 @@ class RecordService:
         values, errors = validator.for_create(data, form)
         item = _Item(0, values, owner_errors + errors, owner)
         self._check_refs(tx, cfg, validator, [item])
+        self._check_owners(tx, cfg, [item])
         self._check_unique(tx, cfg, validator, [item])
         if item.errors:
             raise _error_for(item.errors)
@@ -208,6 +209,7 @@ class RecordService:
     ) -> dict[str, Any]:
         prepared = [self._prepare(cfg, validator, i, data) for i, data in enumerate(items)]
         self._check_refs(tx, cfg, validator, prepared)
+        self._check_owners(tx, cfg, prepared)
         self._check_unique(tx, cfg, validator, prepared)
         valid = [p for p in prepared if not p.errors]
         try:
@@ -464,6 +466,17 @@ class RecordService:
                         FieldError(name, "reference", {"entity": target, "id": value})
                     )
 
+    @staticmethod
+    def _check_owners(tx: Tx, cfg: CompiledConfig, items: Sequence[_Item]) -> None:
+        """Owners given must not be switched off through the API (the bundle's own
+        inactive users are refused earlier)."""
+        if not any(i.owner for i in items):
+            return
+        off = tx.switched_off(cfg.tenant)
+        for item in items:
+            if item.owner in off:
+                item.errors.append(FieldError("owner", "inactive_owner", {"value": item.owner}))
+
     def _check_unique(
         self,
         tx: Tx,
@@ -707,8 +720,10 @@ class RecordService:
                 values, changes, derivations = self._derive_changed(
                     cfg, derived, current, values, changes
                 )
-            item = _Item(0, {k: values.get(k) for k in changes}, errors)
+            new_owner = owner if owner != current.owner else None
+            item = _Item(0, {k: values.get(k) for k in changes}, errors, new_owner)
             self._check_refs(tx, cfg, validator, [item])
+            self._check_owners(tx, cfg, [item])
             self._check_unique(tx, cfg, validator, [item], exclude=record_id)
             if item.errors:
                 raise _error_for(item.errors)

@@ -235,3 +235,18 @@ def test_switching_a_user_off_through_the_api(leads: Services) -> None:
     assert lead(leads, industry="other")["owner"] == "u2"
     with pytest.raises(NotFound):
         leads.claims.set_active("leads", "nobody", False)
+
+
+def test_a_switched_off_user_takes_no_records_by_any_path(leads: Services) -> None:
+    from engine.service import Invalid
+
+    record_id = lead(leads, industry="other")["id"]
+    leads.claims.set_active("leads", "u3", False)
+    with pytest.raises(Invalid) as caught:
+        lead(leads, industry="other", owner="u3")
+    assert caught.value.errors[0].code == "inactive_owner"
+    with pytest.raises(Invalid):
+        leads.records.update("leads", "lead", record_id, {"owner": "u3"})
+    with pytest.raises(Invalid):
+        leads.claims.assign("leads", "lead", record_id, "u3")
+    leads.records.update("leads", "lead", record_id, {"owner": "u4"})  # others still may
