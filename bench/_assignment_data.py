@@ -3,6 +3,10 @@
 Every lead is generated before any timing with the engine's seeded `Faker`, passed once through
 the engine's validator (so it is already in its stored form) and given the `source` that sends
 it to the rule being measured. Both paths (assignment on, plain) get exactly the same leads.
+
+Run alone, `python bench/_assignment_data.py [--count N]` makes N leads per rule (checked like
+the bench's), prints what each rule should give them, and as its last line one JSON object of
+those figures.
 """
 
 from __future__ import annotations
@@ -120,3 +124,37 @@ def expected_balanced(rule: Rule, count: int) -> tuple[dict[str, int], int]:
     full = min(count, rule.capacity * len(users))
     base, extra = divmod(full, len(users))
     return {u: base + (1 if i < extra else 0) for i, u in enumerate(users)}, count - full
+
+
+def summary(count: int) -> dict[str, Any]:
+    """The leads a run of `count` per rule gets, and what each rule should make of them."""
+    maker = LeadMaker()
+    out: dict[str, Any] = {"count_per_rule": count, "rules": {}}
+    for rule in RULES:
+        leads = maker.leads(rule, count)
+        expected: Any = {"spread_at_most": 1}
+        if rule.weights is not None:
+            expected = expected_weighted(rule, count)
+        elif rule.capacity is not None:
+            per_user, queued = expected_balanced(rule, count)
+            expected = {"per_user": per_user, "queued": queued}
+        sources = sorted({str(lead["source"]) for lead in leads})
+        out["rules"][rule.id] = {
+            "users": list(rule.users),
+            "sources": sources,
+            "expected": expected,
+        }
+    out["distinct_emails"] = len(maker.emails)
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="the assignment bench's leads, checked")
+    parser.add_argument("--count", type=int, default=200, help="leads per rule")
+    figures = summary(parser.parse_args().count)
+    for rule_id, about in figures["rules"].items():
+        print(f"{rule_id}: {', '.join(about['users'])} ← {about['expected']}")
+    print(json.dumps(figures, sort_keys=True), flush=True)

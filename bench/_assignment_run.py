@@ -3,6 +3,9 @@
 A round splits its leads between N client threads (every N-th lead to each), starts them
 together at a barrier and times until the last one is done; every client calls
 `RecordService.create` once per lead, one transaction each, sharing one `Services`.
+
+Run alone, `python bench/_assignment_run.py [--quick] [--no-pg]` runs these rounds as
+`assignment.py` does: a table, then the JSON object of its figures as the last line.
 """
 
 from __future__ import annotations
@@ -207,3 +210,11 @@ def owners(svc: Services, ids: Iterable[str]) -> tuple[Counter[str], int]:
             elif lead.queue is not None:
                 queued += 1
     return per_owner, queued
+
+
+if __name__ == "__main__":
+    import sys
+
+    from assignment import main
+
+    sys.exit(main(sys.argv[1:]))

@@ -9,13 +9,14 @@ stopped, its last line of stdout is one JSON object of what it served.
 from __future__ import annotations
 
 import argparse
+import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from _common import LEAD_SCHEMA, serve_and_report, sqlite_url
+from _common import LEAD_SCHEMA, RequestCounter, serve_until_stopped, sqlite_url
 from fastapi import Body, FastAPI
 from fastapi.responses import JSONResponse
 from jsonschema import Draft202012Validator
@@ -66,7 +67,11 @@ def main() -> None:
     args = parser.parse_args()
     engine = make_engine(sqlite_url(args.db))
     records.create(engine)
-    serve_and_report(create_bare_app(engine), args.port, "bare")
+    counter = RequestCounter(create_bare_app(engine))
+    try:
+        serve_until_stopped(counter, args.port)
+    finally:  # stopped: what it served, as the last line
+        print(json.dumps(counter.figures("bare"), sort_keys=True), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 import signal
 import socket
@@ -163,9 +162,8 @@ class RequestCounter:
         }
 
 
-def serve_and_report(app: Any, port: int, server: str) -> None:
-    """Run one uvicorn worker until stopped, then print its figures as one JSON line (last)."""
-    counter = RequestCounter(app)
+def serve_until_stopped(counter: RequestCounter, port: int) -> None:
+    """Run one uvicorn worker until SIGTERM or SIGINT; the caller prints its figures after."""
 
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(0)
@@ -174,7 +172,4 @@ def serve_and_report(app: Any, port: int, server: str) -> None:
     # again: with ours in place that ends here, where the figures are printed.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    try:
-        uvicorn.run(counter, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    finally:
-        print(json.dumps(counter.figures(server), sort_keys=True), flush=True)
+    uvicorn.run(counter, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -1,5 +1,9 @@
 """The event path of bench/pools.py: one write per transaction through the RecordService, with
-chaotu-demo's rules active (pools, scores, grades, rollups) and without them (plain)."""
+chaotu-demo's rules active (pools, scores, grades, rollups) and without them (plain).
+
+Run alone, `python bench/_pools_events.py [--quick] [--no-pg]` measures only the event path (it is
+`pools.py --part events`): a table, then the JSON object of its figures as the last line.
+"""
 
 from __future__ import annotations
 
@@ -171,3 +175,11 @@ def check(engine_db: EventDb, plain_db: EventDb, ops: Sequence[Op]) -> dict[str,
     if any(pool is not None for pool in plain_db.pools().values()):
         raise RuntimeError("the plain bundle put customers in pools")
     return {"records": counts, "pools": dict(sorted(Counter(pools.values()).items()))}
+
+
+if __name__ == "__main__":
+    import sys
+
+    from pools import main
+
+    sys.exit(main(["--part", "events", *sys.argv[1:]]))

@@ -1,5 +1,9 @@
 """The sweep half of bench/pools.py: a million customers loaded fast, the due ones found in SQL
-and in Python, and moved by the real Sweeper and by raw UPDATEs."""
+and in Python, and moved by the real Sweeper and by raw UPDATEs.
+
+Run alone, `python bench/_pools_sweep.py [--quick] [--no-pg]` measures only the sweeps (it is
+`pools.py --part sweep`): a table, then the JSON object of its figures as the last line.
+"""
 
 from __future__ import annotations
 
@@ -306,3 +310,11 @@ def timed(run: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = run()
     return time.perf_counter() - start, result
+
+
+if __name__ == "__main__":
+    import sys
+
+    from pools import main
+
+    sys.exit(main(["--part", "sweep", *sys.argv[1:]]))

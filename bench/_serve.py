@@ -8,9 +8,10 @@ is stopped, its last line of stdout is one JSON object of what it served (reques
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from _common import BUNDLE_DIR, serve_and_report, sqlite_url
+from _common import BUNDLE_DIR, RequestCounter, serve_until_stopped, sqlite_url
 
 from engine.api.app import create_app
 from engine.service import Services
@@ -25,7 +26,11 @@ def main() -> None:
     svc = Services.open(sqlite_url(args.db))
     [(bundle, _, _)] = svc.install_dirs([BUNDLE_DIR], actor="bench")
     args.key_file.write_text(svc.keys.create(bundle.id, "bench"))
-    serve_and_report(create_app(svc), args.port, "tidepool")
+    counter = RequestCounter(create_app(svc))
+    try:
+        serve_until_stopped(counter, args.port)
+    finally:  # stopped: what it served, as the last line
+        print(json.dumps(counter.figures("tidepool"), sort_keys=True), flush=True)
 
 
 if __name__ == "__main__":

@@ -481,7 +481,7 @@ def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
 
 
 # entry points --------------------------------------------------------------------------------
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="about 1,000 leads per rule")
     parser.add_argument(
@@ -498,7 +498,7 @@ def parse_args() -> argparse.Namespace:
         choices=["sqlite", "pg"],
         help="only cProfile one round-robin round per path on this database",
     )
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def run(args: argparse.Namespace, folder: Path) -> int:
@@ -537,8 +537,8 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     return 1 if problems else 0
 
 
-def main() -> int:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tidepool-bench-") as tmp:
         return run(args, Path(tmp))
 

@@ -464,7 +464,7 @@ def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
 
 
 # entry points ------------------------------------------------------------------------------
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="100,000 customers, fewer writes")
     parser.add_argument(
@@ -479,7 +479,12 @@ def parse_args() -> argparse.Namespace:
         help="only cProfile one part: the rules-active writes or one Sweeper.sweep",
     )
     parser.add_argument("--profile-db", choices=["sqlite", "pg"], default="sqlite")
-    return parser.parse_args()
+    parser.add_argument(
+        "--part",
+        choices=["events", "sweep"],
+        help="only one half (what `python bench/_pools_events.py` and `_pools_sweep.py` run)",
+    )
+    return parser.parse_args(argv)
 
 
 def check_customers(stored: StoredBatches, sample: int = 500) -> None:
@@ -496,6 +501,24 @@ def check_customers(stored: StoredBatches, sample: int = 500) -> None:
         again, _ = derived.apply(customer.data, NOW)
         if again != customer.data:
             raise ValueError(f"score or grade differ from the rules: {customer.data} -> {again}")
+
+
+def measure_sweeps(targets: dict[str, list[sa.Engine]], sizes: Sizes) -> dict[str, SweepResult]:
+    say(f"generating {sizes.customers:,} customers (untimed) …")
+    gc.disable()  # a million new dicts would set off full collections, to no avail
+    stored = StoredBatches(sizes.customers)
+    stored.serialize_all()
+    gc.freeze()  # the customers live through every run: keep the collector off them
+    gc.enable()
+    check_customers(stored)
+    sweeps: dict[str, SweepResult] = {}
+    for db, engines in targets.items():
+        sweep_db = open_sweep_db(db, engines[2])
+        try:
+            sweeps[db] = measure_sweep(sweep_db, stored, sizes)
+        finally:
+            sweep_db.svc.close()
+    return sweeps
 
 
 def run(args: argparse.Namespace, folder: Path) -> int:
@@ -520,23 +543,13 @@ def run(args: argparse.Namespace, folder: Path) -> int:
             if pg is None:
                 skipped["postgresql"] = f"not reachable at {args.pg}"
         targets = {"sqlite": lite} | ({"postgresql": pg} if pg else {})
-        for db, engines in targets.items():
-            say(f"events on {db}: seeding {sizes.base:,} customers in both bundles …")
-            with event_dbs((engines[0], engines[1]), folder, base) as dbs:
-                events[db] = measure_events(dbs, ops, sizes, db)
-        say(f"generating {sizes.customers:,} customers (untimed) …")
-        gc.disable()  # a million new dicts would set off full collections, to no avail
-        stored = StoredBatches(sizes.customers)
-        stored.serialize_all()
-        gc.freeze()  # the customers live through every run: keep the collector off them
-        gc.enable()
-        check_customers(stored)
-        for db, engines in targets.items():
-            sweep_db = open_sweep_db(db, engines[2])
-            try:
-                sweeps[db] = measure_sweep(sweep_db, stored, sizes)
-            finally:
-                sweep_db.svc.close()
+        if args.part != "sweep":
+            for db, engines in targets.items():
+                say(f"events on {db}: seeding {sizes.base:,} customers in both bundles …")
+                with event_dbs((engines[0], engines[1]), folder, base) as dbs:
+                    events[db] = measure_events(dbs, ops, sizes, db)
+        if args.part != "events":
+            sweeps = measure_sweeps(targets, sizes)
     extra = {"quick": args.quick, "skipped": skipped, "now": NOW.isoformat()}
     extra["seconds_total"] = round(time.perf_counter() - began, 1)
     figs = figures(events, sweeps, sizes, extra)
@@ -545,8 +558,8 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     return 0
 
 
-def main() -> int:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tidepool-bench-") as tmp:
         return run(args, Path(tmp))
 
