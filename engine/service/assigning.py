@@ -14,6 +14,7 @@ from typing import Any
 from engine.conditions import types as T
 from engine.rules.assignment import DEFAULT_QUEUE, CompiledRule, Load, Outcome
 from engine.service.compiled import CompiledConfig
+from engine.service.rows import decision
 from engine.storage import tables as t
 from engine.storage.store import Record, Tx
 
@@ -155,15 +156,16 @@ class Assigner:
     def _row(
         self, record: Record, rule: str, after: dict[str, Any], explanation: dict[str, Any]
     ) -> dict[str, Any]:
-        return {
-            "tenant_id": self.cfg.tenant,
-            "entity": record.entity,
-            "record_id": record.id,
-            "kind": "assignment",
-            "rule": f"assignment.{rule}",
-            "config_version": self.cfg.version,
-            "at": self.now,
-            "before": {"owner": None},
-            "after": after,
-            "trace": {"assignment": explanation},
-        }
+        rule_name, before = f"assignment.{rule}", {"owner": None}
+        why = {"assignment": explanation}
+        return decision(
+            self.cfg,
+            record.entity,
+            record.id,
+            "assignment",
+            rule_name,
+            self.now,
+            before,
+            after,
+            why,
+        )

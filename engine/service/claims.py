@@ -20,7 +20,7 @@ from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
 from engine.service.ownership import owner_columns, owner_error
-from engine.service.rows import decision_json, decision_row, history_row
+from engine.service.rows import decision, decision_json, decision_row, history_row
 from engine.storage.store import Record, Store, Tx
 
 CLAIMS = "claim"
@@ -98,28 +98,19 @@ class Claims:
                 )
                 pool = settled.pool
                 made += [decision_row(cfg, current, m, now) for m in settled.moves]
-            decision = {
-                "tenant_id": cfg.tenant,
-                "entity": entity,
-                "record_id": current.id,
-                "kind": "assignment",
-                "rule": "assignment.by_hand",
-                "config_version": cfg.version,
-                "at": now,
-                "before": {"owner": current.owner},
-                "after": {"owner": user},
-                "trace": {
-                    "assignment": {
-                        "rule": "by_hand",
-                        "strategy": "by_hand",
-                        "owner": user,
-                        "by": actor,
-                    }
-                },
-            }
-            return self._store(
-                tx, cfg, current, pool, user, [decision, *made], "assign", now, actor
+            by_hand = {"rule": "by_hand", "strategy": "by_hand", "owner": user, "by": actor}
+            handed = decision(
+                cfg,
+                entity,
+                current.id,
+                "assignment",
+                "assignment.by_hand",
+                now,
+                {"owner": current.owner},
+                {"owner": user},
+                {"assignment": by_hand},
             )
+            return self._store(tx, cfg, current, pool, user, [handed, *made], "assign", now, actor)
 
     def set_active(
         self, tenant: str, user: str, active: bool, *, actor: str | None = None
@@ -255,18 +246,8 @@ class Claims:
     def _decision(
         cfg: CompiledConfig, record: Record, kind: str, public: CompiledPublicPool, now: datetime
     ) -> dict[str, Any]:
-        return {
-            "tenant_id": cfg.tenant,
-            "entity": record.entity,
-            "record_id": record.id,
-            "kind": kind,
-            "rule": f"{public.pool_set}.{kind}",
-            "config_version": cfg.version,
-            "at": now,
-            "before": {"pool": record.pool, "owner": record.owner},
-            "after": {},
-            "trace": None,
-        }
+        rule, before = f"{public.pool_set}.{kind}", {"pool": record.pool, "owner": record.owner}
+        return decision(cfg, record.entity, record.id, kind, rule, now, before, {})
 
     def _store(
         self,

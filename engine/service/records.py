@@ -47,6 +47,7 @@ from engine.service.rollups import (
     touched_parents,
 )
 from engine.service.rows import (
+    decision,
     decision_json,
     decision_row,
     derivation_row,
@@ -562,18 +563,9 @@ class RecordService:
         now = self.clock.now()
         with self.store.write() as tx:
             current = self._current(tx, cfg, entity, record_id, expected_version)
-            manual = {
-                "tenant_id": tenant,
-                "entity": entity,
-                "record_id": record_id,
-                "kind": "manual_move",
-                "rule": f"by {actor or 'someone'}",
-                "config_version": cfg.version,
-                "at": now,
-                "before": {"pool": current.pool},
-                "after": {"pool": target.id},
-                "trace": None,
-            }
+            by = f"by {actor or 'someone'}"
+            before, after = {"pool": current.pool}, {"pool": target.id}
+            manual = decision(cfg, entity, record_id, "manual_move", by, now, before, after)
             shield = shielded(cfg, entity, current, current.owner, now)
             settled = pools.settle(current.data, target.id, now, shielded=shield)
             made = [manual, *[decision_row(cfg, current, m, now) for m in settled.moves]]

@@ -17,6 +17,7 @@ from engine.conditions import types as T
 from engine.conditions.compile_sql import field_sql
 from engine.rules import CompiledRollup, Related, Rolled
 from engine.service.compiled import CompiledConfig
+from engine.service.rows import decision
 from engine.storage import tables as t
 from engine.storage.store import Tx
 
@@ -104,15 +105,5 @@ def rollup_row(
 ) -> dict[str, Any]:
     """The decision-log row of a rollup that changed."""
     name = next(r.definition.name for r in cfg.rollups[entity] if r.field == rolled.field)
-    return {
-        "tenant_id": cfg.tenant,
-        "entity": entity,
-        "record_id": record_id,
-        "kind": "rollup",
-        "rule": name,
-        "config_version": cfg.version,
-        "at": at,
-        "before": {rolled.field: before},
-        "after": {rolled.field: rolled.value},
-        "trace": rolled.trace.as_dict(),
-    }
+    was, now = {rolled.field: before}, {rolled.field: rolled.value}
+    return decision(cfg, entity, record_id, "rollup", name, at, was, now, rolled.trace.as_dict())

@@ -52,6 +52,33 @@ def history_row(
     }
 
 
+def decision(
+    cfg: CompiledConfig,
+    entity: str,
+    record_id: str,
+    kind: str,
+    rule: str,
+    at: datetime,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    trace: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One decision-log row: which rule changed what on a record, under which config version,
+    and why (a stored trace or explanation)."""
+    return {
+        "tenant_id": cfg.tenant,
+        "entity": entity,
+        "record_id": record_id,
+        "kind": kind,
+        "rule": rule,
+        "config_version": cfg.version,
+        "at": at,
+        "before": dict(before),
+        "after": dict(after),
+        "trace": None if trace is None else dict(trace),
+    }
+
+
 def decision_row(cfg: CompiledConfig, record: Record, move: Move, at: datetime) -> dict[str, Any]:
     """The decision-log row of one pool move."""
     pool_set = cfg.pools[record.entity].definition.name
@@ -60,18 +87,9 @@ def decision_row(cfg: CompiledConfig, record: Record, move: Move, at: datetime) 
     if move.unassign:
         before["owner"] = record.owner
         after["owner"] = None
-    return {
-        "tenant_id": cfg.tenant,
-        "entity": record.entity,
-        "record_id": record.id,
-        "kind": "pool_move",
-        "rule": f"{pool_set}.{move.rule}",
-        "config_version": cfg.version,
-        "at": at,
-        "before": before,
-        "after": after,
-        "trace": move.trace.as_dict(),
-    }
+    rule = f"{pool_set}.{move.rule}"
+    trace = move.trace.as_dict()
+    return decision(cfg, record.entity, record.id, "pool_move", rule, at, before, after, trace)
 
 
 def decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,15 +128,6 @@ def derivation_row(
     cfg: CompiledConfig, record: Record, item: Derivation, at: datetime
 ) -> dict[str, Any]:
     """The decision-log row of a score or grade that changed."""
-    return {
-        "tenant_id": cfg.tenant,
-        "entity": record.entity,
-        "record_id": record.id,
-        "kind": item.kind,
-        "rule": item.name,
-        "config_version": cfg.version,
-        "at": at,
-        "before": {item.field: item.before},
-        "after": {item.field: item.after},
-        "trace": item.trace.as_dict(),
-    }
+    before, after = {item.field: item.before}, {item.field: item.after}
+    trace = item.trace.as_dict()
+    return decision(cfg, record.entity, record.id, item.kind, item.name, at, before, after, trace)

@@ -30,7 +30,7 @@ from engine.service.assigning import Assigner
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.ownership import owner_columns, shielded
-from engine.service.rows import decision_row, history_row
+from engine.service.rows import decision, decision_row, history_row
 from engine.service.views import instant
 from engine.storage import tables as t
 from engine.storage.store import Record, Store, record_from_row
@@ -342,33 +342,18 @@ def _expiry_row(
         True,
         (Trace("protected_until", until), Trace("owner", record.owner)),
     )
-    return {
-        "tenant_id": cfg.tenant,
-        "entity": record.entity,
-        "record_id": record.id,
-        "kind": "pool_move",
-        "rule": f"{public.pool_set}.protection_expired",
-        "config_version": cfg.version,
-        "at": now,
-        "before": {"pool": record.pool, "owner": record.owner},
-        "after": {"pool": public.pool, "owner": None},
-        "trace": trace.as_dict(),
-    }
+    rule = f"{public.pool_set}.protection_expired"
+    before = {"pool": record.pool, "owner": record.owner}
+    after = {"pool": public.pool, "owner": None}
+    return decision(
+        cfg, record.entity, record.id, "pool_move", rule, now, before, after, trace.as_dict()
+    )
 
 
 def _reminder_row(
     cfg: CompiledConfig, public: CompiledPublicPool, record: Record, now: datetime
 ) -> dict[str, Any]:
     """What a campaign can act on: whose record returns to the public pool, and when."""
-    return {
-        "tenant_id": cfg.tenant,
-        "entity": record.entity,
-        "record_id": record.id,
-        "kind": "reminder",
-        "rule": f"{public.pool_set}.protection_reminder",
-        "config_version": cfg.version,
-        "at": now,
-        "before": {},
-        "after": {"owner": record.owner, "protected_until": instant(record.protected_until)},
-        "trace": None,
-    }
+    rule = f"{public.pool_set}.protection_reminder"
+    after = {"owner": record.owner, "protected_until": instant(record.protected_until)}
+    return decision(cfg, record.entity, record.id, "reminder", rule, now, {}, after)
