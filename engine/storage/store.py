@@ -385,6 +385,20 @@ class Tx:
         )
         return sorted(str(i) for i in self.conn.execute(query).scalars())
 
+    def counter_sums(
+        self, tenant: str, users: Sequence[str], kind: str, since: date
+    ) -> dict[str, int]:
+        """Each user's count of `kind` summed over the days from `since`."""
+        c = t.user_counters.c
+        query = (
+            sa.select(c.user_id, sa.func.sum(c.count))
+            .where(
+                c.tenant_id == tenant, c.user_id.in_(list(users)), c.kind == kind, c.day >= since
+            )
+            .group_by(c.user_id)
+        )
+        return {str(u): int(n) for u, n in self.conn.execute(query)}
+
     def count_owned(self, tenant: str, entity: str, owner: str, pools: Iterable[str]) -> int:
         r = t.records.c
         query = sa.select(sa.func.count()).where(

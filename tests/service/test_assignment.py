@@ -227,6 +227,8 @@ def test_switching_a_user_off_through_the_api(leads: Services) -> None:
     answer = leads.claims.set_active("leads", "u2", False, actor="admin")
     assert answer == {"user": "u2", "active": False, "on_deactivate": "stay", "handed_over": 0}
     assert lead(leads, industry="other")["owner"] == "u3"  # u2 is skipped at once
+    u2 = next(u for u in leads.assignment.stats("leads")["users"] if u["user"] == "u2")
+    assert u2["active"] is False
     skipped = leads.records.explain("leads", "lead", first["id"], "en")  # unchanged
     assert skipped["record"]["owner"] == "u1"
     leads.claims.set_active("leads", "u2", True)
