@@ -231,7 +231,7 @@ def claim_record(
     record_id: str,
     body: Annotated[dict[str, Any], Body(examples=[{"user": "alice"}])],
 ) -> JSONResponse:
-    record = svc.claims.claim(who.tenant, entity, record_id, body.get("user"), actor=who.actor)
+    record = svc.owners.claim(who.tenant, entity, record_id, body.get("user"), actor=who.actor)
     return JSONResponse(record_json(record), headers=_etag(record.version))
 
 
@@ -248,7 +248,7 @@ def release_record(
     body: Annotated[dict[str, Any] | None, Body(examples=[{"user": "alice"}])] = None,
 ) -> JSONResponse:
     user = (body or {}).get("user")
-    record = svc.claims.release(who.tenant, entity, record_id, user, actor=who.actor)
+    record = svc.owners.release(who.tenant, entity, record_id, user, actor=who.actor)
     return JSONResponse(record_json(record), headers=_etag(record.version))
 
 
@@ -263,7 +263,7 @@ def assign_record(
     record_id: str,
     body: Annotated[dict[str, Any], Body(examples=[{"user": "alice"}])],
 ) -> JSONResponse:
-    record = svc.claims.assign(who.tenant, entity, record_id, body.get("user"), actor=who.actor)
+    record = svc.owners.assign(who.tenant, entity, record_id, body.get("user"), actor=who.actor)
     return JSONResponse(record_json(record), headers=_etag(record.version))
 
 
@@ -280,9 +280,9 @@ def assignment_stats(who: Who, svc: Svc) -> dict[str, Any]:
     summary="Switch a user off: no new records; theirs go as the bundle's on_deactivate says",
 )
 def deactivate_user(who: Who, svc: Svc, user: str) -> dict[str, Any]:
-    return svc.claims.set_active(who.tenant, user, False, actor=who.actor)
+    return svc.owners.set_active(who.tenant, user, False, actor=who.actor)
 
 
 @router.post("/users/{user}/activate", summary="Switch a user on again")
 def activate_user(who: Who, svc: Svc, user: str) -> dict[str, Any]:
-    return svc.claims.set_active(who.tenant, user, True, actor=who.actor)
+    return svc.owners.set_active(who.tenant, user, True, actor=who.actor)

@@ -12,11 +12,11 @@ from engine.clock import Clock, SystemClock
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
 from engine.service.assignment_stats import AssignmentStats
-from engine.service.claims import Claims
 from engine.service.configs import TenantConfigs
 from engine.service.errors import NotFound
 from engine.service.indexes import ensure_indexes
 from engine.service.keys import ApiKeys
+from engine.service.owners import Owners
 from engine.service.records import RecordService
 from engine.service.sweeps import Sweeper
 from engine.storage import tables as t
@@ -32,7 +32,7 @@ class Services:
     keys: ApiKeys
     clock: Clock
     sweeper: Sweeper
-    claims: Claims
+    owners: Owners
     assignment: AssignmentStats
 
     @staticmethod
@@ -52,7 +52,7 @@ class Services:
             ApiKeys(store, clock),
             clock,
             Sweeper(store, configs, clock),
-            Claims(store, configs, clock),
+            Owners(store, configs, clock),
             AssignmentStats(store, configs, clock),
         )
 
@@ -81,7 +81,7 @@ class Services:
                 continue
             policy = user.on_deactivate or after.tenant.on_deactivate
             if policy != "stay":
-                self.claims.hand_over(after.id, user.id, policy)
+                self.owners.hand_over(after.id, user.id, policy)
 
     def _place_unpooled(self, bundle: Bundle) -> None:
         """Records written before their entity had pools start in its initial pool."""

@@ -124,7 +124,7 @@ def test_sticky_by_keeps_the_earlier_owner(leads: Services) -> None:
 def test_assign_by_hand_and_the_stats(leads: Services) -> None:
     queued = lead(leads, industry="retail", region="south")
     assert queued["queue"] == "triage"
-    taken = leads.claims.assign("leads", "lead", queued["id"], "u2", actor="manager")
+    taken = leads.owners.assign("leads", "lead", queued["id"], "u2", actor="manager")
     assert (taken.owner, taken.queue) == ("u2", None)
     assert taken.decisions[0]["rule"] == "assignment.by_hand"
     history = leads.records.history("leads", "lead", queued["id"])
@@ -147,9 +147,9 @@ def test_assign_by_hand_refuses_unknown_users(leads: Services) -> None:
 
     record_id = lead(leads, industry="other")["id"]
     with pytest.raises(Invalid):
-        leads.claims.assign("leads", "lead", record_id, "u5")  # inactive
+        leads.owners.assign("leads", "lead", record_id, "u5")  # inactive
     with pytest.raises(NotFound):
-        leads.claims.assign("leads", "lead", "nope", "u1")
+        leads.owners.assign("leads", "lead", "nope", "u1")
 
 
 def test_a_batch_rotates_like_single_writes(leads: Services) -> None:
@@ -224,31 +224,31 @@ def test_switching_a_user_off_through_the_api(leads: Services) -> None:
 
     first = lead(leads, industry="other")
     assert first["owner"] == "u1"
-    answer = leads.claims.set_active("leads", "u2", False, actor="admin")
+    answer = leads.owners.set_active("leads", "u2", False, actor="admin")
     assert answer == {"user": "u2", "active": False, "on_deactivate": "stay", "handed_over": 0}
     assert lead(leads, industry="other")["owner"] == "u3"  # u2 is skipped at once
     u2 = next(u for u in leads.assignment.stats("leads")["users"] if u["user"] == "u2")
     assert u2["active"] is False
     skipped = leads.records.explain("leads", "lead", first["id"], "en")  # unchanged
     assert skipped["record"]["owner"] == "u1"
-    leads.claims.set_active("leads", "u2", True)
+    leads.owners.set_active("leads", "u2", True)
     assert lead(leads, industry="other")["owner"] == "u4"
     assert lead(leads, industry="other")["owner"] == "u1"
     assert lead(leads, industry="other")["owner"] == "u2"
     with pytest.raises(NotFound):
-        leads.claims.set_active("leads", "nobody", False)
+        leads.owners.set_active("leads", "nobody", False)
 
 
 def test_a_switched_off_user_takes_no_records_by_any_path(leads: Services) -> None:
     from engine.service import Invalid
 
     record_id = lead(leads, industry="other")["id"]
-    leads.claims.set_active("leads", "u3", False)
+    leads.owners.set_active("leads", "u3", False)
     with pytest.raises(Invalid) as caught:
         lead(leads, industry="other", owner="u3")
     assert caught.value.errors[0].code == "inactive_owner"
     with pytest.raises(Invalid):
         leads.records.update("leads", "lead", record_id, {"owner": "u3"})
     with pytest.raises(Invalid):
-        leads.claims.assign("leads", "lead", record_id, "u3")
+        leads.owners.assign("leads", "lead", record_id, "u3")
     leads.records.update("leads", "lead", record_id, {"owner": "u4"})  # others still may

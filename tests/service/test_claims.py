@@ -30,7 +30,7 @@ def refusal(caught: pytest.ExceptionInfo[Refused], locale: str = "en") -> tuple[
 
 def test_a_claim_takes_the_record_and_starts_its_protection(svc: Services) -> None:
     record_id = in_public(svc)
-    record = svc.claims.claim("shop", "customer", record_id, "alice", actor="key")
+    record = svc.owners.claim("shop", "customer", record_id, "alice", actor="key")
     assert (record.pool, record.owner) == ("has_need", "alice")
     assert record.owner_since == START
     assert record.protected_until == START + timedelta(days=10)
@@ -44,9 +44,9 @@ def test_a_claim_takes_the_record_and_starts_its_protection(svc: Services) -> No
 
 def test_only_records_in_the_public_pool_can_be_claimed(svc: Services) -> None:
     record_id = in_public(svc)
-    svc.claims.claim("shop", "customer", record_id, "alice")
+    svc.owners.claim("shop", "customer", record_id, "alice")
     with pytest.raises(Refused) as caught:
-        svc.claims.claim("shop", "customer", record_id, "bob")
+        svc.owners.claim("shop", "customer", record_id, "bob")
     assert refusal(caught) == (
         "claim_not_public",
         "is not in the public pool (it is in has_need, held by alice)",
@@ -58,52 +58,52 @@ def test_the_daily_cap_refuses_with_the_reason_in_both_languages(
 ) -> None:
     ids = [in_public(svc, f"c{i}") for i in range(4)]
     for record_id in ids[:3]:
-        svc.claims.claim("shop", "customer", record_id, "alice")
+        svc.owners.claim("shop", "customer", record_id, "alice")
     with pytest.raises(Refused) as caught:
-        svc.claims.claim("shop", "customer", ids[3], "alice")
+        svc.owners.claim("shop", "customer", ids[3], "alice")
     assert refusal(caught) == ("claim_daily_cap", "cap of 3 claims reached today")
     assert refusal(caught, "zh-CN")[1] == "今天已达到领取上限 3 个"
     assert svc.records.get("shop", "customer", ids[3]).pool == "public"  # nothing changed
     clock.advance(days=1)  # a new day in the tenant's zone
-    assert svc.claims.claim("shop", "customer", ids[3], "alice").owner == "alice"
+    assert svc.owners.claim("shop", "customer", ids[3], "alice").owner == "alice"
 
 
 def test_the_holdings_cap_counts_records_in_holding_pools(svc: Services, clock: FixedClock) -> None:
     ids = [in_public(svc, f"c{i}") for i in range(5)]
     for day, record_id in enumerate(ids[:4]):
         clock.advance(days=day and 1)
-        svc.claims.claim("shop", "customer", record_id, "alice")
+        svc.owners.claim("shop", "customer", record_id, "alice")
     clock.advance(days=1)
     with pytest.raises(Refused) as caught:
-        svc.claims.claim("shop", "customer", ids[4], "alice")
+        svc.owners.claim("shop", "customer", ids[4], "alice")
     assert refusal(caught) == ("claim_holdings_cap", "already holds 4 records, the most allowed")
-    svc.claims.release("shop", "customer", ids[0], "alice")
-    assert svc.claims.claim("shop", "customer", ids[4], "alice").owner == "alice"
+    svc.owners.release("shop", "customer", ids[0], "alice")
+    assert svc.owners.claim("shop", "customer", ids[4], "alice").owner == "alice"
 
 
 def test_the_previous_owner_waits_for_the_cooldown(svc: Services, clock: FixedClock) -> None:
     record_id = in_public(svc)
-    svc.claims.claim("shop", "customer", record_id, "alice")
-    released = svc.claims.release("shop", "customer", record_id, "alice")
+    svc.owners.claim("shop", "customer", record_id, "alice")
+    released = svc.owners.release("shop", "customer", record_id, "alice")
     assert (released.pool, released.owner, released.protected_until) == ("public", None, None)
     clock.advance(days=2)
     with pytest.raises(Refused) as caught:
-        svc.claims.claim("shop", "customer", record_id, "alice")
+        svc.owners.claim("shop", "customer", record_id, "alice")
     assert refusal(caught) == (
         "claim_cooldown",
         "gave this record up on 2026-11-24 16:00; may claim it again from 2026-12-01 16:00",
     )
-    assert svc.claims.claim("shop", "customer", record_id, "bob").owner == "bob"  # others may
+    assert svc.owners.claim("shop", "customer", record_id, "bob").owner == "bob"  # others may
 
 
 def test_release_rules(svc: Services) -> None:
     record_id = in_public(svc)
     with pytest.raises(Refused) as caught:
-        svc.claims.release("shop", "customer", record_id, None)
+        svc.owners.release("shop", "customer", record_id, None)
     assert refusal(caught)[0] == "release_unowned"
-    svc.claims.claim("shop", "customer", record_id, "alice")
+    svc.owners.claim("shop", "customer", record_id, "alice")
     with pytest.raises(Refused) as caught:
-        svc.claims.release("shop", "customer", record_id, "bob")
+        svc.owners.release("shop", "customer", record_id, "bob")
     assert refusal(caught) == ("release_not_owner", "'bob' does not hold this record (alice does)")
 
 
@@ -111,20 +111,20 @@ def test_claims_need_an_active_user_and_a_public_pool(svc: Services) -> None:
     record_id = in_public(svc)
     for user, code in [(None, "required"), ("mallory", "owner"), ("gone", "inactive_owner")]:
         with pytest.raises(Invalid) as caught:
-            svc.claims.claim("shop", "customer", record_id, user)
+            svc.owners.claim("shop", "customer", record_id, user)
         assert caught.value.errors[0].code == code
     with pytest.raises(NotFound):
-        svc.claims.claim("shop", "order", record_id, "alice")
+        svc.owners.claim("shop", "order", record_id, "alice")
     with pytest.raises(NotFound):
-        svc.claims.claim("shop", "customer", "no-such-id", "alice")
+        svc.owners.claim("shop", "customer", "no-such-id", "alice")
 
 
 def test_protection_ends_in_the_public_pool_once(svc: Services, clock: FixedClock) -> None:
     # no follow-up at all: only the protection can send it back (not the bundle's 30-day rule)
     created = svc.records.create("shop", "customer", {"name": "c", "owner": "carol"}).result
     record_id = created["id"]
-    svc.claims.release("shop", "customer", record_id, "carol")
-    svc.claims.claim("shop", "customer", record_id, "alice")
+    svc.owners.release("shop", "customer", record_id, "carol")
+    svc.owners.claim("shop", "customer", record_id, "alice")
     clock.advance(days=8)
     assert svc.sweeper.sweep("shop") == {"customer_pool.protection_reminder": 1}
     assert svc.sweeper.sweep("shop") == {}  # reminded once
@@ -141,14 +141,14 @@ def test_protection_ends_in_the_public_pool_once(svc: Services, clock: FixedCloc
     assert expiry["before"] == {"pool": "has_need", "owner": "alice"}
     # losing a record starts the cooldown like releasing it
     with pytest.raises(Refused):
-        svc.claims.claim("shop", "customer", record_id, "alice")
+        svc.owners.claim("shop", "customer", record_id, "alice")
 
 
 def test_a_follow_up_extends_the_protection_up_to_the_maximum(
     svc: Services, clock: FixedClock
 ) -> None:
     record_id = in_public(svc)
-    svc.claims.claim("shop", "customer", record_id, "alice")
+    svc.owners.claim("shop", "customer", record_id, "alice")
     clock.advance(days=5)
     followed = svc.records.update(
         "shop", "customer", record_id, {"last_followup_at": clock.now().isoformat()}
@@ -203,7 +203,7 @@ def test_concurrent_claims_of_one_record_have_one_winner(svc: Services) -> None:
 
     def claim(user: str) -> None:
         try:
-            svc.claims.claim("shop", "customer", record_id, user)
+            svc.owners.claim("shop", "customer", record_id, user)
             outcomes.append("won")
         except Refused as exc:
             outcomes.append(exc.errors[0].code)
@@ -219,7 +219,7 @@ def test_concurrent_claims_of_one_user_respect_the_daily_cap(svc: Services) -> N
 
     def claim(record_id: str) -> None:
         try:
-            svc.claims.claim("shop", "customer", record_id, "alice")
+            svc.owners.claim("shop", "customer", record_id, "alice")
             outcomes.append("won")
         except Refused as exc:
             outcomes.append(exc.errors[0].code)
@@ -262,13 +262,13 @@ def test_a_record_won_is_not_released(svc: Services) -> None:
     svc.records.create("shop", "order", data)
     assert svc.records.get("shop", "customer", created["id"]).pool == "won"
     with pytest.raises(Refused) as caught:
-        svc.claims.release("shop", "customer", created["id"], "alice")
+        svc.owners.release("shop", "customer", created["id"], "alice")
     assert refusal(caught) == (
         "release_held_elsewhere",
         "only records in has_need, key, nurturing go back to the public pool (it is in won)",
     )
     with pytest.raises(Invalid):
-        svc.claims.release("shop", "customer", created["id"], 42)
+        svc.owners.release("shop", "customer", created["id"], 42)
 
 
 def test_rules_on_values_still_apply_to_protected_records(svc: Services) -> None:

@@ -1,4 +1,5 @@
-"""The public pool (公海): reps claim records from it and release them back to it.
+"""Who holds a record, changed by people: claims from and releases to the public pool (公海),
+assignment by hand, and users switched off with their records handed over.
 
 A claim is one transaction: the rep's daily counter row is locked first (so one rep's
 concurrent claims take turns at the caps), then the record (so two reps racing for one
@@ -26,7 +27,7 @@ from engine.storage.store import Record, Store, Tx
 CLAIMS = "claim"
 
 
-class Claims:
+class Owners:
     def __init__(self, store: Store, configs: TenantConfigs, clock: Clock) -> None:
         self.store = store
         self.configs = configs
