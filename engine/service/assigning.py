@@ -2,13 +2,16 @@
 
 Per rule (and by_field group) the rotation state row is locked first, then the candidates'
 loads are read: writers assigning through one rule take turns, so the rotation and the
-capacities hold under concurrency. State, counters and the record commit together.
+capacities hold under concurrency. State, counters and the record commit together: the
+assigner keeps its writes (`pending`) for the caller to write with the record's own rows,
+as late in the transaction as it can, since the lock is held until the commit.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from engine.conditions import types as T
@@ -33,6 +36,19 @@ class Assigner:
         self.states: dict[str, dict[str, Any]] = {}
         self.loads: dict[str, dict[str, Load]] = {}  # by rule id
         self._off: frozenset[str] | None = None
+        self.saved: set[str] = set()  # state keys to write
+        self.bumps: Counter[tuple[str, str, date]] = Counter()  # (user, kind, day) counters
+
+    def pending(self) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str, date], int]]:
+        """The rotation states and counter increments this write has yet to store."""
+        return {k: self.states[k] for k in sorted(self.saved)}, dict(self.bumps)
+
+    def flush(self) -> None:
+        """Store the pending writes by themselves (paths without new records)."""
+        states, bumps = self.pending()
+        self.tx.write_new(self.cfg.tenant, [], [], states, bumps)
+        self.saved.clear()
+        self.bumps.clear()
 
     @property
     def off(self) -> frozenset[str]:
@@ -129,8 +145,13 @@ class Assigner:
         tenant = self.cfg.tenant
         opened = self.tx.open_counts(tenant, self.entity, users, where) if users else {}
         day = self.now.astimezone(self.cfg.tz).date()
-        today = self.tx.counters(tenant, users, f"{ASSIGNED}:{self.entity}", day) if users else {}
-        self.loads[rule.id] = {u: Load(opened.get(u, 0), today.get(u, 0)) for u in users}
+        kind = f"{ASSIGNED}:{self.entity}"
+        today = self.tx.counters(tenant, users, kind, day) if users else {}
+        # this write's own assignments are not stored yet: count them as the other rules do
+        mine = {u: self.bumps[(u, kind, day)] for u in users}
+        self.loads[rule.id] = {
+            u: Load(opened.get(u, 0) + mine[u], today.get(u, 0) + mine[u]) for u in users
+        }
         return self.loads[rule.id]
 
     def _apply(
@@ -142,10 +163,9 @@ class Assigner:
             row = self._row(record, outcome.rule, {"queue": outcome.queue}, explanation)
             return queued, [row]
         self.states[outcome.state_key] = dict(outcome.state)
-        self.tx.save_state(self.cfg.tenant, outcome.state_key, outcome.state)
+        self.saved.add(outcome.state_key)
         day = self.now.astimezone(self.cfg.tz).date()
-        kind = f"{ASSIGNED}:{self.entity}"
-        self.tx.bump_counter(self.cfg.tenant, outcome.owner, kind, day)
+        self.bumps[(outcome.owner, f"{ASSIGNED}:{self.entity}", day)] += 1
         for loads in self.loads.values():
             if outcome.owner in loads:
                 was = loads[outcome.owner]

@@ -159,7 +159,9 @@ class Owners:
             return 1
         if current.entity not in cfg.assignment:
             return 0
-        fresh, rows = Assigner(tx, cfg, current.entity, now).assign(replace(current, owner=None))
+        assigner = Assigner(tx, cfg, current.entity, now)
+        fresh, rows = assigner.assign(replace(current, owner=None))
+        assigner.flush()
         for row in rows:
             row["before"] = {"owner": current.owner}
         owner, pool = fresh.owner, current.pool

@@ -282,7 +282,7 @@ class RecordService:
             )
             for i, item in enumerate(items)
         ]
-        records = self._apply_rules_new(tx, cfg, records, now)
+        records, made = self._settle_new(cfg, records, now)
         tx.claim_unique(
             [
                 {
@@ -298,47 +298,66 @@ class RecordService:
             ],
             savepoint=savepoint,
         )
-        tx.insert_records([record_row(r) for r in records])
+        # Assignment locks its rule's rotation until the commit: it comes last, and what it
+        # decides is written with the records and decisions (one statement on PostgreSQL).
+        assigner = Assigner(tx, cfg, entity, now)
+        records = self._own_new(cfg, assigner, records, made, now)
+        rows = [d for decisions in made for d in decisions]
+        tx.write_new(cfg.tenant, [record_row(r) for r in records], rows, *assigner.pending())
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
         related = self._roll_up(tx, cfg, entity, [(None, r.data) for r in records])
         return [_with_related(r, _reached(r, related)) for r in records] if related else records
 
     # pools ---------------------------------------------------------------------------------
-    def _apply_rules_new(
-        self, tx: Tx, cfg: CompiledConfig, records: list[Record], now: datetime
-    ) -> list[Record]:
+    def _settle_new(
+        self, cfg: CompiledConfig, records: list[Record], now: datetime
+    ) -> tuple[list[Record], list[list[dict[str, Any]]]]:
         """New records: scores and grades first, then the initial pool and the promotions
-        from it; every change is a decision, written in one statement for the batch."""
+        from it; each record's decisions so far."""
         entity = records[0].entity if records else ""
         derived, pools = cfg.derived.get(entity), cfg.pools.get(entity)
         initial = initial_values(cfg, entity)
-        assigner = Assigner(tx, cfg, entity, now)
-        idle = derived is None and pools is None and not initial and entity not in cfg.public
-        if idle and assigner.compiled is None:
-            return records
-        out, rows = [], []
+        out, made = [], []
         for record in records:
-            made: list[dict[str, Any]] = []
+            rows: list[dict[str, Any]] = []
             if initial:
                 record = replace(record, data={**record.data, **initial})
             if derived is not None:
                 values, changed = derived.apply(record.data, now)
                 record = replace(record, data=values)
-                made += [derivation_row(cfg, record, d, now) for d in changed]
+                rows += [derivation_row(cfg, record, d, now) for d in changed]
             if pools is not None:
                 shield = shielded(cfg, entity, None, record.owner, now)
                 settled = pools.settle(record.data, None, now, shielded=shield)
                 owner = None if settled.unassigned else record.owner
                 record = replace(record, pool=settled.pool, pool_entered_at=now, owner=owner)
-                made += [decision_row(cfg, record, m, now) for m in settled.moves]
+                rows += [decision_row(cfg, record, m, now) for m in settled.moves]
+            out.append(record)
+            made.append(rows)
+        return out, made
+
+    @staticmethod
+    def _own_new(
+        cfg: CompiledConfig,
+        assigner: Assigner,
+        records: list[Record],
+        made: list[list[dict[str, Any]]],
+        now: datetime,
+    ) -> list[Record]:
+        """Owners (or queues) by assignment, the ownership clocks, and each record's
+        decisions on it (`made` gets the assignment decisions)."""
+        out = []
+        for record, rows in zip(records, made, strict=True):
             record, assigned = assigner.assign(record)
-            made += assigned
-            clocks = owner_columns(cfg, entity, None, record.owner, record.pool, record.data, now)
+            rows += assigned
+            clocks = owner_columns(
+                cfg, record.entity, None, record.owner, record.pool, record.data, now
+            )
             record = replace(record, **clocks)
-            rows += made
-            out.append(replace(record, decisions=tuple(decision_json(d) for d in made)))
-        tx.insert_decisions(rows)
+            if rows:
+                record = replace(record, decisions=tuple(decision_json(d) for d in rows))
+            out.append(record)
         return out
 
     def _settle_changed(

@@ -137,6 +137,7 @@ class Sweeper:
                 row_ = history_row(record, "reassign", changes, "sweep", now)
                 tx.insert_history([{**row_, "version": record.version + 1}])
                 moved[f"assignment.{rule.id}.reassign"] += 1
+            assigner.flush()
         return len(rows)
 
     # the public pool's clocks ----------------------------------------------------------------

@@ -15,6 +15,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.conditions.compile_sql import field_sql
 from engine.storage import tables as t
+from engine.storage.combined import bump_upsert, combined, state_update
+
+# Up to this many new records, a write's rows go in one statement (see Tx.write_new); more
+# go as executemany, which PostgreSQL's parameter limit and SQLAlchemy's batching prefer.
+COMBINED_ROWS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,22 +302,48 @@ class Tx:
         self.conn.execute(row.on_conflict_do_nothing())  # the first use of a rule
         return dict(self.conn.execute(query).scalar_one())
 
-    def bump_counter(self, tenant: str, user: str, kind: str, day: date) -> None:
-        """Add one to a user's count of `kind` on `day`, in one statement."""
-        c = t.user_counters.c
-        insert = (pg_insert if self.dialect == "postgresql" else sqlite_insert)(t.user_counters)
-        row = insert.values(tenant_id=tenant, user_id=user, kind=kind, day=day, count=1)
-        self.conn.execute(
-            row.on_conflict_do_update(
-                index_elements=["tenant_id", "user_id", "kind", "day"],
-                set_={"count": c.count + 1},
-            )
-        )
+    def write_new(
+        self,
+        tenant: str,
+        records: Sequence[Mapping[str, Any]],
+        decisions: Sequence[Mapping[str, Any]],
+        states: Mapping[str, Mapping[str, Any]],
+        bumps: Mapping[tuple[str, str, date], int],
+    ) -> None:
+        """A write's new records and decisions, its rotation states and counter increments.
 
-    def save_state(self, tenant: str, key: str, state: Mapping[str, Any]) -> None:
-        c = t.assignment_state.c
-        update = t.assignment_state.update().where(c.tenant_id == tenant, c.key == key)
-        self.conn.execute(update.values(state=dict(state)))
+        On PostgreSQL a small write is one statement (data-modifying CTEs): a rule's rotation
+        lock, taken just before, is then held for one round trip and the commit."""
+        parts = len(states) + bool(bumps) + bool(decisions) + bool(records)
+        small = len(records) <= COMBINED_ROWS and len(decisions) <= 4 * COMBINED_ROWS
+        if self.dialect == "postgresql" and small and parts > 1:
+            self.conn.execute(*combined(tenant, records, decisions, states, bumps))
+            return
+        self._each(tenant, records, decisions, states, bumps)
+
+    def _each(
+        self,
+        tenant: str,
+        records: Sequence[Mapping[str, Any]],
+        decisions: Sequence[Mapping[str, Any]],
+        states: Mapping[str, Mapping[str, Any]],
+        bumps: Mapping[tuple[str, str, date], int],
+    ) -> None:
+        """write_new's statements one by one, each prepared once (executemany)."""
+        if states:
+            rows = [{"tenant": tenant, "s0_key": k, "s0_state": dict(v)} for k, v in states.items()]
+            self.conn.execute(state_update(0), rows)
+        if bumps:
+            upsert = bump_upsert(1, pg_insert if self.dialect == "postgresql" else sqlite_insert)
+            self.conn.execute(
+                upsert,
+                [
+                    {"tenant": tenant, "b0_user": u, "b0_kind": k, "b0_day": d, "b0_n": n}
+                    for (u, k, d), n in sorted(bumps.items())
+                ],
+            )
+        self.insert_decisions(decisions)
+        self.insert_records(records)
 
     def open_counts(
         self, tenant: str, entity: str, owners: Sequence[str], where: Any = None

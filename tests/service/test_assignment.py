@@ -166,6 +166,32 @@ def test_capacity_counts_what_the_batch_assigned(leads: Services) -> None:
     assert owners == [("e1", None), ("e2", None), (None, "triage")]
 
 
+def test_a_later_rule_in_a_batch_sees_what_earlier_items_were_given(leads: Services) -> None:
+    # the batch's assignments are written with its records, at the end: a rule that reads
+    # the loads after others assigned must still count them (u1–u3 got one each)
+    items = [{"name": f"l{i}", "industry": "other"} for i in range(3)]
+    items.append({"name": "balanced", "industry": "it"})
+    results = leads.records.create_many("leads", "lead", items).result["results"]
+    assert [r["record"]["owner"] for r in results] == ["u1", "u2", "u3", "u4"]
+
+
+def test_a_large_batch_stores_every_record_and_decision(leads: Services) -> None:
+    industries = ["other", "finance", "it", "retail"]
+    items = [{"name": f"l{i}", "industry": industries[i % 4], "region": "east"} for i in range(45)]
+    results = leads.records.create_many("leads", "lead", items).result["results"]
+    stored = [r["record"] for r in results]
+    assert len({r["id"] for r in stored}) == 45
+    for record in stored:
+        explained = leads.records.explain("leads", "lead", record["id"], "en")["timeline"]
+        (assigned,) = [d for d in explained if d["kind"] == "assignment"]
+        assert assigned["after"] == (
+            {"owner": record["owner"]} if record["owner"] else {"queue": record["queue"]}
+        )
+    others = [r["owner"] for r in stored if r["data"]["industry"] == "other"]
+    assert others[:8] == ["u1", "u2", "u3", "u4"] * 2
+    assert lead(leads, industry="finance")["owner"] in {"u1", "u2", "u3"}
+
+
 def test_deactivating_a_user_hands_their_records_over(leads: Services, tmp_path: Any) -> None:
     import shutil
 
