@@ -90,10 +90,15 @@ def load(paths: Paths, db: Db = None) -> None:
 def keys_create(
     tenant: Annotated[str, typer.Option(help="Tenant id")],
     name: Annotated[str, typer.Option(help="A name to recognise the key")] = "default",
+    user: Annotated[
+        str | None,
+        typer.Option(help="Act for this user of the bundle: their roles decide what it may do"),
+    ] = None,
     db: Db = None,
 ) -> None:
-    """Create an API key; it is printed once and only its hash is stored."""
-    out.print(_open(db).keys.create(tenant, name), markup=False)
+    """Create an API key; it is printed once and only its hash is stored. Without --user it
+    acts for the whole tenant (an integration)."""
+    out.print(_open(db).keys.create(tenant, name, user), markup=False)
 
 
 @keys_app.command("list")
@@ -101,8 +106,10 @@ def keys_list(tenant: Annotated[str, typer.Option(help="Tenant id")], db: Db = N
     """The tenant's keys: id, name, when created and revoked (secrets are never stored)."""
     for key in _open(db).keys.list(tenant):
         revoked = f"revoked {key['revoked_at']:%Y-%m-%d %H:%M}" if key["revoked_at"] else "active"
+        user = f"user {key['user']}" if key["user"] else "tenant-wide"
         out.print(
-            f"{key['id']}  {key['name']:<20} created {key['created_at']:%Y-%m-%d %H:%M}  {revoked}",
+            f"{key['id']}  {key['name']:<20} {user:<20} "
+            f"created {key['created_at']:%Y-%m-%d %H:%M}  {revoked}",
             markup=False,
         )
 

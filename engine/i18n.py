@@ -48,6 +48,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "'{value}' is not a user of this tenant (users: {users})",
         "zh-CN": "“{value}”不是本租户的用户（用户：{users}）",
     },
+    "forbidden": {
+        "en": "user '{user}' may not {permission} (roles that can: {roles})",
+        "zh-CN": "用户“{user}”无权执行 {permission}（有此权限的角色：{roles}）",
+    },
     "claim_not_public": {
         "en": "is not in the public pool (it is in {pool}, held by {owner})",
         "zh-CN": "不在公海中（当前在{pool}，负责人 {owner}）",

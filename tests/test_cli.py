@@ -65,8 +65,18 @@ def test_load_keys_seed(
     assert out.strip() == "shop: unchanged, still version 1"
     code, out, _ = run(["keys", "create", "--tenant", "shop", "--db", db], monkeypatch, capsys)
     assert code == 0 and out.startswith("tp_")
+    code, out, _ = run(
+        ["keys", "create", "--tenant", "shop", "--name", "mia", "--user", "mia", "--db", db],
+        monkeypatch,
+        capsys,
+    )
+    assert code == 0 and out.startswith("tp_")
+    code, _, err = run(
+        ["keys", "create", "--tenant", "shop", "--user", "zed", "--db", db], monkeypatch, capsys
+    )
+    assert code == 1 and "'zed' is not a user of tenant 'shop'" in err
     code, out, _ = run(["keys", "list", "--tenant", "shop", "--db", db], monkeypatch, capsys)
-    assert code == 0 and "default" in out and "active" in out
+    assert code == 0 and "default" in out and "active" in out and "user mia" in out
     code, out, _ = run(
         ["keys", "revoke", "--tenant", "shop", "--name", "default", "--db", db], monkeypatch, capsys
     )

@@ -14,6 +14,7 @@ from engine.api.auth import Unauthorized
 from engine.service.errors import (
     BadQuery,
     DuplicateValue,
+    Forbidden,
     IdempotencyMismatch,
     Invalid,
     NotFound,
@@ -27,6 +28,7 @@ log = logging.getLogger("tidepool.api")
 
 STATUS: dict[type[ServiceError], int] = {
     Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     BadQuery: 400,
     Invalid: 422,

@@ -231,14 +231,16 @@ def claim_record(
     record_id: str,
     body: Annotated[dict[str, Any], Body(examples=[{"user": "alice"}])],
 ) -> JSONResponse:
-    record = svc.owners.claim(who.tenant, entity, record_id, body.get("user"), actor=who.actor)
+    user = body.get("user", who.user)  # a user's key claims for its user by default
+    record = svc.owners.claim(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
     return JSONResponse(record_json(record), headers=_etag(record.version))
 
 
 @router.post(
     "/records/{entity}/{record_id}/release",
     summary="Give a record back to the public pool",
-    description="With `user`, only that user's record is released (409 otherwise).",
+    description="With `user`, only that user's record is released (409 otherwise). A key "
+    "acting for a user releases that user's records; others' need a role that can assign.",
 )
 def release_record(
     who: Who,
@@ -247,14 +249,16 @@ def release_record(
     record_id: str,
     body: Annotated[dict[str, Any] | None, Body(examples=[{"user": "alice"}])] = None,
 ) -> JSONResponse:
-    user = (body or {}).get("user")
-    record = svc.owners.release(who.tenant, entity, record_id, user, actor=who.actor)
+    user = (body or {}).get("user", who.user)  # a user's key releases its user's records
+    record = svc.owners.release(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
     return JSONResponse(record_json(record), headers=_etag(record.version))
 
 
 @router.post(
     "/records/{entity}/{record_id}/assign",
     summary="Give a record to a user by hand (a manager's assignment)",
+    description="A key acting for a user (`tidepool keys create --user`) needs a role with "
+    "`can: [assign]` (403 otherwise); a tenant-wide key may always.",
 )
 def assign_record(
     who: Who,
@@ -263,7 +267,8 @@ def assign_record(
     record_id: str,
     body: Annotated[dict[str, Any], Body(examples=[{"user": "alice"}])],
 ) -> JSONResponse:
-    record = svc.owners.assign(who.tenant, entity, record_id, body.get("user"), actor=who.actor)
+    user = body.get("user")
+    record = svc.owners.assign(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
     return JSONResponse(record_json(record), headers=_etag(record.version))
 
 

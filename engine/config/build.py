@@ -163,9 +163,9 @@ def _assignment_rule(raw: dict[str, Any], loc: Loc) -> AssignmentRuleDef:
 
 
 def _role(role_id: str, raw: dict[str, Any], loc: Loc) -> RoleDef:
-    return RoleDef(
-        role_id, Label.of(raw.get("label"), role_id), loc, tuple(raw.get("see_masked", ()))
-    )
+    label = Label.of(raw.get("label"), role_id)
+    masked, can = tuple(raw.get("see_masked", ())), frozenset(raw.get("can", ()))
+    return RoleDef(role_id, label, loc, masked, can)
 
 
 def build_entities(data: dict[str, Any], file: str, tz: tzinfo = UTC) -> dict[str, EntityDef]:

@@ -328,6 +328,7 @@ class RoleDef:
     label: Label
     loc: Loc
     see_masked: tuple[str, ...] = ()
+    can: frozenset[str] = frozenset()  # permissions, e.g. "assign"
 
 
 @dataclass(frozen=True, slots=True)

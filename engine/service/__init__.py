@@ -5,6 +5,7 @@ from engine.service.compiled import CompiledConfig
 from engine.service.errors import (
     BadQuery,
     DuplicateValue,
+    Forbidden,
     IdempotencyMismatch,
     Invalid,
     NotFound,
@@ -21,6 +22,7 @@ __all__ = [
     "CompiledConfig",
     "DuplicateValue",
     "Filter",
+    "Forbidden",
     "Idem",
     "IdempotencyMismatch",
     "Invalid",

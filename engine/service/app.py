@@ -49,7 +49,7 @@ class Services:
             store,
             configs,
             RecordService(store, configs, clock),
-            ApiKeys(store, clock),
+            ApiKeys(store, clock, lambda tenant: set(configs.active(tenant).bundle.tenant.users)),
             clock,
             Sweeper(store, configs, clock),
             Owners(store, configs, clock),

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.conditions import types as T
+from engine.config.model import Capacity
 from engine.rules.assignment import DEFAULT_QUEUE, CompiledRule, Load, Outcome
 from engine.service.compiled import CompiledConfig
 from engine.service.rows import decision
@@ -22,6 +23,7 @@ from engine.storage import tables as t
 from engine.storage.store import Record, Tx
 
 ASSIGNED = "assigned"  # the per-user daily counter of assignments
+USER_LOCK, EPOCH = "user", date(1970, 1, 1)  # one row per user: claims and capped assignments
 
 
 class Assigner:
@@ -37,6 +39,7 @@ class Assigner:
         self.loads: dict[str, dict[str, Load]] = {}  # by rule id
         self._off: frozenset[str] | None = None
         self.saved: set[str] = set()  # state keys to write
+        self.confirmed: set[str] = set()  # capped users locked (or checked) in this write
         self.bumps: Counter[tuple[str, str, date]] = Counter()  # (user, kind, day) counters
 
     def pending(self) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str, date], int]]:
@@ -56,6 +59,24 @@ class Assigner:
         if self._off is None:
             self._off = frozenset(self.tx.switched_off(self.cfg.tenant))
         return self._off
+
+    def prepare(self, records: list[Record]) -> None:
+        """A batch locks the rotation of every rule (and group) its records may use first,
+        in the bundle's order, as a single write reaches them: batches never wait in a
+        circle on each other's rules."""
+        if self.compiled is None or len(records) < 2:
+            return
+        keys: dict[tuple[int, str], str] = {}
+        for record in records:
+            if record.owner is not None or self._in_public(record):
+                continue
+            for rule in self.compiled.matching(record.data, self.now):
+                group = rule.group_of(record.data)
+                if rule.definition.strategy != "manual_queue" and group is not None:
+                    index = self.compiled.rules.index(rule)
+                    keys[(index, group)] = rule.id if not group else f"{rule.id}:{group}"
+        for _, key in sorted(keys.items()):
+            self._state(key)
 
     def assign(self, record: Record) -> tuple[Record, list[dict[str, Any]]]:
         """The record with its owner or queue, and the decision that says why."""
@@ -83,9 +104,7 @@ class Assigner:
         key = rule.id if not group else f"{rule.id}:{group}"
         state = self._state(key)
         loads = self._loads(rule)
-        outcome = self.compiled.decide(
-            rule, record.data, loads, state, self.now, frozenset({record.owner}), self.off
-        )
+        outcome = self._confirmed(rule, record, state, loads, frozenset({record.owner}))
         if outcome is None or outcome.owner is None:
             return None
         fresh, rows = self._apply(record, outcome, [])
@@ -108,9 +127,50 @@ class Assigner:
         earlier = self._earlier(rule, record)
         if earlier is not None:
             kept = self.compiled.keep(rule, record.data, earlier, loads, state, self.now, self.off)
-            if kept is not None:
+            if kept is not None and self._fits(rule, kept.owner):
                 return kept
-        return self.compiled.decide(rule, record.data, loads, state, self.now, off=self.off)
+        return self._confirmed(rule, record, state, loads)
+
+    def _confirmed(
+        self,
+        rule: CompiledRule,
+        record: Record,
+        state: dict[str, Any],
+        loads: dict[str, Load],
+        exclude: frozenset[str] = frozenset(),
+    ) -> Outcome | None:
+        """The rule's decision, its owner's capacity confirmed (else decided again)."""
+        assert self.compiled is not None
+        while True:
+            outcome = self.compiled.decide(
+                rule, record.data, loads, state, self.now, exclude, self.off
+            )
+            if outcome is None or self._fits(rule, outcome.owner):
+                return outcome
+
+    def _fits(self, rule: CompiledRule, user: str | None) -> bool:
+        """Whether a capped user still has room, read again under the user's own lock: a
+        writer through another rule may have given them records since the loads were read.
+        A full user's lock is let go at once (a savepoint), so writers never wait in a
+        circle on full users."""
+        capped = user is not None and self.cfg.bundle.tenant.users[user].capacity != Capacity()
+        if not capped or not rule.definition.respect_capacity or user in self.confirmed:
+            return True
+        assert user is not None and self.compiled is not None
+        self.confirmed.add(user)
+        if self.tx.dialect != "postgresql":  # one writer at a time: the loads are current
+            return True
+        savepoint = self.tx.conn.begin_nested()
+        self.tx.lock_counter(self.cfg.tenant, user, USER_LOCK, EPOCH)
+        fresh = self._read_loads(rule, [user])[user]
+        for loads in self.loads.values():
+            if user in loads:
+                loads[user] = fresh
+        if self.compiled.eligible(rule, [user], {user: fresh}, self.now)[0]:
+            savepoint.commit()  # the lock stays until the write commits
+            return True
+        savepoint.rollback()
+        return False
 
     def _earlier(self, rule: CompiledRule, record: Record) -> dict[str, Any] | None:
         """The newest owned record with the same value in one of the rule's sticky_by fields."""
@@ -139,6 +199,10 @@ class Assigner:
         if not rule.needs_loads:  # no capacity to respect and no balancing: nothing to read
             self.loads[rule.id] = {u: Load() for u in users}
             return self.loads[rule.id]
+        self.loads[rule.id] = self._read_loads(rule, users)
+        return self.loads[rule.id]
+
+    def _read_loads(self, rule: CompiledRule, users: list[str]) -> dict[str, Load]:
         where = None
         if rule.open_when is not None:
             where = rule.open_when.sql(self.tx.dialect, self.now, t.records.c.data)
@@ -149,10 +213,7 @@ class Assigner:
         today = self.tx.counters(tenant, users, kind, day) if users else {}
         # this write's own assignments are not stored yet: count them as the other rules do
         mine = {u: self.bumps[(u, kind, day)] for u in users}
-        self.loads[rule.id] = {
-            u: Load(opened.get(u, 0) + mine[u], today.get(u, 0) + mine[u]) for u in users
-        }
-        return self.loads[rule.id]
+        return {u: Load(opened.get(u, 0) + mine[u], today.get(u, 0) + mine[u]) for u in users}
 
     def _apply(
         self, record: Record, outcome: Outcome, passed: list[dict[str, Any]]

@@ -46,6 +46,12 @@ class Refused(ServiceError):
     title = "Not allowed"
 
 
+class Forbidden(ServiceError):
+    """The caller's roles do not allow this (e.g. assigning records by hand)."""
+
+    title = "Forbidden"
+
+
 class VersionConflict(ServiceError):
     title = "Version conflict"
 

@@ -6,13 +6,15 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from engine.clock import Clock
-from engine.service.errors import NotFound
+from engine.fields.validator import FieldError
+from engine.service.errors import Invalid, NotFound
 from engine.storage import tables as t
 from engine.storage.store import Store
 
@@ -33,6 +35,7 @@ class Caller:
     tenant: str
     key_id: str
     name: str
+    user: str | None = None  # a key acting for a user of the bundle: their roles apply
 
     @property
     def actor(self) -> str:
@@ -42,18 +45,24 @@ class Caller:
 class ApiKeys:
     """Keys are checked against the database at most every few seconds per key."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, users_of: Callable[[str], set[str]] | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.users_of = users_of  # the active bundle's user ids of a tenant
         self._cache: dict[str, tuple[float, Caller | None]] = {}
 
-    def create(self, tenant: str, name: str = "default") -> str:
-        """A new key for the tenant; the only time its secret is seen in clear."""
+    def create(self, tenant: str, name: str = "default", user: str | None = None) -> str:
+        """A new key for the tenant (acting for `user`, one of the active bundle's users, when
+        given); the only time its secret is seen in clear."""
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         with self.store.write() as tx:
             if tx.tenant(tenant) is None:
                 raise NotFound(f"unknown tenant '{tenant}'")
+            if user is not None:
+                self._check_user(tenant, user)
             tx.conn.execute(
                 t.api_keys.insert().values(
                     id=key_id,
@@ -61,9 +70,17 @@ class ApiKeys:
                     name=name,
                     secret_hash=_hash(secret),
                     created_at=self.clock.now(),
+                    user_id=user,
                 )
             )
         return f"{PREFIX}_{key_id}_{secret}"
+
+    def _check_user(self, tenant: str, user: str) -> None:
+        users = self.users_of(tenant) if self.users_of is not None else set()
+        if user not in users:
+            known = ", ".join(sorted(users)) or "none"
+            error = FieldError("user", "owner", {"value": user, "users": known})
+            raise Invalid(f"'{user}' is not a user of tenant '{tenant}'", [error])
 
     def tenant_of(self, token: str) -> str | None:
         """The tenant a key belongs to, or None for a malformed, unknown or revoked key."""
@@ -102,7 +119,8 @@ class ApiKeys:
             return None
         if not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
             return None
-        return Caller(str(row.tenant_id), str(row.id), str(row.name))
+        user = None if row.user_id is None else str(row.user_id)
+        return Caller(str(row.tenant_id), str(row.id), str(row.name), user)
 
     def list(self, tenant: str) -> list[dict[str, Any]]:
         """The tenant's keys (never their secrets): id, name, created, revoked."""
@@ -113,7 +131,13 @@ class ApiKeys:
                 .order_by(t.api_keys.c.created_at)
             ).fetchall()
         return [
-            {"id": r.id, "name": r.name, "created_at": r.created_at, "revoked_at": r.revoked_at}
+            {
+                "id": r.id,
+                "name": r.name,
+                "user": r.user_id,
+                "created_at": r.created_at,
+                "revoked_at": r.revoked_at,
+            }
             for r in rows
         ]
 

@@ -10,17 +10,18 @@ changes nothing and says why, in the caller's language.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.clock import Clock
 from engine.fields.validator import FieldError
 from engine.rules.ownership import CompiledPublicPool
-from engine.service.assigning import Assigner
+from engine.service.assigning import EPOCH, USER_LOCK, Assigner
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
 from engine.service.ownership import owner_columns, owner_error
+from engine.service.permissions import require, require_for
 from engine.service.rows import decision, decision_json, decision_row, history_row
 from engine.storage.store import Record, Store, Tx
 
@@ -34,17 +35,28 @@ class Owners:
         self.clock = clock
 
     def claim(
-        self, tenant: str, entity: str, record_id: str, user: Any, *, actor: str | None = None
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        user: Any,
+        *,
+        actor: str | None = None,
+        by: str | None = None,
     ) -> Record:
+        """`user` takes a record from the public pool; a caller acting for another user
+        (`by`) claims only for themselves unless a role of theirs can assign."""
         cfg = self.configs.active(tenant)
         public = _public(cfg, entity)
         _check_user(cfg, user)
         now = self.clock.now()
         day = now.astimezone(cfg.tz).date()
         with self.store.write() as tx:
+            if by is not None:
+                require_for(cfg, by, user, frozenset(tx.switched_off(tenant)))
             # one row per user first: all of a user's claims take turns (holdings too, also
             # across midnight); then the day's count
-            tx.lock_counter(tenant, user, "user", date(1970, 1, 1))
+            tx.lock_counter(tenant, user, USER_LOCK, EPOCH)
             _check_on(tx, tenant, user)
             claimed_today = tx.lock_counter(tenant, user, CLAIMS, day)
             current = _record(tx, tenant, entity, record_id)
@@ -54,12 +66,23 @@ class Owners:
         return moved
 
     def release(
-        self, tenant: str, entity: str, record_id: str, user: Any, *, actor: str | None = None
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        user: Any,
+        *,
+        actor: str | None = None,
+        by: str | None = None,
     ) -> Record:
-        """Give a record back to the public pool; `user`, when given, must be its owner."""
+        """Give a record back to the public pool; `user`, when given, must be its owner. A
+        caller acting for a user (`by`) releases their own records, others' only with a role
+        that can assign."""
         cfg = self.configs.active(tenant)
         public = _public(cfg, entity)
         now = self.clock.now()
+        if by is not None:
+            require_for(cfg, by, user if isinstance(user, str) else "")
         if user is not None:
             _check_user(cfg, user)
         with self.store.write() as tx:
@@ -77,15 +100,26 @@ class Owners:
             return self._give_back(tx, cfg, public, current, now, actor)
 
     def assign(
-        self, tenant: str, entity: str, record_id: str, user: Any, *, actor: str | None = None
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        user: Any,
+        *,
+        actor: str | None = None,
+        by: str | None = None,
     ) -> Record:
         """A manager gives a record to a user by hand (out of a queue, or from someone else;
-        from the public pool it goes where a claim would take it). No cap applies."""
+        from the public pool it goes where a claim would take it). No cap applies. A caller
+        acting for a user (`by`) needs a role that can assign."""
         cfg = self.configs.active(tenant)
         cfg.entity(entity)
+        require(cfg, by, "assign")
         _check_user(cfg, user)
         now = self.clock.now()
         with self.store.write() as tx:
+            if by is not None:
+                require(cfg, by, "assign", frozenset(tx.switched_off(tenant)))
             _check_on(tx, tenant, user)
             current = _record(tx, tenant, entity, record_id)
             if current.owner == user:

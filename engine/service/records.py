@@ -58,9 +58,10 @@ from engine.service.rows import (
 from engine.service.unique_keys import unique_key
 from engine.service.views import history_json, instant, record_json, related_json
 from engine.storage import tables as t
-from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken
+from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken, transient
 
 MAX_BATCH = 1000
+DEADLOCK_RETRIES = 3  # tries of a write PostgreSQL picked as a deadlock's victim
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +349,7 @@ class RecordService:
         """Owners (or queues) by assignment, the ownership clocks, and each record's
         decisions on it (`made` gets the assignment decisions)."""
         out = []
+        assigner.prepare(records)
         for record, rows in zip(records, made, strict=True):
             record, assigned = assigner.assign(record)
             rows += assigned
@@ -864,6 +866,19 @@ class RecordService:
 
     # idempotency ---------------------------------------------------------------------------
     def _idempotent(
+        self, tenant: str, idem: Idem | None, work: Callable[[Tx], dict[str, Any]]
+    ) -> Written:
+        """The write in one transaction; again, from the start, when PostgreSQL chose it
+        to break a deadlock (the whole transaction was undone: nothing half-stored)."""
+        for attempt in range(1, DEADLOCK_RETRIES + 1):
+            try:
+                return self._idempotent_once(tenant, idem, work)
+            except sa.exc.OperationalError as exc:
+                if attempt == DEADLOCK_RETRIES or not transient(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _idempotent_once(
         self, tenant: str, idem: Idem | None, work: Callable[[Tx], dict[str, Any]]
     ) -> Written:
         if idem is None:

@@ -22,6 +22,12 @@ from engine.storage.combined import bump_upsert, combined, state_update
 COMBINED_ROWS = 20
 
 
+def transient(exc: sa.exc.DBAPIError) -> bool:
+    """A failure a retry of the whole transaction cures: PostgreSQL's deadlock victim or
+    serialization failure."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     """One stored entity instance."""

@@ -132,6 +132,7 @@ api_keys = sa.Table(
     sa.Column("secret_hash", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Column("user_id", Name, nullable=True),  # a key acting for a user of the bundle
 )
 
 idempotency_keys = sa.Table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from engine.service import Services
@@ -318,3 +319,42 @@ def test_assignment_over_the_api(client: TestClient, svc: Any) -> None:
     assert {u["user"] for u in stats["users"]} >= {"u1", "u3"}
     timeline = client.get(f"{base}/records/lead/{rid}/explain", headers=headers).json()["timeline"]
     assert timeline[0]["explanation"].splitlines()[0] == "规则 everyone（轮询）"
+
+
+def test_a_users_key_assigns_only_with_a_role_that_can(client: TestClient, svc: Any) -> None:
+    from tests.helpers import FIXTURES
+
+    svc.install_dirs([FIXTURES / "leads"])
+    base = "/api/v1/leads"
+
+    def as_(user: str) -> dict[str, str]:
+        key = svc.keys.create("leads", name=f"{user}-phone", user=user)
+        return {"Authorization": f"Bearer {key}", "Accept-Language": "zh-CN"}
+
+    rep, manager = as_("u2"), as_("m1")
+    rid = client.post(f"{base}/records/lead", json={"name": "a"}, headers=manager).json()["id"]
+    refused = problem(
+        client.post(f"{base}/records/lead/{rid}/assign", json={"user": "u2"}, headers=rep), 403
+    )
+    error = refused["errors"][0]
+    assert (error["field"], error["code"]) == ("user", "forbidden")
+    assert "lead" in error["message"] and "无权" in error["message"]
+    assert client.get(f"{base}/records/lead/{rid}", headers=rep).json()["owner"] == "u1"
+    moved = client.post(f"{base}/records/lead/{rid}/assign", json={"user": "u2"}, headers=manager)
+    assert moved.status_code == 200 and moved.json()["owner"] == "u2"
+    timeline = client.get(f"{base}/records/lead/{rid}/explain", headers=manager).json()
+    last = timeline["timeline"][-1]
+    assert (last["rule"], last["after"]) == ("assignment.by_hand", {"owner": "u2"})
+
+
+def test_keys_act_only_for_users_of_the_bundle(svc: Any) -> None:
+    from engine.service import Invalid
+    from tests.helpers import FIXTURES
+
+    svc.install_dirs([FIXTURES / "leads"])
+    with pytest.raises(Invalid) as refused:
+        svc.keys.create("leads", name="x", user="nobody")
+    assert refused.value.errors[0].field == "user"
+    key = svc.keys.create("leads", name="m", user="m1")
+    assert svc.keys.caller(key).user == "m1"
+    assert [k["user"] for k in svc.keys.list("leads")] == ["m1"]

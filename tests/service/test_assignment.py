@@ -278,3 +278,114 @@ def test_a_switched_off_user_takes_no_records_by_any_path(leads: Services) -> No
     with pytest.raises(Invalid):
         leads.owners.assign("leads", "lead", record_id, "u3")
     leads.records.update("leads", "lead", record_id, {"owner": "u4"})  # others still may
+
+
+def _run_all(work: list[Any]) -> None:
+    """Each callable in a thread of its own, all at once; any failure fails the test."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(work))
+
+    def run(job: Any) -> None:
+        try:
+            barrier.wait()
+            job()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+SHARED = """
+queues:
+  full: {label: {en: Full, zh-CN: 已满}}
+assignment:
+  - id: web
+    entity: lead
+    when: "industry == 'it'"
+    strategy: round_robin
+    candidates: {users: [cap, u1]}
+    fallback: {queue: full}
+  - id: fair
+    entity: lead
+    when: "industry == 'finance'"
+    strategy: round_robin
+    candidates: {users: [cap, u2]}
+    fallback: {queue: full}
+  - id: everyone
+    entity: lead
+    strategy: manual_queue
+    queue: full
+"""
+
+
+@pytest.fixture
+def shared(svc: Services, tmp_path: Any) -> Services:
+    """Two rules sharing user 'cap' (20 leads a day); u1 and u2 are out of office."""
+    import shutil
+
+    folder = tmp_path / "leads"
+    shutil.copytree(FIXTURES / "leads", folder)
+    (folder / "assignment.yaml").write_text(SHARED)
+    tenant = folder / "tenant.yaml"
+    text = tenant.read_text().replace(
+        "  - {id: m1,", "  - {id: cap, name: Capped, capacity: {per_day: 20}}\n  - {id: m1,"
+    )
+    away = 'out_of_office: [{from: "2026-11-01", to: "2026-12-31"}]'
+    text = text.replace("teams: [sales], roles: [rep]}", f"teams: [sales], roles: [rep], {away}}}")
+    tenant.write_text(text)
+    svc.install_dirs([folder])
+    return svc
+
+
+def test_a_cap_holds_across_rules_under_concurrent_writers(shared: Services) -> None:
+    def writer(industry: str) -> Any:
+        return lambda: [
+            shared.records.create("leads", "lead", {"name": "x", "industry": industry})
+            for _ in range(8)
+        ]
+
+    _run_all([writer("it"), writer("finance")] * 4)
+    with shared.store.read() as tx:
+        rows = tx.conn.exec_driver_sql(
+            "SELECT owner, queue, count(*) FROM records WHERE tenant_id = 'leads' "
+            "GROUP BY owner, queue"
+        ).fetchall()
+    assert sorted(rows, key=str) == sorted([("cap", None, 20), (None, "full", 44)], key=str)
+
+
+def test_concurrent_batches_through_several_rules_do_not_deadlock(leads: Services) -> None:
+    # each batch reaches the rules in another order: locks taken in the bundle's order
+    forward = [{"name": "f", "industry": i} for i in ("finance", "it", "other")] * 5
+    backward = forward[::-1]
+
+    def batch(items: list[dict[str, Any]]) -> Any:
+        return lambda: leads.records.create_many("leads", "lead", items)
+
+    _run_all([batch(forward), batch(backward)] * 3)
+    with leads.store.read() as tx:
+        total = tx.conn.exec_driver_sql("SELECT count(*) FROM records").scalar()
+        decided = tx.conn.exec_driver_sql(
+            "SELECT count(*) FROM decisions WHERE kind = 'assignment'"
+        ).scalar()
+    assert total == decided == 90
+
+
+def test_only_deadlocks_and_serialization_failures_are_retried() -> None:
+    import sqlalchemy as sa
+
+    from engine.storage.store import transient
+
+    class Orig(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            self.sqlstate = sqlstate
+
+    def error(sqlstate: str) -> sa.exc.OperationalError:
+        return sa.exc.OperationalError("stmt", {}, Orig(sqlstate))
+
+    assert transient(error("40P01")) and transient(error("40001"))
+    assert not transient(error("23505")) and not transient(error("08006"))

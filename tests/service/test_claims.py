@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine.clock import FixedClock
-from engine.service import Invalid, NotFound, Refused, Services
+from engine.service import Forbidden, Invalid, NotFound, Refused, Services
 from tests.helpers import START
 
 OLD = "2026-10-01T00:00:00Z"  # more than 30 days before START: recycled on create
@@ -309,3 +309,20 @@ def test_a_deactivated_users_holdings_go_back_to_the_public_pool(
     record = svc.records.get("shop", "customer", held["id"])
     assert (record.pool, record.owner) == ("public", None)
     assert svc.records.history("shop", "customer", held["id"])[-1]["action"] == "release"
+
+
+def test_a_user_claims_and_releases_for_themselves_only(svc: Services) -> None:
+    # mia's role can assign; bob's and carol's cannot
+    record_id = in_public(svc)
+    with pytest.raises(Forbidden) as caught:
+        svc.owners.claim("shop", "customer", record_id, "carol", by="bob")
+    assert caught.value.errors[0].params["roles"] == "manager"
+    assert svc.owners.claim("shop", "customer", record_id, "bob", by="bob").owner == "bob"
+    with pytest.raises(Forbidden):
+        svc.owners.release("shop", "customer", record_id, None, by="carol")
+    assert svc.owners.release("shop", "customer", record_id, "bob", by="bob").owner is None
+    other = in_public(svc, "c2")
+    assert svc.owners.claim("shop", "customer", other, "carol", by="mia").owner == "carol"
+    svc.owners.set_active("shop", "mia", False)
+    with pytest.raises(Forbidden):  # a user switched off acts for nobody
+        svc.owners.claim("shop", "customer", record_id, "carol", by="mia")
