@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -43,3 +45,23 @@ def pg_schema() -> Iterator[sa.Engine]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+def run_all(work: list[Any]) -> None:
+    """Each callable in a thread of its own, started together; any failure fails the test."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(work))
+
+    def guarded(job: Any) -> None:
+        try:
+            barrier.wait()
+            job()
+        except BaseException as exc:  # a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(job,)) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -10,6 +10,7 @@ as late in the transaction as it can, since the lock is held until the commit.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from engine.rules.assignment import DEFAULT_QUEUE, CompiledRule, Load, Outcome
 from engine.service.compiled import CompiledConfig
 from engine.service.rows import decision
 from engine.storage import tables as t
+from engine.storage.combined import NewRows
 from engine.storage.store import Record, Tx
 
 ASSIGNED = "assigned"  # the per-user daily counter of assignments
@@ -42,14 +44,17 @@ class Assigner:
         self.confirmed: set[str] = set()  # capped users locked (or checked) in this write
         self.bumps: Counter[tuple[str, str, date]] = Counter()  # (user, kind, day) counters
 
-    def pending(self) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str, date], int]]:
-        """The rotation states and counter increments this write has yet to store."""
-        return {k: self.states[k] for k in sorted(self.saved)}, dict(self.bumps)
+    def pending(
+        self, records: Sequence[Mapping[str, Any]] = (), decisions: Sequence[Mapping[str, Any]] = ()
+    ) -> NewRows:
+        """The write's new rows with the rotation states and counter increments this
+        assigner has yet to store."""
+        states = {k: self.states[k] for k in sorted(self.saved)}
+        return NewRows(self.cfg.tenant, records, decisions, states, dict(self.bumps))
 
     def flush(self) -> None:
         """Store the pending writes by themselves (paths without new records)."""
-        states, bumps = self.pending()
-        self.tx.write_new(self.cfg.tenant, [], [], states, bumps)
+        self.tx.write_new(self.pending())
         self.saved.clear()
         self.bumps.clear()
 

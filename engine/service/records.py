@@ -304,7 +304,7 @@ class RecordService:
         assigner = Assigner(tx, cfg, entity, now)
         records = self._own_new(cfg, assigner, records, made, now)
         rows = [d for decisions in made for d in decisions]
-        tx.write_new(cfg.tenant, [record_row(r) for r in records], rows, *assigner.pending())
+        tx.write_new(assigner.pending([record_row(r) for r in records], rows))
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
         related = self._roll_up(tx, cfg, entity, [(None, r.data) for r in records])

@@ -10,6 +10,7 @@ trips it saves.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -26,37 +27,37 @@ COUNTER_KEY = ["tenant_id", "user_id", "kind", "day"]
 NAMED: sa.Dialect = psycopg2.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
 
 
-def combined(
-    tenant: str,
-    records: Sequence[Mapping[str, Any]],
-    decisions: Sequence[Mapping[str, Any]],
-    states: Mapping[str, Mapping[str, Any]],
-    bumps: Mapping[tuple[str, str, date], int],
-) -> tuple[sa.TextClause, dict[str, Any]]:
+@dataclass(frozen=True)
+class NewRows:
+    """What one write adds: records, decisions, rotation states (by key) and counter
+    increments (by user, kind and day)."""
+
+    tenant: str
+    records: Sequence[Mapping[str, Any]] = ()
+    decisions: Sequence[Mapping[str, Any]] = ()
+    states: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    bumps: Mapping[tuple[str, str, date], int] = field(default_factory=dict)
+
+
+def combined(rows: NewRows) -> tuple[sa.TextClause, dict[str, Any]]:
     """The statement and its parameters."""
     shape = (
-        len(states),
-        len(bumps),
-        tuple(tuple(row) for row in decisions),
-        tuple(tuple(row) for row in records),
+        len(rows.states),
+        len(rows.bumps),
+        tuple(tuple(row) for row in rows.decisions),
+        tuple(tuple(row) for row in rows.records),
     )
-    return _statement(*shape), _params(tenant, records, decisions, states, bumps)
+    return _statement(*shape), _params(rows)
 
 
-def _params(
-    tenant: str,
-    records: Sequence[Mapping[str, Any]],
-    decisions: Sequence[Mapping[str, Any]],
-    states: Mapping[str, Mapping[str, Any]],
-    bumps: Mapping[tuple[str, str, date], int],
-) -> dict[str, Any]:
-    params: dict[str, Any] = {"tenant": tenant} if states or bumps else {}
-    for i, (key, state) in enumerate(states.items()):
+def _params(rows: NewRows) -> dict[str, Any]:
+    params: dict[str, Any] = {"tenant": rows.tenant} if rows.states or rows.bumps else {}
+    for i, (key, state) in enumerate(rows.states.items()):
         params.update({f"s{i}_key": key, f"s{i}_state": dict(state)})
-    for i, ((user, kind, day), n) in enumerate(sorted(bumps.items())):
+    for i, ((user, kind, day), n) in enumerate(sorted(rows.bumps.items())):
         params.update({f"b{i}_user": user, f"b{i}_kind": kind, f"b{i}_day": day, f"b{i}_n": n})
-    for prefix, rows in (("d", decisions), ("r", records)):
-        for i, row in enumerate(rows):
+    for prefix, table in (("d", rows.decisions), ("r", rows.records)):
+        for i, row in enumerate(table):
             params.update({f"{prefix}{i}_{name}": value for name, value in row.items()})
     return params
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.conditions.compile_sql import field_sql
 from engine.storage import tables as t
-from engine.storage.combined import bump_upsert, combined, state_update
+from engine.storage.combined import NewRows, bump_upsert, combined, state_update
 
 # Up to this many new records, a write's rows go in one statement (see Tx.write_new); more
 # go as executemany, which PostgreSQL's parameter limit and SQLAlchemy's batching prefer.
@@ -308,48 +308,37 @@ class Tx:
         self.conn.execute(row.on_conflict_do_nothing())  # the first use of a rule
         return dict(self.conn.execute(query).scalar_one())
 
-    def write_new(
-        self,
-        tenant: str,
-        records: Sequence[Mapping[str, Any]],
-        decisions: Sequence[Mapping[str, Any]],
-        states: Mapping[str, Mapping[str, Any]],
-        bumps: Mapping[tuple[str, str, date], int],
-    ) -> None:
+    def write_new(self, rows: NewRows) -> None:
         """A write's new records and decisions, its rotation states and counter increments.
 
         On PostgreSQL a small write is one statement (data-modifying CTEs): a rule's rotation
         lock, taken just before, is then held for one round trip and the commit."""
-        parts = len(states) + bool(bumps) + bool(decisions) + bool(records)
-        small = len(records) <= COMBINED_ROWS and len(decisions) <= 4 * COMBINED_ROWS
+        parts = len(rows.states) + bool(rows.bumps) + bool(rows.decisions) + bool(rows.records)
+        small = len(rows.records) <= COMBINED_ROWS and len(rows.decisions) <= 4 * COMBINED_ROWS
         if self.dialect == "postgresql" and small and parts > 1:
-            self.conn.execute(*combined(tenant, records, decisions, states, bumps))
+            self.conn.execute(*combined(rows))
             return
-        self._each(tenant, records, decisions, states, bumps)
+        self._each(rows)
 
-    def _each(
-        self,
-        tenant: str,
-        records: Sequence[Mapping[str, Any]],
-        decisions: Sequence[Mapping[str, Any]],
-        states: Mapping[str, Mapping[str, Any]],
-        bumps: Mapping[tuple[str, str, date], int],
-    ) -> None:
+    def _each(self, rows: NewRows) -> None:
         """write_new's statements one by one, each prepared once (executemany)."""
-        if states:
-            rows = [{"tenant": tenant, "s0_key": k, "s0_state": dict(v)} for k, v in states.items()]
-            self.conn.execute(state_update(0), rows)
-        if bumps:
+        tenant = rows.tenant
+        if rows.states:
+            states = [
+                {"tenant": tenant, "s0_key": k, "s0_state": dict(v)} for k, v in rows.states.items()
+            ]
+            self.conn.execute(state_update(0), states)
+        if rows.bumps:
             upsert = bump_upsert(1, pg_insert if self.dialect == "postgresql" else sqlite_insert)
             self.conn.execute(
                 upsert,
                 [
                     {"tenant": tenant, "b0_user": u, "b0_kind": k, "b0_day": d, "b0_n": n}
-                    for (u, k, d), n in sorted(bumps.items())
+                    for (u, k, d), n in sorted(rows.bumps.items())
                 ],
             )
-        self.insert_decisions(decisions)
-        self.insert_records(records)
+        self.insert_decisions(rows.decisions)
+        self.insert_records(rows.records)
 
     def open_counts(
         self, tenant: str, entity: str, owners: Sequence[str], where: Any = None

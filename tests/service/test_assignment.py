@@ -11,7 +11,7 @@ import pytest
 
 from engine.clock import FixedClock
 from engine.service import Services
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, run_all
 
 
 @pytest.fixture
@@ -280,26 +280,6 @@ def test_a_switched_off_user_takes_no_records_by_any_path(leads: Services) -> No
     leads.records.update("leads", "lead", record_id, {"owner": "u4"})  # others still may
 
 
-def _run_all(work: list[Any]) -> None:
-    """Each callable in a thread of its own, all at once; any failure fails the test."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(work))
-
-    def run(job: Any) -> None:
-        try:
-            barrier.wait()
-            job()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-
-
 SHARED = """
 queues:
   full: {label: {en: Full, zh-CN: 已满}}
@@ -349,7 +329,7 @@ def test_a_cap_holds_across_rules_under_concurrent_writers(shared: Services) -> 
             for _ in range(8)
         ]
 
-    _run_all([writer("it"), writer("finance")] * 4)
+    run_all([writer("it"), writer("finance")] * 4)
     with shared.store.read() as tx:
         rows = tx.conn.exec_driver_sql(
             "SELECT owner, queue, count(*) FROM records WHERE tenant_id = 'leads' "
@@ -366,7 +346,7 @@ def test_concurrent_batches_through_several_rules_do_not_deadlock(leads: Service
     def batch(items: list[dict[str, Any]]) -> Any:
         return lambda: leads.records.create_many("leads", "lead", items)
 
-    _run_all([batch(forward), batch(backward)] * 3)
+    run_all([batch(forward), batch(backward)] * 3)
     with leads.store.read() as tx:
         total = tx.conn.exec_driver_sql("SELECT count(*) FROM records").scalar()
         decided = tx.conn.exec_driver_sql(

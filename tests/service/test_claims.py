@@ -3,7 +3,6 @@ extends, reminders before recycling, and owners set through the API keeping the 
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 
 from engine.clock import FixedClock
 from engine.service import Forbidden, Invalid, NotFound, Refused, Services
-from tests.helpers import START
+from tests.helpers import START, run_all
 
 OLD = "2026-10-01T00:00:00Z"  # more than 30 days before START: recycled on create
 
@@ -226,23 +225,6 @@ def test_concurrent_claims_of_one_user_respect_the_daily_cap(svc: Services) -> N
 
     run_all([lambda r=r: claim(r) for r in ids])  # type: ignore[misc]
     assert sorted(outcomes) == ["claim_daily_cap"] * 5 + ["won"] * 3
-
-
-def run_all(work: list[Any]) -> None:
-    errors: list[BaseException] = []
-
-    def guarded(job: Any) -> None:
-        try:
-            job()
-        except BaseException as exc:  # a thread's failure must fail the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=guarded, args=(job,)) for job in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
 
 
 def test_the_public_pool_is_nobodys(svc: Services, clock: FixedClock) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engine.service import Services
 from engine.service.rows import record_row
 from engine.storage import tables as t
-from engine.storage.combined import _statement
+from engine.storage.combined import NewRows, _statement
 from engine.storage.store import COMBINED_ROWS, Record
 from tests.helpers import START
 
@@ -45,9 +45,9 @@ def test_every_row_lands(svc: Services, n: int) -> None:
         bumps = {("alice", "assigned:customer", DAY): 2, ("bob", "assigned:customer", DAY): 1}
         states = {"rule:a": {"last": "alice"}, "rule:b": {"weights": {"bob": 1}}}
         records = [record_row(_record(i)) for i in range(n)]
-        tx.write_new("shop", records, [_decision(i) for i in range(n)], states, bumps)
+        tx.write_new(NewRows("shop", records, [_decision(i) for i in range(n)], states, bumps))
     with svc.store.write() as tx:  # a second write adds to the counters
-        tx.write_new("shop", [], [], {}, {("alice", "assigned:customer", DAY): 1})
+        tx.write_new(NewRows("shop", bumps={("alice", "assigned:customer", DAY): 1}))
     with svc.store.read() as tx:
         assert tx.lock_state("shop", "rule:a") == {"last": "alice"}
         assert tx.lock_state("shop", "rule:b") == {"weights": {"bob": 1}}
@@ -65,5 +65,5 @@ def test_the_statement_is_built_once_per_shape(svc: Services) -> None:
     _statement.cache_clear()
     for i in range(3):
         with svc.store.write() as tx:
-            tx.write_new("shop", [record_row(_record(i))], [_decision(i)], {}, {})
+            tx.write_new(NewRows("shop", [record_row(_record(i))], [_decision(i)]))
     assert (_statement.cache_info().misses, _statement.cache_info().hits) == (1, 2)
