@@ -195,3 +195,92 @@ user_status = sa.Table(
     sa.Column("changed_at", UTCDateTime, nullable=False),
     sa.Column("changed_by", sa.String(200), nullable=True),
 )
+
+# Work that leaves the database (webhooks, emails) or waits for its time (planned campaign
+# firings, campaign steps): written in the transaction that causes it (an outbox), run at least
+# once by workers. `key` makes a job once-only: (campaign, record, occurrence, action).
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", Name, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | done | dead | cancelled
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("run_at", UTCDateTime, nullable=False),  # not before (waits, backoff, quiet hours)
+    sa.Column("locked_until", UTCDateTime, nullable=True),  # a worker's lease on it
+    sa.Column("locked_by", sa.String(100), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("done_at", UTCDateTime, nullable=True),
+    sa.Column("campaign", Name, nullable=True),
+    sa.Column("firing_id", BigId, nullable=True),
+    sa.UniqueConstraint("tenant_id", "key", name="uq_jobs_key"),
+    sa.Index("ix_jobs_due", "status", "run_at"),
+    sa.Index("ix_jobs_firing", "firing_id"),
+)
+
+# Each time a campaign fired for a record: once per (campaign, record, occurrence); the variant
+# of its split; whether what it sent arrived; whether its goal was reached in time.
+campaign_firings = sa.Table(
+    "campaign_firings",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", Name, nullable=False),
+    sa.Column("campaign", Name, nullable=False),
+    sa.Column("entity", Name, nullable=False),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("occurrence", sa.String(100), nullable=False),
+    sa.Column("variant", sa.String(40), nullable=True),  # None: no split; "holdout": nothing done
+    sa.Column("status", sa.String(16), nullable=False),  # sent | delivered | failed | held_out
+    sa.Column("fired_at", UTCDateTime, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),  # the tenant's day: caps and stats per day
+    sa.Column("config_version", sa.Integer, nullable=True),
+    sa.Column("goal_until", UTCDateTime, nullable=True),
+    sa.Column("converted_at", UTCDateTime, nullable=True),
+    sa.UniqueConstraint("tenant_id", "campaign", "record_id", "occurrence", name="uq_firings_once"),
+    sa.Index("ix_firings_day", "tenant_id", "campaign", "day"),
+    sa.Index("ix_firings_record", "tenant_id", "record_id"),
+)
+
+# Who is in each segment now: entering and leaving are events, fired once per transition.
+segment_members = sa.Table(
+    "segment_members",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("segment", Name, primary_key=True),
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("entity", Name, nullable=False),
+    sa.Column("since", UTCDateTime, nullable=False),
+)
+
+# In-app notifications a campaign leaves for a user.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", Name, nullable=False),
+    sa.Column("user_id", Name, nullable=False),
+    sa.Column("entity", Name, nullable=True),
+    sa.Column("record_id", sa.String(36), nullable=True),
+    sa.Column("campaign", Name, nullable=True),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("body", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("read_at", UTCDateTime, nullable=True),
+    sa.Index("ix_notifications_user", "tenant_id", "user_id", "id"),
+)
+
+# Per tenant: small engine state that is not a record (a schedule's last tick, the webhook
+# signing secret), by key.
+tenant_state = sa.Table(
+    "tenant_state",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", Json, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
