@@ -24,16 +24,28 @@ from engine.conditions.values import Env
 from engine.config.model import EntityDef
 
 ASSIGNED_AT = "assigned_at"  # when the owner got the record: for reassignment rules
+RECORD_COLUMNS = ("pool", "owner")  # what campaigns may also test (e.g. goal: pool == 'won')
 
 
 def entity_scope(
-    entity: EntityDef, tz: tzinfo, update: bool = False, assigned_at: bool = False
+    entity: EntityDef,
+    tz: tzinfo,
+    update: bool = False,
+    assigned_at: bool = False,
+    columns: bool = False,
+    pools: tuple[str, ...] = (),
 ) -> Scope:
     """The fields a condition on this entity may use, with their condition types (and, for
-    reassignment rules, assigned_at: the record's owner_since)."""
+    reassignment rules, assigned_at: the record's owner_since; for campaigns, the record's
+    pool (one of `pools` when given) and owner — unless the entity has fields of those
+    names)."""
     fields = {name: T.field_type(f.type, f.option_values) for name, f in entity.fields.items()}
     if assigned_at and ASSIGNED_AT not in fields:
         fields[ASSIGNED_AT] = T.DATETIME
+    if columns:
+        fields.update({c: T.STRING for c in RECORD_COLUMNS if c not in fields})
+        if pools and "pool" not in entity.fields:
+            fields["pool"] = T.field_type("enum", pools)
     return Scope(fields, tz, update)
 
 

@@ -14,17 +14,22 @@ from types import MappingProxyType
 
 from engine.config import build, checks
 from engine.config.assignment import check_assignment
+from engine.config.campaign_checks import Context as CampaignContext
+from engine.config.campaign_checks import check_campaigns, check_segments
+from engine.config.campaigns import build_campaigns, build_segments
 from engine.config.conditions import check_views
 from engine.config.errors import BundleInvalid, ConfigError, choices_hint, sort_errors
 from engine.config.model import (
     AssignmentRuleDef,
     Bundle,
+    CampaignDef,
     DerivedDef,
     EntityDef,
     FormDef,
     Label,
     PoolSetDef,
     RollupDef,
+    SegmentDef,
     ViewDef,
 )
 from engine.config.pools import check_derived, check_pool_sets
@@ -192,6 +197,12 @@ def _build(
         src = by_kind["assignment"]
         assignment = build.build_assignment(src.data, src.path)
         queues = build.build_queues(src.data, src.path)
+    segments: dict[str, SegmentDef] = {}
+    campaigns: tuple[CampaignDef, ...] = ()
+    if "campaigns" in by_kind:
+        src = by_kind["campaigns"]
+        segments = build_segments(src.data, src.path)
+        campaigns = build_campaigns(src.data, src.path, segments)
     if "entities" in by_kind:
         src = by_kind["entities"]
         entities = build.build_entities(src.data, src.path, checks.zone_of(tenant.timezone))
@@ -212,6 +223,16 @@ def _build(
     errors += check_derived(derived, entities, tenant, located)
     errors += check_rollups(rollups, derived, entities, tenant, located)
     errors += check_assignment(assignment, queues, entities, tenant, located)
+    computed = {
+        name: frozenset(
+            [d.field for d in derived if d.entity == name]
+            + [r.field for r in rollups if r.entity == name]
+        )
+        for name in entities
+    }
+    ctx = CampaignContext(entities, tenant, pool_sets, segments, assignment, computed, located)
+    errors += check_segments(ctx)
+    errors += check_campaigns(campaigns, ctx)
     if len(by_kind) < len(files):
         return None  # some file failed earlier: do not hand out a partial bundle
     return Bundle(
@@ -224,6 +245,8 @@ def _build(
         rollups=rollups,
         assignment=assignment,
         queues=MappingProxyType(queues),
+        segments=MappingProxyType(segments),
+        campaigns=campaigns,
         files=MappingProxyType(dict(files)),
         digest=digest_files(files),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -265,6 +265,98 @@ class AssignmentRuleDef:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentDef:
+    """A named condition over an entity's records; entering and leaving it are events."""
+
+    name: str
+    entity: str
+    when: Any
+    loc: Loc
+    label: Label | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerDef:
+    """What makes a campaign fire: `kind` is one of TRIGGERS; the other fields as it needs."""
+
+    kind: str
+    field: str | None = None  # field_changed, relative
+    pool: str | None = None  # pool_entered, pool_left
+    segment: str | None = None  # segment_enter, segment_leave
+    from_values: tuple[Any, ...] | None = None  # field_changed: None = any
+    to_values: tuple[Any, ...] | None = None
+    cron: str | None = None  # schedule
+    offset: timedelta = timedelta(0)  # relative: negative = before the date
+
+
+TRIGGERS = (
+    "created",
+    "updated",
+    "field_changed",
+    "pool_entered",
+    "pool_left",
+    "segment_enter",
+    "segment_leave",
+    "schedule",
+    "relative",
+)
+EVENT_TRIGGERS = frozenset(TRIGGERS[:7])  # matched in the write's transaction
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDef:
+    """One action: `kind` (set, move, assign, create_task, notify, webhook) and its
+    parameters as written; `pointer` locates it in the file."""
+
+    kind: str
+    params: Any
+    pointer: str
+    variant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepDef:
+    """Actions after a wait from the step before (0 for the first), if `when` still holds."""
+
+    wait: timedelta
+    actions: tuple[ActionDef, ...]
+    when: Any = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsDef:
+    once_per_record: bool = False
+    cooldown: timedelta | None = None
+    max_per_day: int | None = None
+    quiet_hours: tuple[int, int] | None = None  # minutes of the day: start, end (may wrap)
+
+
+@dataclass(frozen=True, slots=True)
+class GoalDef:
+    when: Any
+    within: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDef:
+    """A trigger, a condition, steps of actions (the first without a wait), limits, an
+    optional split (variant -> share; 'holdout' does nothing) and goal."""
+
+    id: str
+    entity: str
+    trigger: TriggerDef
+    steps: tuple[StepDef, ...]
+    loc: Loc
+    label: Label | None = None
+    when: Any = None
+    limits: LimitsDef = LimitsDef()
+    split: tuple[tuple[str, int], ...] = ()
+    goal: GoalDef | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class DerivedRule:
     """One rule of a score (points) or a grade (value); `when` None: always (a default)."""
 
@@ -362,6 +454,8 @@ class Bundle:
     rollups: tuple[RollupDef, ...] = ()
     assignment: tuple[AssignmentRuleDef, ...] = ()
     queues: Mapping[str, Label] = field(default_factory=lambda: EMPTY)
+    segments: Mapping[str, SegmentDef] = field(default_factory=lambda: EMPTY)
+    campaigns: tuple[CampaignDef, ...] = ()
 
     def computed(self, entity: str) -> frozenset[str]:
         """Fields of an entity that rules compute (scores, grades, rollups): read-only."""

@@ -24,6 +24,7 @@ FILE_KINDS: dict[str, str] = {
     "entities": "entities.schema.json",
     "pools": "pools.schema.json",
     "assignment": "assignment.schema.json",
+    "campaigns": "campaigns.schema.json",
 }
 
 _TYPE_NAMES = {

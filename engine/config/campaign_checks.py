@@ -1,0 +1,318 @@
+"""Checks of segments and campaigns: entities, triggers, conditions, actions, splits, limits.
+
+Every problem is reported at once, located in campaigns.yaml, with a hint where one helps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cronsim import CronSim, CronSimError
+
+from engine.conditions import entity_scope
+from engine.config.assignment import check_candidates
+from engine.config.checks import Sources, zone_of
+from engine.config.conditions import check_condition
+from engine.config.errors import ConfigError, choices_hint
+from engine.config.model import (
+    ActionDef,
+    AssignmentRuleDef,
+    CampaignDef,
+    Candidates,
+    EntityDef,
+    Loc,
+    PoolSetDef,
+    SegmentDef,
+    TenantDef,
+)
+
+DATE_TYPES = ("date", "datetime")
+HOLDOUT = "holdout"
+_EPOCH = datetime(2026, 1, 1)  # any start: cron expressions are checked by parsing
+UPDATE_TRIGGERS = ("updated", "field_changed")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What campaigns may refer to."""
+
+    entities: Mapping[str, EntityDef]
+    tenant: TenantDef
+    pool_sets: Mapping[str, PoolSetDef]
+    segments: Mapping[str, SegmentDef]
+    assignment: tuple[AssignmentRuleDef, ...]
+    computed: Mapping[str, frozenset[str]]  # entity -> fields rules compute
+    src: Sources
+
+    def pools_of(self, entity: str) -> PoolSetDef | None:
+        return next((p for p in self.pool_sets.values() if p.entity == entity), None)
+
+    def pool_names(self, entity: str) -> tuple[str, ...]:
+        found = self.pools_of(entity)
+        return tuple(found.pools) if found is not None else ()
+
+
+def check_segments(ctx: Context) -> Iterator[ConfigError]:
+    tz = zone_of(ctx.tenant.timezone)
+    for segment in ctx.segments.values():
+        entity = ctx.entities.get(segment.entity)
+        if entity is None:
+            yield ctx.src.unknown_entity(segment.loc, segment.entity, ctx.entities)
+            continue
+        scope = entity_scope(entity, tz, columns=True, pools=ctx.pool_names(entity.name))
+        yield from check_condition(ctx.src, segment.loc, "/when", segment.when, scope)
+
+
+def check_campaigns(campaigns: tuple[CampaignDef, ...], ctx: Context) -> Iterator[ConfigError]:
+    seen: set[str] = set()
+    for campaign in campaigns:
+        if campaign.id in seen:
+            message = f"duplicate campaign id '{campaign.id}'"
+            yield ctx.src.error(campaign.loc, "/id", message, code="duplicate")
+        seen.add(campaign.id)
+        entity = yield from _entity(campaign, ctx)
+        if entity is None:
+            continue
+        yield from _trigger(campaign, entity, ctx)
+        yield from _conditions(campaign, entity, ctx)
+        yield from _split(campaign, ctx)
+        for step in campaign.steps:
+            for action in step.actions:
+                yield from check_action(campaign, action, entity, ctx)
+        yield from _limits(campaign, ctx)
+
+
+def _entity(campaign: CampaignDef, ctx: Context) -> Generator[ConfigError, None, EntityDef | None]:
+    """Yields the errors; returns the campaign's entity when it is known."""
+    loc, segment = campaign.loc, ctx.segments.get(campaign.trigger.segment or "")
+    if not campaign.entity:
+        hint = "name the records it is about, e.g. entity: customer"
+        yield ctx.src.error(loc, "", "the campaign has no entity", hint, code="missing")
+        return None
+    entity = ctx.entities.get(campaign.entity)
+    if entity is None:
+        yield ctx.src.unknown_entity(loc, campaign.entity, ctx.entities)
+        return None
+    if segment is not None and segment.entity != campaign.entity:
+        message = f"segment '{segment.name}' is about {segment.entity}, not {campaign.entity}"
+        yield ctx.src.error(loc, "/entity", message, code="reference")
+    return entity
+
+
+def _trigger(campaign: CampaignDef, entity: EntityDef, ctx: Context) -> Iterator[ConfigError]:
+    trigger, loc = campaign.trigger, campaign.loc
+    sub = f"/trigger/{trigger.kind}"
+    if trigger.field is not None:
+        yield from _field_exists(entity, trigger.field, loc, f"{sub}/field", ctx)
+        field = entity.fields.get(trigger.field)
+        if trigger.kind == "relative" and field is not None and field.type not in DATE_TYPES:
+            message = f"'{trigger.field}' is a {field.type} field, not a date"
+            hint = choices_hint(
+                "", [f for f, d in entity.fields.items() if d.type in DATE_TYPES], "date fields"
+            )
+            yield ctx.src.error(loc, f"{sub}/field", message, hint, code="type")
+        if trigger.kind == "field_changed" and field is not None and field.options:
+            for key, values in (("from", trigger.from_values), ("to", trigger.to_values)):
+                yield from _options(field.option_values, values or (), loc, f"{sub}/{key}", ctx)
+    if trigger.pool is not None:
+        yield from _pool_exists(campaign.entity, trigger.pool, loc, sub, ctx)
+    if trigger.segment is not None and trigger.segment not in ctx.segments:
+        hint = choices_hint(trigger.segment, ctx.segments, "segments")
+        yield ctx.src.error(
+            loc, sub, f"unknown segment '{trigger.segment}'", hint, code="reference"
+        )
+    if trigger.cron is not None:
+        yield from _cron(trigger.cron, loc, sub, ctx)
+
+
+def _cron(text: str, loc: Loc, sub: str, ctx: Context) -> Iterator[ConfigError]:
+    try:
+        CronSim(text, _EPOCH)
+    except CronSimError as exc:
+        hint = "five fields: minute hour day-of-month month day-of-week, e.g. '0 9 * * mon'"
+        yield ctx.src.error(loc, sub, f"not a cron expression: {exc}", hint, code="invalid")
+
+
+def _conditions(campaign: CampaignDef, entity: EntityDef, ctx: Context) -> Iterator[ConfigError]:
+    tz = zone_of(ctx.tenant.timezone)
+    update = campaign.trigger.kind in UPDATE_TRIGGERS  # changed() and old() make sense
+    pools = ctx.pool_names(entity.name)
+    scope = entity_scope(entity, tz, columns=True, pools=pools)
+    if campaign.when is not None:
+        first = entity_scope(entity, tz, update=update, columns=True, pools=pools)
+        yield from check_condition(ctx.src, campaign.loc, "/when", campaign.when, first)
+    for step in campaign.steps:
+        if step.when is not None:
+            sub = f"{step.pointer}/when"
+            yield from check_condition(ctx.src, campaign.loc, sub, step.when, scope)
+    if campaign.goal is not None:
+        yield from check_condition(ctx.src, campaign.loc, "/goal/when", campaign.goal.when, scope)
+
+
+def _split(campaign: CampaignDef, ctx: Context) -> Iterator[ConfigError]:
+    names = {name for name, _ in campaign.split}
+    if campaign.split and sum(share for _, share in campaign.split) == 0:
+        yield ctx.src.error(campaign.loc, "/split", "every share of the split is 0", code="invalid")
+    for step in campaign.steps:
+        for action in step.actions:
+            if action.variant is None:
+                continue
+            if not campaign.split:
+                hint = "add split: {A: 50, B: 50} to the campaign, or drop `variant`"
+                message = f"variant '{action.variant}' but the campaign has no split"
+                yield ctx.src.error(campaign.loc, f"{action.pointer}/variant", message, hint)
+            elif action.variant not in names or action.variant == HOLDOUT:
+                hint = choices_hint(action.variant, sorted(names - {HOLDOUT}), "variants")
+                message = f"unknown variant '{action.variant}'"
+                yield ctx.src.error(campaign.loc, f"{action.pointer}/variant", message, hint)
+
+
+def _limits(campaign: CampaignDef, ctx: Context) -> Iterator[ConfigError]:
+    quiet = campaign.limits.quiet_hours
+    if quiet is not None and quiet[0] == quiet[1]:
+        hint = "e.g. 22:00-08:00: from 22:00 until 08:00 the next morning"
+        message = "quiet hours start and end at the same time"
+        yield ctx.src.error(campaign.loc, "/limits/quiet_hours", message, hint)
+    if campaign.trigger.kind == "schedule" and campaign.when is None:
+        hint = "it fires for every record matching `when`; e.g. when: \"pool == 'new'\""
+        yield ctx.src.error(campaign.loc, "/trigger", "a scheduled campaign needs `when`", hint)
+
+
+# actions -------------------------------------------------------------------------------------
+def check_action(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    if not action.kind:
+        hint = "one of: set, move, assign, create_task, notify, webhook (one per list item)"
+        message = "each action needs exactly one kind"
+        yield ctx.src.error(campaign.loc, action.pointer, message, hint, code="invalid")
+        return
+    check = ACTION_CHECKS.get(action.kind)
+    if check is not None:
+        yield from check(campaign, action, entity, ctx)
+
+
+def _check_set(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    loc, sub = campaign.loc, f"{action.pointer}/set"
+    computed = ctx.computed.get(entity.name, frozenset())
+    for name, value in action.params.items():
+        field = entity.fields.get(name)
+        if field is None:
+            yield from _field_exists(entity, name, loc, f"{sub}/{name}", ctx)
+            continue
+        if name in computed:
+            message = f"'{name}' is computed by the bundle's rules and cannot be set"
+            yield ctx.src.error(loc, f"{sub}/{name}", message, code="computed")
+        if isinstance(value, dict) and field.type != "tags":
+            message = f"add/remove is for tags fields; '{name}' is a {field.type} field"
+            yield ctx.src.error(loc, f"{sub}/{name}", message, code="type")
+        elif field.options and isinstance(value, str) and "{{" not in value:
+            yield from _options(field.option_values, (value,), loc, f"{sub}/{name}", ctx)
+
+
+def _check_move(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    pool = action.params if isinstance(action.params, str) else action.params["pool"]
+    yield from _pool_exists(entity.name, pool, campaign.loc, f"{action.pointer}/move", ctx)
+
+
+def _check_assign(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    rule = action.params if isinstance(action.params, str) else action.params["rule"]
+    known = [r.id for r in ctx.assignment if r.entity == entity.name]
+    if rule not in known:
+        hint = choices_hint(rule, known, f"assignment rules of {entity.name}")
+        message = f"no assignment rule '{rule}' for {entity.name}"
+        yield ctx.src.error(
+            campaign.loc, f"{action.pointer}/assign", message, hint, code="reference"
+        )
+
+
+def _check_task(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    params, loc, sub = action.params, campaign.loc, f"{action.pointer}/create_task"
+    task = ctx.entities.get(params.get("entity", "task"))
+    if task is None:
+        hint = choices_hint(params.get("entity", "task"), ctx.entities, "entities")
+        message = f"no entity '{params.get('entity', 'task')}' to create tasks in"
+        yield ctx.src.error(loc, sub, message, hint, code="reference")
+        return
+    for name in ("title", *(["due_at"] if "due_in" in params else []), *params.get("fields", {})):
+        yield from _field_exists(task, name, loc, sub, ctx)
+    if "link" in params:
+        link = task.fields.get(params["link"])
+        if link is None or link.ref_entity != entity.name:
+            message = f"'{params['link']}' of {task.name} is not a reference to {entity.name}"
+            yield ctx.src.error(loc, f"{sub}/link", message, code="reference")
+    yield from _who(params.get("assignee", "owner"), loc, f"{sub}/assignee", ctx)
+
+
+def _check_notify(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    yield from _who(action.params["to"], campaign.loc, f"{action.pointer}/notify/to", ctx)
+
+
+def _check_webhook(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    return iter(())  # the schema checks the URL; templates are checked with the others
+
+
+ACTION_CHECKS = {
+    "set": _check_set,
+    "move": _check_move,
+    "assign": _check_assign,
+    "create_task": _check_task,
+    "notify": _check_notify,
+    "webhook": _check_webhook,
+}
+
+
+# shared --------------------------------------------------------------------------------------
+def _who(raw: Any, loc: Loc, sub: str, ctx: Context) -> Iterator[ConfigError]:
+    if raw == "owner" or not isinstance(raw, dict):
+        return
+    candidates = Candidates(
+        tuple(filter(None, [raw.get("user")])),
+        tuple(filter(None, [raw.get("team")])),
+        tuple(filter(None, [raw.get("role")])),
+    )
+    for error in check_candidates(candidates, ctx.tenant, loc, "", ctx.src):
+        yield ctx.src.error(loc, sub, error.message, error.hint, code="reference")
+
+
+def _field_exists(
+    entity: EntityDef, name: str, loc: Loc, sub: str, ctx: Context
+) -> Iterator[ConfigError]:
+    if name not in entity.fields:
+        hint = choices_hint(name, entity.fields, "fields")
+        message = f"entity '{entity.name}' has no field '{name}'"
+        yield ctx.src.error(loc, sub, message, hint, code="reference")
+
+
+def _pool_exists(entity: str, pool: str, loc: Loc, sub: str, ctx: Context) -> Iterator[ConfigError]:
+    pools = ctx.pools_of(entity)
+    if pools is None:
+        message = f"entity '{entity}' has no pool set"
+        yield ctx.src.error(loc, sub, message, "declare one in pools.yaml", code="reference")
+    elif pool not in pools.pools:
+        hint = choices_hint(pool, pools.pools, "pools")
+        yield ctx.src.error(loc, sub, f"unknown pool '{pool}'", hint, code="reference")
+
+
+def _options(
+    options: tuple[str, ...], values: tuple[Any, ...], loc: Loc, sub: str, ctx: Context
+) -> Iterator[ConfigError]:
+    for value in values:
+        if value is not None and str(value) not in options:
+            hint = choices_hint(str(value), options, "options")
+            yield ctx.src.error(loc, sub, f"'{value}' is not an option", hint, code="reference")
