@@ -28,6 +28,7 @@ from engine.config.model import (
     SegmentDef,
     TenantDef,
 )
+from engine.templating import TemplateScope, check_value
 
 DATE_TYPES = ("date", "datetime")
 HOLDOUT = "holdout"
@@ -193,6 +194,32 @@ def check_action(
     check = ACTION_CHECKS.get(action.kind)
     if check is not None:
         yield from check(campaign, action, entity, ctx)
+    yield from _templates(campaign, action, entity, ctx)
+
+
+def _templates(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    """Every template of the action parses and reads only what exists."""
+    scope = TemplateScope({n: f.type for n, f in entity.fields.items()}, entity.name)
+    base = f"{action.pointer}/{action.kind}"
+    for pointer, problem in check_value(_template_parts(action), scope):
+        where = f" (line {problem.line} of the template)" if problem.line > 1 else ""
+        message = f"template: {problem.message}{where}"
+        yield ctx.src.error(campaign.loc, base + pointer, message, problem.hint, code="template")
+
+
+def _template_parts(action: ActionDef) -> Any:
+    """The parts of an action's parameters that are templates (by pointer below it)."""
+    params = action.params
+    if action.kind == "webhook":
+        return {"body": params.get("body", {})}
+    if action.kind in ("create_task", "notify"):
+        keys = ("title", "body", "fields")
+        return {k: params[k] for k in keys if k in params}
+    if action.kind == "set":
+        return {k: v for k, v in params.items() if isinstance(v, str)}
+    return {}
 
 
 def _check_set(
