@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import signal
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +18,8 @@ from engine.config import BundleInvalid, load_bundle_dir
 from engine.service import ListQuery, ServiceError, Services, bundle_dirs
 from engine.service.scheduler import SweepLoop
 from engine.service.seed import seed as seed_records
+from engine.service.webhooks import Webhooks
+from engine.service.worker import Worker, WorkerLoop
 from engine.storage.db import default_url
 
 app = typer.Typer(
@@ -25,6 +30,8 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Tenant API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+webhooks_app = typer.Typer(help="Outgoing webhooks.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -203,6 +210,14 @@ def serve(
             help="Seconds between sweeps of time-based rules (0: off)",
         ),
     ] = 60.0,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            envvar="TIDEPOOL_WORKER",
+            help="Also run a job worker (webhooks, emails) in this process",
+        ),
+    ] = True,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs)."""
     import uvicorn
@@ -219,11 +234,62 @@ def serve(
                 _demo(svc, bundle.id, port)
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     loop = SweepLoop(svc, sweep_every).start() if sweep_every > 0 else None
+    jobs = WorkerLoop(_worker(svc)).start() if worker else None
     try:
         uvicorn.run(create_app(svc), host=host, port=port, log_level="info")
     finally:
+        if jobs is not None:
+            jobs.stop()
         if loop is not None:
             loop.stop()
+
+
+def _worker(svc: Services, batch: int = 20, lease: float = 60.0) -> Worker:
+    """A worker for every kind of job the services know (webhooks, emails, campaigns)."""
+    return svc.worker(batch=batch, lease_seconds=lease)
+
+
+@app.command("worker")
+def run_worker(
+    db: Db = None,
+    once: Annotated[bool, typer.Option(help="Run one batch of due jobs, then exit")] = False,
+    batch: Annotated[int, typer.Option(min=1, max=1000, help="Jobs claimed at a time")] = 20,
+    lease: Annotated[
+        float,
+        typer.Option(
+            min=1, help="Seconds a claimed job stays this worker's before others may retry it"
+        ),
+    ] = 60.0,
+    idle: Annotated[float, typer.Option(min=0.05, help="Seconds to rest when idle")] = 1.0,
+) -> None:
+    """Run due jobs (webhooks, emails) until stopped (Ctrl-C, SIGTERM). Any number of
+    workers may run at once against one database."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per webhook sent
+    runner = _worker(_open(db), batch, lease)
+    if once:
+        out.print(f"{runner.run_once()} job(s) run", markup=False)
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    out.print(f"worker {runner.worker_id} running (Ctrl-C stops it)", markup=False)
+    runner.run_forever(stop, idle)
+
+
+@webhooks_app.command("secret")
+def webhooks_secret(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    rotate: Annotated[
+        bool, typer.Option(help="Replace the secret; receivers must switch to the new one")
+    ] = False,
+    db: Db = None,
+) -> None:
+    """Print the tenant's webhook signing secret (made on first use). Receivers check
+    X-Tidepool-Signature: sha256=HMAC-SHA256(secret, "<X-Tidepool-Timestamp>.<body>")."""
+    svc = _open(db)
+    hooks = Webhooks(svc.store, svc.clock)
+    out.print(hooks.rotate_secret(tenant) if rotate else hooks.secret(tenant), markup=False)
 
 
 def _demo(svc: Services, tenant: str, port: int) -> None:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import __version__
-from engine.api import problems, records
+from engine.api import campaigns, jobs, problems, records
 from engine.service import Services, TooLarge
 
 MAX_BODY_BYTES = 10_000_000
@@ -55,6 +55,8 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     problems.install(app)
     app.include_router(records.router)
+    app.include_router(campaigns.router)
+    app.include_router(jobs.router)
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 

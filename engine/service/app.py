@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -12,13 +13,16 @@ from engine.clock import Clock, SystemClock
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
 from engine.service.assignment_stats import AssignmentStats
+from engine.service.campaigns import CampaignService
 from engine.service.configs import TenantConfigs
 from engine.service.errors import NotFound
 from engine.service.indexes import ensure_indexes
+from engine.service.jobs import Jobs
 from engine.service.keys import ApiKeys
 from engine.service.owners import Owners
 from engine.service.records import RecordService
 from engine.service.sweeps import Sweeper
+from engine.service.worker import Worker, default_handlers
 from engine.storage import tables as t
 from engine.storage.db import make_engine, migrate
 from engine.storage.store import Store
@@ -34,6 +38,8 @@ class Services:
     sweeper: Sweeper
     owners: Owners
     assignment: AssignmentStats
+    jobs: Jobs
+    campaigns: CampaignService
 
     @staticmethod
     def open(
@@ -45,16 +51,26 @@ class Services:
         clock = clock or SystemClock()
         store = Store(engine)
         configs = TenantConfigs(store, clock)
+        records = RecordService(store, configs, clock)
+        campaigns = CampaignService(store, configs, clock, records)
         return Services(
             store,
             configs,
-            RecordService(store, configs, clock),
+            records,
             ApiKeys(store, clock, lambda tenant: set(configs.active(tenant).bundle.tenant.users)),
             clock,
-            Sweeper(store, configs, clock),
+            Sweeper(store, configs, clock, records.campaign_runner),
             Owners(store, configs, clock),
             AssignmentStats(store, configs, clock),
+            Jobs(store, clock, on_finish=campaigns.settle),
+            campaigns,
         )
+
+    def worker(self, **options: Any) -> Worker:
+        """A worker for every kind of job: webhooks, emails and campaign steps and plans;
+        each job's end tells its campaign firing (delivered / failed)."""
+        handlers = {**default_handlers(self.store, self.clock), **self.campaigns.handlers()}
+        return Worker(self.store, self.clock, handlers, on_finish=self.campaigns.settle, **options)
 
     def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:
         """Store and activate a bundle, then create the indexes its fields ask for."""

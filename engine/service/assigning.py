@@ -99,6 +99,18 @@ class Assigner:
         explanation = {"rule": None, "queue": DEFAULT_QUEUE, "passed": passed}
         return queued, [self._row(record, "no_rule", {"queue": DEFAULT_QUEUE}, explanation)]
 
+    def assign_by(
+        self, rule: CompiledRule, record: Record
+    ) -> tuple[Record, list[dict[str, Any]]] | None:
+        """Through one named rule (a campaign's `assign`), when its condition holds; None
+        when nobody is eligible and the rule has no fallback queue."""
+        if self.compiled is None or (
+            rule.when is not None and not rule.when.evaluate(record.data, self.now)
+        ):
+            return None
+        outcome = self._decide(rule, record)
+        return None if outcome is None else self._apply(record, outcome, [])
+
     def reassign(
         self, record: Record, rule: CompiledRule, because: dict[str, Any]
     ) -> tuple[Record, list[dict[str, Any]]] | None:

@@ -20,6 +20,7 @@ from engine.config.model import Bundle, EntityDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
 from engine.rules.assignment import CompiledAssignment
+from engine.rules.campaigns import CompiledCampaigns, compile_campaigns
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.errors import BadQuery, NotFound
 
@@ -42,6 +43,11 @@ def _assignment(bundle: Bundle, tz: ZoneInfo) -> dict[str, CompiledAssignment]:
         )
         for e in entities
     }
+
+
+def _campaigns(bundle: Bundle, tz: ZoneInfo) -> dict[str, CompiledCampaigns]:
+    pools = {p.entity: tuple(p.pools) for p in bundle.pool_sets.values()}
+    return compile_campaigns(bundle.campaigns, bundle.segments, bundle.entities, pools, tz)
 
 
 def _ranks(bundle: Bundle) -> dict[str, int]:
@@ -77,6 +83,7 @@ class CompiledConfig:
     public: dict[str, CompiledPublicPool] = field(default_factory=dict)  # by entity
     rollup_rank: dict[str, int] = field(default_factory=dict)  # parents rank above children
     assignment: dict[str, CompiledAssignment] = field(default_factory=dict)  # by entity
+    campaigns: dict[str, CompiledCampaigns] = field(default_factory=dict)  # by entity
     _conditions: dict[tuple[str, str], Condition] = field(default_factory=dict)
 
     @staticmethod
@@ -119,6 +126,7 @@ class CompiledConfig:
             public,
             _ranks(bundle),
             _assignment(bundle, tz),
+            _campaigns(bundle, tz),
         )
 
     @property

@@ -24,6 +24,7 @@ from engine.fields.validator import EntityValidator, FieldError, FormRules, stor
 from engine.rules import CompiledDerived
 from engine.rules.rollups import RollupOverflow
 from engine.service.assigning import Assigner
+from engine.service.campaign_runner import CampaignRunner
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import (
@@ -36,6 +37,7 @@ from engine.service.errors import (
     TooLarge,
     VersionConflict,
 )
+from engine.service.jobs import Jobs
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.ownership import owner_columns, owner_error, shielded
 from engine.service.rollups import (
@@ -111,6 +113,7 @@ class RecordService:
         self.configs = configs
         self.clock = clock
         self.new_id = new_id
+        self.jobs = Jobs(store, clock)  # campaigns' outbox, written in the records' writes
 
     # creating ------------------------------------------------------------------------------
     def create(
@@ -261,6 +264,7 @@ class RecordService:
         actor: str | None,
         *,
         savepoint: bool = True,
+        depth: int = 0,
     ) -> list[Record]:
         now = self.clock.now()
         entity = validator.entity.name
@@ -308,7 +312,27 @@ class RecordService:
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
         related = self._roll_up(tx, cfg, entity, [(None, r.data) for r in records])
+        records = [self._campaigns_after(tx, cfg, None, r, depth) for r in records]
         return [_with_related(r, _reached(r, related)) for r in records] if related else records
+
+    def campaign_runner(self, tx: Tx, cfg: CompiledConfig, depth: int = 0) -> CampaignRunner:
+        """Campaigns for writes in `tx`, their record-writing actions through this service."""
+        return CampaignRunner(tx, cfg, self.clock.now(), _Writer(self), self.jobs, depth)
+
+    def _campaigns_after(
+        self, tx: Tx, cfg: CompiledConfig, before: Record | None, after: Record, depth: int
+    ) -> Record:
+        """The campaigns this write fires (their decisions join the record's)."""
+        if after.entity not in cfg.campaigns:
+            return after
+        runner = self.campaign_runner(tx, cfg, depth)
+        rows = runner.on_write(before, after)
+        latest = runner.latest.get(after.id)
+        if latest is not None:  # an action wrote the record: answer with it as it is now
+            after = replace(latest, decisions=after.decisions, related=after.related)
+        if not rows:
+            return after
+        return replace(after, decisions=(*after.decisions, *(decision_json(d) for d in rows)))
 
     # pools ---------------------------------------------------------------------------------
     def _settle_new(
@@ -472,7 +496,8 @@ class RecordService:
             tx, cfg, validator, current, values, changes, "rollup", current.owner
         )
         made = (*(decision_json(d) for d in rows), *updated.decisions)
-        return current, replace(updated, decisions=made)
+        updated = self._campaigns_after(tx, cfg, current, replace(updated, decisions=made), 0)
+        return current, updated
 
     # checks --------------------------------------------------------------------------------
     def _check_refs(
@@ -581,37 +606,50 @@ class RecordService:
                     )
                 ],
             )
-        now = self.clock.now()
         with self.store.write() as tx:
             current = self._current(tx, cfg, entity, record_id, expected_version)
             by = f"by {actor or 'someone'}"
-            before, after = {"pool": current.pool}, {"pool": target.id}
-            manual = decision(cfg, entity, record_id, "manual_move", by, now, before, after)
-            shield = shielded(cfg, entity, current, current.owner, now)
-            settled = pools.settle(current.data, target.id, now, shielded=shield)
-            made = [manual, *[decision_row(cfg, current, m, now) for m in settled.moves]]
-            columns: dict[str, Any] = {
-                "pool": settled.pool,
-                "pool_entered_at": now,
-                "updated_at": now,
-            }
-            owner = None if settled.unassigned else current.owner
-            columns.update(
-                owner_columns(cfg, entity, current, owner, settled.pool, current.data, now)
-            )
-            if not tx.update_record(tenant, record_id, current.version, columns):
-                raise VersionConflict("record changed meanwhile", current.version + 1)
-            tx.insert_decisions(made)
-            moved = replace(
-                current,
-                version=current.version + 1,
-                decisions=tuple(decision_json(d) for d in made),
-                **columns,
-            )
-            tx.insert_history(
-                [history_row(moved, "move", {"pool": [current.pool, settled.pool]}, actor, now)]
-            )
-        return moved
+            return self._move_in(tx, cfg, current, target.id, actor, "manual_move", by)
+
+    def _move_in(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        current: Record,
+        target: str,
+        actor: str | None,
+        kind: str,
+        rule: str,
+        depth: int = 0,
+    ) -> Record:
+        """A move into `target` (then promotions from there) inside the caller's transaction."""
+        now, entity, record_id, tenant = self.clock.now(), current.entity, current.id, cfg.tenant
+        pools = cfg.pools[entity]
+        before, after = {"pool": current.pool}, {"pool": target}
+        manual = decision(cfg, entity, record_id, kind, rule, now, before, after)
+        shield = shielded(cfg, entity, current, current.owner, now)
+        settled = pools.settle(current.data, target, now, shielded=shield)
+        made = [manual, *[decision_row(cfg, current, m, now) for m in settled.moves]]
+        columns: dict[str, Any] = {
+            "pool": settled.pool,
+            "pool_entered_at": now,
+            "updated_at": now,
+        }
+        owner = None if settled.unassigned else current.owner
+        columns.update(owner_columns(cfg, entity, current, owner, settled.pool, current.data, now))
+        if not tx.update_record(tenant, record_id, current.version, columns):
+            raise VersionConflict("record changed meanwhile", current.version + 1)
+        tx.insert_decisions(made)
+        moved = replace(
+            current,
+            version=current.version + 1,
+            decisions=tuple(decision_json(d) for d in made),
+            **columns,
+        )
+        tx.insert_history(
+            [history_row(moved, "move", {"pool": [current.pool, settled.pool]}, actor, now)]
+        )
+        return self._campaigns_after(tx, cfg, current, moved, depth)
 
     def explain(
         self, tenant: str, entity: str, record_id: str, locale: str | None = None
@@ -715,40 +753,55 @@ class RecordService:
         actor: str | None = None,
     ) -> Record:
         cfg = self.configs.active(tenant)
-        validator = cfg.validator(entity)
+        cfg.validator(entity)
         with self.store.write() as tx:
             current = self._current(tx, cfg, entity, record_id, expected_version)
-            patch, owner, owner_errors, given = _take_owner(cfg, patch)
-            if given and owner is not None and _in_public(cfg, current):
-                raise Refused(
-                    "a record in the public pool is claimed, not assigned",
-                    [FieldError("owner", "claim_instead")],
-                )
-            values, changes, errors = validator.for_update(current.data, patch)
-            errors = owner_errors + errors
-            owner = owner if given else current.owner
-            derived = cfg.derived.get(entity)
-            derivations: list[dict[str, Any]] = []
-            if derived is not None and not errors:
-                values, changes, derivations = self._derive_changed(
-                    cfg, derived, current, values, changes
-                )
-            new_owner = owner if owner != current.owner else None
-            item = _Item(0, {k: values.get(k) for k in changes}, errors, new_owner)
-            self._check_refs(tx, cfg, validator, [item])
-            self._check_owners(tx, cfg, [item])
-            self._check_unique(tx, cfg, validator, [item], exclude=record_id)
-            if item.errors:
-                raise _error_for(item.errors)
-            if owner != current.owner:
-                changes = {**changes, "owner": [current.owner, owner]}
-            if not changes:
-                return current
-            tx.insert_decisions(derivations)
-            updated = self._apply_update(tx, cfg, validator, current, values, changes, actor, owner)
-            made = (*(decision_json(d) for d in derivations), *updated.decisions)
-            related = self._roll_up(tx, cfg, entity, [(current.data, values)])
-            return _with_related(replace(updated, decisions=made), related)
+            return self._update_in(tx, cfg, current, patch, actor)
+
+    def _update_in(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        current: Record,
+        patch: Any,
+        actor: str | None,
+        depth: int = 0,
+    ) -> Record:
+        """An update inside the caller's transaction (the record locked by the caller)."""
+        entity, record_id = current.entity, current.id
+        validator = cfg.validator(entity)
+        patch, owner, owner_errors, given = _take_owner(cfg, patch)
+        if given and owner is not None and _in_public(cfg, current):
+            raise Refused(
+                "a record in the public pool is claimed, not assigned",
+                [FieldError("owner", "claim_instead")],
+            )
+        values, changes, errors = validator.for_update(current.data, patch)
+        errors = owner_errors + errors
+        owner = owner if given else current.owner
+        derived = cfg.derived.get(entity)
+        derivations: list[dict[str, Any]] = []
+        if derived is not None and not errors:
+            values, changes, derivations = self._derive_changed(
+                cfg, derived, current, values, changes
+            )
+        new_owner = owner if owner != current.owner else None
+        item = _Item(0, {k: values.get(k) for k in changes}, errors, new_owner)
+        self._check_refs(tx, cfg, validator, [item])
+        self._check_owners(tx, cfg, [item])
+        self._check_unique(tx, cfg, validator, [item], exclude=record_id)
+        if item.errors:
+            raise _error_for(item.errors)
+        if owner != current.owner:
+            changes = {**changes, "owner": [current.owner, owner]}
+        if not changes:
+            return current
+        tx.insert_decisions(derivations)
+        updated = self._apply_update(tx, cfg, validator, current, values, changes, actor, owner)
+        made = (*(decision_json(d) for d in derivations), *updated.decisions)
+        related = self._roll_up(tx, cfg, entity, [(current.data, values)])
+        updated = self._campaigns_after(tx, cfg, current, replace(updated, decisions=made), depth)
+        return _with_related(updated, related)
 
     def _derive_changed(
         self,
@@ -983,3 +1036,67 @@ def _with_created_values(
                 state[name] = old
         out.append(entry)
     return out[::-1]
+
+
+class _Writer:
+    """The record service's write path for campaign actions (RecordWriter), inside the
+    transaction of the write that fired them."""
+
+    ACTOR = "campaign"
+
+    def __init__(self, service: RecordService) -> None:
+        self.service = service
+
+    def patch(
+        self, tx: Tx, cfg: CompiledConfig, record: Record, values: dict[str, Any], depth: int
+    ) -> Record:
+        current = self._fresh(tx, cfg, record)
+        return self.service._update_in(tx, cfg, current, values, self.ACTOR, depth)
+
+    def move(self, tx: Tx, cfg: CompiledConfig, record: Record, pool: str, depth: int) -> Record:
+        current = self._fresh(tx, cfg, record)
+        rule = "campaign"
+        return self.service._move_in(
+            tx, cfg, current, pool, self.ACTOR, "campaign_move", rule, depth
+        )
+
+    def create(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        entity: str,
+        values: dict[str, Any],
+        owner: str | None,
+        depth: int,
+    ) -> Record:
+        validator = cfg.validator(entity)
+        cleaned, errors = validator.for_create(values)
+        item = _Item(0, cleaned, list(errors), owner)
+        self.service._check_refs(tx, cfg, validator, [item])
+        self.service._check_owners(tx, cfg, [item])
+        self.service._check_unique(tx, cfg, validator, [item])
+        if item.errors:
+            raise _error_for(item.errors)
+        return self.service._insert(tx, cfg, validator, [item], self.ACTOR, depth=depth)[0]
+
+    def assign(self, tx: Tx, cfg: CompiledConfig, record: Record, rule: str, depth: int) -> Record:
+        current = self._fresh(tx, cfg, record)
+        compiled = cfg.assignment.get(current.entity)
+        chosen = next((r for r in compiled.rules if r.id == rule), None) if compiled else None
+        if chosen is None or current.owner is not None:
+            return current  # the loader checked the rule; an owned record keeps its owner
+        assigner = Assigner(tx, cfg, current.entity, self.service.clock.now())
+        found = assigner.assign_by(chosen, current)
+        assigner.flush()
+        if found is None:
+            return current
+        fresh, rows = found
+        tx.insert_decisions(rows)
+        return self.service._update_in(tx, cfg, current, {"owner": fresh.owner}, self.ACTOR, depth)
+
+    @staticmethod
+    def _fresh(tx: Tx, cfg: CompiledConfig, record: Record) -> Record:
+        current = tx.get_record(cfg.tenant, record.entity, record.id, for_update=True)
+        if current is None:
+            raise NotFound(f"no {record.entity} record with id {record.id}")
+        return current

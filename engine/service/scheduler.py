@@ -35,6 +35,9 @@ class SweepLoop:
         for tenant in self.services.configs.tenants():
             try:
                 moved = self.services.sweeper.sweep(tenant)
+                fired = self.services.campaigns.sweep_schedules(tenant)
+                if fired:
+                    moved["campaigns.schedule"] = fired
             except Exception:
                 log.exception("sweep of tenant %s failed", tenant)  # the others go on
                 continue

@@ -27,13 +27,15 @@ from engine.rules import CompiledPoolSet
 from engine.rules.assignment import CompiledRule
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.assigning import Assigner
+from engine.service.campaign_runner import SEGMENT_TRIGGERS, RunnerFactory
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.ownership import owner_columns, shielded
 from engine.service.rows import decision, decision_row, history_row
 from engine.service.views import instant
 from engine.storage import tables as t
-from engine.storage.store import Record, Store, record_from_row
+from engine.storage.campaign_store import data_with_columns
+from engine.storage.store import Record, Store, Tx, record_from_row
 
 BATCH = 500
 
@@ -47,10 +49,17 @@ def tx_ids(store: Store, due: sa.Select[Any]) -> list[str]:
 
 
 class Sweeper:
-    def __init__(self, store: Store, configs: TenantConfigs, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        configs: TenantConfigs,
+        clock: Clock,
+        campaigns: RunnerFactory | None = None,
+    ) -> None:
         self.store = store
         self.configs = configs
         self.clock = clock
+        self.campaigns = campaigns  # records moved by sweeps fire campaigns as writes do
         # (tenant, config version) whose rules on values alone were swept: writes apply those,
         # so after one catch-up per version (records from before it) only time-based rules
         # can newly hold, and later sweeps look for those alone.
@@ -85,6 +94,8 @@ class Sweeper:
                 if assign_rule.reassign is not None:
                     step = partial(self._reassign, cfg, entity, assign_rule, moment, batch, moved)
                     _drain(step, batch, moved)
+        for entity in cfg.campaigns:
+            self._segments(cfg, entity, moment, batch, moved)
         self.caught_up.add((cfg.tenant, cfg.version))
         return dict(moved)
 
@@ -271,11 +282,14 @@ class Sweeper:
             updates: list[tuple[str, int, dict[str, Any]]] = []
             decisions: list[dict[str, Any]] = []
             history: list[dict[str, Any]] = []
+            changed: list[tuple[Record, Record]] = []
             for row in tx.conn.execute(query):
                 record = record_from_row(row)
                 found = self._settle(cfg, pools, record, now, decisions, history)
                 if found is not None:
                     updates.append((record.id, record.version, found[0]))
+                    after = replace(record, version=record.version + 1, **found[0])
+                    changed.append((record, after))
                     for rule in found[1]:
                         moved[f"{pools.definition.name}.{rule}"] += 1
             # locked rows: the versions hold, so one statement per shape of change
@@ -283,6 +297,57 @@ class Sweeper:
                 raise RuntimeError("records changed under a sweep's lock")
             tx.insert_decisions(decisions)
             tx.insert_history(history)
+            self._fire(tx, cfg, entity, changed)
+
+    def _fire(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        entity: str,
+        changed: list[tuple[Record, Record]],
+        kinds: frozenset[str] | None = None,
+    ) -> None:
+        """Campaigns of records a sweep changed, in the sweep's transaction."""
+        if self.campaigns is None or entity not in cfg.campaigns or not changed:
+            return
+        runner = self.campaigns(tx, cfg)
+        for before, after in changed:
+            runner.on_write(before, after, kinds)
+
+    # segments that time alone changes --------------------------------------------------------
+    def _segments(
+        self, cfg: CompiledConfig, entity: str, now: datetime, batch: int, moved: Counter[str]
+    ) -> None:
+        """Records that entered or left a time-based segment since the last look (no write
+        did it): their membership is brought up to date and segment campaigns fire."""
+        compiled = cfg.campaigns.get(entity)
+        if compiled is None or self.campaigns is None:
+            return
+        data = data_with_columns(self.store.dialect)
+        for segment in (s for s in compiled.segments if s.timed):
+            name = segment.definition.name
+            holds = segment.when.sql(self.store.dialect, now, data)
+            m = t.segment_members.c
+            member = sa.select(m.record_id).where(m.tenant_id == cfg.tenant, m.segment == name)
+            r = t.records.c
+            base = sa.select(r.id).where(
+                r.tenant_id == cfg.tenant, r.entity == entity, r.deleted_at.is_(None)
+            )
+            entering = base.where(holds, r.id.not_in(member))
+            leaving = base.where(sa.not_(holds), r.id.in_(member))
+            for due in (entering, leaving):
+                ids = tx_ids(self.store, due)
+                for start in range(0, len(ids), batch):
+                    self._touch(cfg, entity, ids[start : start + batch])
+                moved[f"segment.{name}"] += len(ids)
+
+    def _touch(self, cfg: CompiledConfig, entity: str, ids: list[str]) -> None:
+        with self.store.write() as tx:
+            query = sa.select(t.records).where(t.records.c.id.in_(ids))
+            if self.store.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            records = [record_from_row(row) for row in tx.conn.execute(query)]
+            self._fire(tx, cfg, entity, [(r, r) for r in records], SEGMENT_TRIGGERS)
 
     def _settle(
         self,

@@ -48,7 +48,8 @@ def test_demo_bundle_loads_without_errors_or_warnings(name: str) -> None:
     bundle = load_bundle_dir(f"configs/{name}")
     assert bundle.id == name
     assert bundle.warnings == ()
-    assert set(bundle.files) == {"tenant.yaml", "entities.yaml", "pools.yaml", "assignment.yaml"}
+    kinds = {"tenant", "entities", "pools", "assignment", "campaigns"}
+    assert set(bundle.files) == {f"{kind}.yaml" for kind in kinds}
     for text in bundle.files.values():
         assert text.startswith("# yaml-language-server: $schema=../../schemas/")
 
@@ -67,7 +68,13 @@ def test_chaotu_demo_model() -> None:
     assert tenant.users["alice"].name == "王丽"
     assert tenant.users["alice"].capacity.open == 50
     assert all(set(u.teams) <= set(tenant.teams) for u in tenant.users.values())
-    assert set(bundle.entities) == {"customer", "contact", "order", "activity", "task"}
+    assert set(bundle.entities) == {"customer", "contact", "order", "activity", "task", "complaint"}
+    assert set(bundle.segments) == {"high_value_loyal", "potential", "sleeping"}
+    triggers = {c.id: c.trigger.kind for c in bundle.campaigns}
+    assert triggers["wake_sleeping"] == "segment_enter" and triggers["overdue_task"] == "relative"
+    wake = next(c for c in bundle.campaigns if c.id == "wake_sleeping")
+    assert dict(wake.split) == {"coupon_50": 45, "coupon_100": 45, "holdout": 10}
+    assert [s.wait.days for s in wake.steps] == [0, 3]
 
     customer = bundle.entities["customer"]
     assert customer.label.get("zh-CN") == "客户" and customer.label.get("en") == "Customer"

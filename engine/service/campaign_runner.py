@@ -1,0 +1,523 @@
+"""Campaigns inside a write's transaction: segment membership, trigger matching, limits, the
+split, the firing, and its actions — in the database at once, leaving it as jobs (outbox).
+
+Actions that write records (set, move, create_task, assign) go through a `RecordWriter`,
+the record service's own write path, so their changes are validated, scored, pooled and seen
+by campaigns again, up to MAX_DEPTH writes deep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any, Protocol
+
+from engine.config.campaigns import parse_duration
+from engine.config.model import ActionDef
+from engine.rules.campaigns import (
+    HOLDOUT,
+    Change,
+    CompiledCampaign,
+    CompiledCampaigns,
+    in_quiet_hours,
+)
+from engine.service.compiled import CompiledConfig
+from engine.service.jobs import Jobs
+from engine.service.rows import decision
+from engine.storage import campaign_store as cs
+from engine.storage import tables as t
+from engine.storage.store import Record, Tx
+from engine.templating import render, render_value
+
+MAX_DEPTH = 3  # writes caused by campaigns' actions, caused by campaigns' actions, …
+STEP_JOB, PLANNED_JOB = "campaign_step", "campaign_fire"
+SEGMENT_TRIGGERS = frozenset({"segment_enter", "segment_leave"})
+
+
+class RecordWriter(Protocol):
+    """The record service's write path, inside the caller's transaction."""
+
+    def patch(
+        self, tx: Tx, cfg: CompiledConfig, record: Record, values: dict[str, Any], depth: int
+    ) -> Record: ...
+
+    def move(
+        self, tx: Tx, cfg: CompiledConfig, record: Record, pool: str, depth: int
+    ) -> Record: ...
+
+    def create(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        entity: str,
+        values: dict[str, Any],
+        owner: str | None,
+        depth: int,
+    ) -> Record: ...
+
+    def assign(
+        self, tx: Tx, cfg: CompiledConfig, record: Record, rule: str, depth: int
+    ) -> Record: ...
+
+
+def snapshot(record: Record) -> dict[str, Any]:
+    """What campaign conditions see: the values with the record's pool and owner."""
+    return {**record.data, "pool": record.pool, "owner": record.owner}
+
+
+@dataclass
+class Firing:
+    """One campaign firing for one record, as its actions see it."""
+
+    campaign: CompiledCampaign
+    record: Record
+    firing_id: int
+    occurrence: str
+    variant: str | None
+    step: int = 0
+    external: int = 0  # jobs written for it (webhooks, emails)
+
+    def key(self, action: int) -> str:
+        c, r = self.campaign.id, self.record.id
+        return f"{c}:{r}:{self.occurrence}:s{self.step}:a{action}"
+
+
+class CampaignRunner:
+    """Campaigns for the writes of one transaction."""
+
+    def __init__(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        now: datetime,
+        writer: RecordWriter,
+        queue: Jobs,
+        depth: int = 0,
+    ) -> None:
+        self.tx, self.cfg, self.now, self.writer, self.depth = tx, cfg, now, writer, depth
+        self.queue = queue
+        self.latest: dict[str, Record] = {}  # records the actions wrote, as they are now
+
+    # a record changed ------------------------------------------------------------------------
+    def on_write(
+        self, before: Record | None, after: Record, kinds: frozenset[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Decision rows of the campaigns this write fired (already stored); `kinds` limits
+        the triggers looked at (a segment sweep changes no values)."""
+        compiled = self.cfg.campaigns.get(after.entity)
+        if compiled is None or not compiled.active or self.depth > MAX_DEPTH:
+            return []
+        entered, left = self._segments(compiled, before, after)
+        old = snapshot(before) if before is not None else None
+        change = Change(after.id, after.version, old, snapshot(after), entered, left)
+        rows: list[dict[str, Any]] = []
+        for campaign in compiled.on_change:
+            if kinds is not None and campaign.definition.trigger.kind not in kinds:
+                continue
+            if campaign.matches(change, self.now):
+                occurrence = change.occurrence(campaign.definition.trigger, self.now)
+                current = self.latest.get(after.id, after)
+                rows += self.fire(campaign, current, occurrence, self._why(campaign, change))
+        self._plan(compiled, before, after)
+        self._goals(compiled, after)
+        return rows
+
+    def _segments(
+        self, compiled: CompiledCampaigns, before: Record | None, after: Record
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        if not compiled.segments:
+            return frozenset(), frozenset()
+        now_in = compiled.members(snapshot(after), self.now)
+        was_in = cs.segments_of(self.tx, self.cfg.tenant, after.id) if before else set()
+        entered, left = now_in - was_in, frozenset(was_in - now_in)
+        cs.join_segments(self.tx, self.cfg.tenant, after.entity, after.id, entered, self.now)
+        cs.leave_segments(self.tx, self.cfg.tenant, after.id, left)
+        return frozenset(entered), left
+
+    def _why(self, campaign: CompiledCampaign, change: Change) -> dict[str, Any]:
+        trigger = campaign.definition.trigger
+        why: dict[str, Any] = {"trigger": {"kind": trigger.kind}}
+        for name in ("field", "pool", "segment"):
+            if getattr(trigger, name) is not None:
+                why["trigger"][name] = getattr(trigger, name)
+        if campaign.when is not None:
+            why["when"] = campaign.when.trace(change.after, self.now, change.before).as_dict()
+        return why
+
+    # firing --------------------------------------------------------------------------------
+    def fire(
+        self, campaign: CompiledCampaign, record: Record, occurrence: str, why: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Fire once for (campaign, record, occurrence) unless a limit says no; the decision."""
+        refused = self._limited(campaign, record)
+        if refused is not None:
+            return [self._decision(campaign, record, "campaign_limited", {"limit": refused}, why)]
+        variant = campaign.variant(record.id)
+        firing_id = self._insert_firing(campaign, record, occurrence, variant)
+        if firing_id is None:
+            return []  # this occurrence fired already
+        firing = Firing(campaign, record, firing_id, occurrence, variant)
+        after = {"occurrence": occurrence, **({"variant": variant} if variant else {})}
+        row = self._decision(campaign, record, "campaign", after, why)
+        if variant == HOLDOUT:
+            cs.set_firing(self.tx, firing_id, status="held_out")
+            return [row]
+        wait = in_quiet_hours(
+            campaign.definition.limits.quiet_hours, self.now.astimezone(self.cfg.tz)
+        )
+        if wait is not None:
+            self._later(firing, 0, self.now + wait)
+            cs.set_firing(self.tx, firing_id, status="deferred")
+            return [{**row, "after": {**after, "deferred_until": (self.now + wait).isoformat()}}]
+        self.run_step(firing)
+        return [row]
+
+    def _limited(self, campaign: CompiledCampaign, record: Record) -> str | None:
+        limits = campaign.definition.limits
+        if limits.once_per_record or limits.cooldown is not None:
+            last = cs.fired_before(self.tx, self.cfg.tenant, campaign.id, record.id)
+            if last is not None and limits.once_per_record:
+                return "once_per_record"
+            if last is not None and limits.cooldown and self.now - last < limits.cooldown:
+                return "cooldown"
+        if limits.max_per_day is not None:
+            day = self.now.astimezone(self.cfg.tz).date()
+            # one row per campaign and day, locked: concurrent writes take turns at the cap
+            fired = self.tx.lock_counter(self.cfg.tenant, campaign.id, "campaign", day)
+            if fired >= limits.max_per_day:
+                return "max_per_day"
+            self.tx.add_to_counter(self.cfg.tenant, campaign.id, "campaign", day)
+        return None
+
+    def _insert_firing(
+        self, campaign: CompiledCampaign, record: Record, occurrence: str, variant: str | None
+    ) -> int | None:
+        goal = campaign.definition.goal
+        return cs.insert_firing(
+            self.tx,
+            {
+                "tenant_id": self.cfg.tenant,
+                "campaign": campaign.id,
+                "entity": record.entity,
+                "record_id": record.id,
+                "occurrence": occurrence,
+                "variant": variant,
+                "status": "delivered",  # until it writes jobs: then they decide
+                "fired_at": self.now,
+                "day": self.now.astimezone(self.cfg.tz).date(),
+                "config_version": self.cfg.version,
+                "goal_until": self.now + goal.within if goal else None,
+            },
+        )
+
+    def _decision(
+        self,
+        campaign: CompiledCampaign,
+        record: Record,
+        kind: str,
+        after: Mapping[str, Any],
+        why: dict[str, Any],
+    ) -> dict[str, Any]:
+        row = decision(
+            self.cfg,
+            record.entity,
+            record.id,
+            kind,
+            f"campaign.{campaign.id}",
+            self.now,
+            {},
+            after,
+            why,
+        )
+        self.tx.insert_decisions([row])
+        return row
+
+    # steps and actions ---------------------------------------------------------------------
+    def run_step(self, firing: Firing) -> None:
+        """The step's actions for the firing's variant; then the next step is planned."""
+        step = firing.campaign.step(firing.step)
+        for index, action in enumerate(step.actions):
+            if action.variant is not None and action.variant != firing.variant:
+                continue
+            record = ACTIONS[action.kind](self, firing, action, index)
+            if record is not firing.record:
+                self.latest[record.id] = firing.record = record
+        if firing.external:
+            cs.set_firing(self.tx, firing.firing_id, status="sent")
+        following = firing.step + 1
+        if following < len(firing.campaign.definition.steps):
+            wait = firing.campaign.step(following).wait
+            self._later(firing, following, self.now + wait)
+
+    def _later(self, firing: Firing, step: int, at: datetime) -> None:
+        payload = {
+            "campaign": firing.campaign.id,
+            "entity": firing.record.entity,
+            "record": firing.record.id,
+            "occurrence": firing.occurrence,
+            "variant": firing.variant,
+            "step": step,
+            "firing": firing.firing_id,
+        }
+        key = f"{firing.campaign.id}:{firing.record.id}:{firing.occurrence}:step{step}"
+        self.queue.enqueue(
+            self.tx,
+            self.cfg.tenant,
+            STEP_JOB,
+            key,
+            payload,
+            run_at=at,
+            campaign=firing.campaign.id,
+            firing_id=firing.firing_id,
+        )
+
+    def context(self, firing: Firing) -> dict[str, Any]:
+        """What templates see."""
+        record, bundle = firing.record, self.cfg.bundle
+        owner = bundle.tenant.users.get(record.owner or "")
+        definition = firing.campaign.definition
+        return {
+            "record": {
+                **record.data,
+                "id": record.id,
+                "owner": record.owner,
+                "pool": record.pool,
+                "created_at": record.created_at,
+                "updated_at": record.updated_at,
+                "queue": record.queue,
+            },
+            "owner": {"id": owner.id, "name": owner.name, "email": owner.email} if owner else {},
+            "campaign": {
+                "id": definition.id,
+                "label": definition.label.get(bundle.tenant.locale)
+                if definition.label
+                else definition.id,
+            },
+            "variant": firing.variant,
+            "now": self.now,
+            "tenant": {
+                "id": bundle.tenant.id,
+                "name": bundle.tenant.name.get(bundle.tenant.locale),
+            },
+        }
+
+    def text(self, firing: Firing, template: str) -> str:
+        return render(
+            template, self.context(firing), tz=self.cfg.tz, locale=self.cfg.bundle.tenant.locale
+        )
+
+    def value(self, firing: Firing, raw: Any) -> Any:
+        return render_value(
+            raw, self.context(firing), tz=self.cfg.tz, locale=self.cfg.bundle.tenant.locale
+        )
+
+    # plans and goals -------------------------------------------------------------------------
+    def _plan(self, compiled: CompiledCampaigns, before: Record | None, after: Record) -> None:
+        """Relative campaigns: a job at the date ± offset, planned again when the date moves
+        (the old plan is cancelled); a moment already past when planned is not fired."""
+        for campaign in compiled.relative:
+            name = campaign.definition.trigger.field or ""
+            value = after.data.get(name)
+            if before is not None and before.data.get(name) == value:
+                continue
+            prefix = f"plan:{campaign.id}:{after.id}:"
+            self.queue.cancel(self.tx, self.cfg.tenant, prefix)
+            moment = self._moment(value)
+            if moment is None:
+                continue
+            due = moment + campaign.definition.trigger.offset
+            if due < self.now:
+                continue
+            payload = {
+                "campaign": campaign.id,
+                "entity": after.entity,
+                "record": after.id,
+                "occurrence": f"relative:{value}",
+            }
+            self.queue.enqueue(
+                self.tx,
+                self.cfg.tenant,
+                PLANNED_JOB,
+                prefix + str(value),
+                payload,
+                run_at=due,
+                campaign=campaign.id,
+            )
+
+    def _moment(self, value: Any) -> datetime | None:
+        """A stored date (local midnight) or datetime as an instant."""
+        if not isinstance(value, str):
+            return None
+        try:
+            if len(value) == 10:
+                return datetime.combine(date.fromisoformat(value), time(0), self.cfg.tz)
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            return None
+
+    def _goals(self, compiled: CompiledCampaigns, after: Record) -> None:
+        """Firings of this record whose goal now holds count as converted."""
+        if not compiled.goals:
+            return
+        by_id = {c.id: c for c in compiled.goals}
+        values = snapshot(after)
+        for row in cs.open_goals(self.tx, self.cfg.tenant, after.id, self.now):
+            campaign = by_id.get(row.campaign)
+            goal = campaign.goal if campaign is not None else None
+            if goal is not None and goal.evaluate(values, self.now):
+                cs.set_firing(self.tx, row.id, converted_at=self.now)
+
+
+# actions ---------------------------------------------------------------------------------------
+Action = Callable[[CampaignRunner, Firing, ActionDef, int], Record]
+
+
+def _set(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:
+    record, values = firing.record, dict(firing.record.data)
+    for name, raw in action.params.items():
+        if isinstance(raw, dict):  # tags: add / remove
+            tags = [x for x in values.get(name) or [] if x not in raw.get("remove", [])]
+            values[name] = tags + [x for x in raw.get("add", []) if x not in tags]
+        else:
+            values[name] = runner.value(firing, raw)
+    patch = {k: v for k, v in values.items() if record.data.get(k) != v}
+    if not patch:
+        return record
+    return runner.writer.patch(runner.tx, runner.cfg, record, patch, runner.depth + 1)
+
+
+def _move(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:
+    pool = action.params if isinstance(action.params, str) else action.params["pool"]
+    if firing.record.pool == pool:
+        return firing.record
+    return runner.writer.move(runner.tx, runner.cfg, firing.record, pool, runner.depth + 1)
+
+
+def _assign(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:
+    rule = action.params if isinstance(action.params, str) else action.params["rule"]
+    return runner.writer.assign(runner.tx, runner.cfg, firing.record, rule, runner.depth + 1)
+
+
+def _create_task(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:
+    params = action.params
+    entity = params.get("entity", "task")
+    task = runner.cfg.bundle.entities[entity]
+    values: dict[str, Any] = {"title": runner.text(firing, params["title"])}
+    if "due_in" in params:
+        values["due_at"] = (runner.now + parse_duration(params["due_in"])).isoformat()
+    for name, raw in (params.get("fields") or {}).items():
+        values[name] = runner.value(firing, raw)
+    link = params.get("link") or next(
+        (n for n, f in task.fields.items() if f.ref_entity == firing.record.entity), None
+    )
+    if link is not None:
+        values[link] = firing.record.id
+    owner = _people(runner, firing, params.get("assignee", "owner"))
+    runner.writer.create(
+        runner.tx, runner.cfg, entity, values, owner[0] if owner else None, runner.depth + 1
+    )
+    return firing.record
+
+
+def _notify(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:
+    params = action.params
+    title = runner.text(firing, params["title"])[:500]
+    body = runner.text(firing, params["body"]) if params.get("body") else None
+    users = _people(runner, firing, params["to"])
+    rows = [
+        {
+            "tenant_id": runner.cfg.tenant,
+            "user_id": user,
+            "entity": firing.record.entity,
+            "record_id": firing.record.id,
+            "campaign": firing.campaign.id,
+            "title": title,
+            "body": body,
+            "created_at": runner.now,
+        }
+        for user in users
+    ]
+    if rows:
+        runner.tx.conn.execute(t.notifications.insert(), rows)
+    if params.get("email"):
+        _emails(runner, firing, users, title, body, index)
+    return firing.record
+
+
+def _emails(
+    runner: CampaignRunner,
+    firing: Firing,
+    users: list[str],
+    title: str,
+    body: str | None,
+    index: int,
+) -> None:
+    known = runner.cfg.bundle.tenant.users
+    for user in users:
+        email = known[user].email if user in known else None
+        if email:
+            payload = {"to": email, "subject": title, "body": body or title}
+            _enqueue(runner, firing, "email", f"{firing.key(index)}:{user}", payload)
+
+
+def _webhook(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:
+    params = action.params
+    body = params.get("body", {"record": "{{ record.id }}"})
+    payload = {
+        "url": params["url"],
+        "body": runner.value(firing, body),
+        "headers": dict(params.get("headers") or {}),
+        "timeout": params.get("timeout", 10),
+    }
+    _enqueue(runner, firing, "webhook", firing.key(index), payload, params.get("max_attempts", 8))
+    return firing.record
+
+
+def _enqueue(
+    runner: CampaignRunner,
+    firing: Firing,
+    kind: str,
+    key: str,
+    payload: dict[str, Any],
+    tries: int = 8,
+) -> None:
+    runner.queue.enqueue(
+        runner.tx,
+        runner.cfg.tenant,
+        kind,
+        key,
+        payload,
+        run_at=runner.now,
+        max_attempts=tries,
+        campaign=firing.campaign.id,
+        firing_id=firing.firing_id,
+    )
+    firing.external += 1
+
+
+def _people(runner: CampaignRunner, firing: Firing, who: Any) -> list[str]:
+    """Active users meant by owner / {user} / {role} / {team}."""
+    users = runner.cfg.bundle.tenant.users
+    if who == "owner":
+        found = [firing.record.owner] if firing.record.owner else []
+    elif "user" in who:
+        found = [who["user"]]
+    elif "role" in who:
+        found = [u.id for u in users.values() if who["role"] in u.roles]
+    else:
+        found = [u.id for u in users.values() if who.get("team") in u.teams]
+    return [u for u in found if u in users and users[u].active]
+
+
+ACTIONS: dict[str, Action] = {
+    "set": _set,
+    "move": _move,
+    "assign": _assign,
+    "create_task": _create_task,
+    "notify": _notify,
+    "webhook": _webhook,
+}
+
+
+RunnerFactory = Callable[[Tx, CompiledConfig], CampaignRunner]

@@ -1,0 +1,333 @@
+"""Campaigns outside a record's write: planned firings and later steps (jobs the worker runs),
+scheduled campaigns (cron, swept), what their jobs became, and the stats.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from cronsim import CronSim
+
+from engine.clock import Clock
+from engine.fields.validator import FieldError
+from engine.rules.campaigns import CompiledCampaign
+from engine.service.campaign_runner import PLANNED_JOB, STEP_JOB, CampaignRunner, Firing, snapshot
+from engine.service.compiled import CompiledConfig
+from engine.service.configs import TenantConfigs
+from engine.service.errors import Invalid, NotFound
+from engine.service.jobs import JobRow
+from engine.service.permissions import require
+from engine.service.records import RecordService
+from engine.service.rows import decision
+from engine.service.views import instant
+from engine.storage import campaign_store as cs
+from engine.storage import tables as t
+from engine.storage.campaign_store import data_with_columns
+from engine.storage.store import Record, Store, Tx, record_from_row
+
+log = logging.getLogger("tidepool.campaigns")
+SCHEDULE_BATCH = 500
+MAX_CATCH_UP = timedelta(days=7)  # a schedule's missed times older than this are skipped
+
+
+class CampaignService:
+    def __init__(
+        self, store: Store, configs: TenantConfigs, clock: Clock, records: RecordService
+    ) -> None:
+        self.store, self.configs, self.clock, self.records = store, configs, clock, records
+
+    def handlers(self) -> dict[str, Callable[[JobRow], None]]:
+        """The worker's handlers for campaign jobs."""
+        return {STEP_JOB: self.run_step, PLANNED_JOB: self.fire_planned}
+
+    # jobs ----------------------------------------------------------------------------------
+    def run_step(self, job: JobRow) -> None:
+        """A later step (or a first one deferred by quiet hours) of one firing."""
+        payload = job.payload
+        with self.store.write() as tx:
+            found = self._load(tx, job)
+            if found is None:
+                return
+            cfg, campaign, record = found
+            step = int(payload["step"])
+            firing = Firing(
+                campaign,
+                record,
+                int(payload["firing"]),
+                payload["occurrence"],
+                payload["variant"],
+                step,
+            )
+            condition = campaign.steps[step]
+            if condition is not None and not condition.evaluate(snapshot(record), self.clock.now()):
+                why = {
+                    "step": step,
+                    "when": condition.trace(snapshot(record), self.clock.now()).as_dict(),
+                }
+                self._note(tx, cfg, campaign, record, "campaign_step_skipped", {"step": step}, why)
+                return
+            if step == 0:
+                cs.set_firing(tx, firing.firing_id, status="delivered")
+            self._runner(tx, cfg).run_step(firing)
+            self._note(tx, cfg, campaign, record, "campaign_step", {"step": step}, {"step": step})
+
+    def fire_planned(self, job: JobRow) -> None:
+        """A relative campaign's moment has come (or came while nothing ran: catch-up)."""
+        with self.store.write() as tx:
+            found = self._load(tx, job)
+            if found is None:
+                return
+            cfg, campaign, record = found
+            now, values = self.clock.now(), snapshot(record)
+            if campaign.when is not None and not campaign.when.evaluate(values, now):
+                return
+            trigger = campaign.definition.trigger
+            why: dict[str, Any] = {"trigger": {"kind": "relative", "field": trigger.field}}
+            why["due"] = job.run_at.isoformat()
+            self._runner(tx, cfg).fire(campaign, record, str(job.payload["occurrence"]), why)
+
+    def _load(self, tx: Tx, job: JobRow) -> tuple[CompiledConfig, CompiledCampaign, Record] | None:
+        """The job's config, campaign and record — None (nothing to do) when the bundle
+        dropped the campaign or the record is gone."""
+        payload = job.payload
+        cfg = self.configs.active(job.tenant)
+        compiled = cfg.campaigns.get(str(payload["entity"]))
+        campaigns = (
+            []
+            if compiled is None
+            else [*compiled.on_change, *compiled.relative, *compiled.scheduled]
+        )
+        campaign = next((c for c in campaigns if c.id == payload["campaign"]), None)
+        record = tx.get_record(
+            job.tenant, str(payload["entity"]), str(payload["record"]), for_update=True
+        )
+        if campaign is None or record is None:
+            log.info("job %s: campaign or record gone, nothing to do", job.key)
+            return None
+        return cfg, campaign, record
+
+    def _runner(self, tx: Tx, cfg: CompiledConfig) -> CampaignRunner:
+        return self.records.campaign_runner(tx, cfg)
+
+    def _note(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        campaign: CompiledCampaign,
+        record: Record,
+        kind: str,
+        after: dict[str, Any],
+        why: dict[str, Any],
+    ) -> None:
+        rule = f"campaign.{campaign.id}"
+        row = decision(cfg, record.entity, record.id, kind, rule, self.clock.now(), {}, after, why)
+        tx.insert_decisions([row])
+
+    def settle(self, tx: Tx, job: JobRow, status: str) -> None:
+        """A job of a firing ended (the worker's on_finish): the firing is delivered when all
+        its jobs are done, failed as soon as one is dead."""
+        if job.firing_id is None or job.kind in (STEP_JOB, PLANNED_JOB):
+            return
+        if status == "dead":
+            cs.set_firing(tx, job.firing_id, status="failed")
+            return
+        c = t.jobs.c
+        open_jobs = sa.select(sa.func.count()).where(
+            c.firing_id == job.firing_id,
+            c.status == "pending",
+            c.kind.not_in([STEP_JOB, PLANNED_JOB]),
+        )
+        if not tx.conn.execute(open_jobs).scalar():
+            f = t.campaign_firings.c
+            tx.conn.execute(
+                t.campaign_firings.update()
+                .where(f.id == job.firing_id, f.status == "sent")
+                .values(status="delivered")
+            )
+
+    # schedules -------------------------------------------------------------------------------
+    def sweep_schedules(self, tenant: str) -> int:
+        """Scheduled campaigns whose time came: every matching record fires once for that
+        time (the latest missed one after downtime, within MAX_CATCH_UP)."""
+        cfg = self.configs.active(tenant)
+        fired = 0
+        for entity, compiled in cfg.campaigns.items():
+            for campaign in compiled.scheduled:
+                fired += self._sweep_schedule(cfg, entity, campaign)
+        return fired
+
+    def _sweep_schedule(self, cfg: CompiledConfig, entity: str, campaign: CompiledCampaign) -> int:
+        now = self.clock.now()
+        key = f"schedule:{campaign.id}"
+        with self.store.write() as tx:
+            last = _state(tx, cfg.tenant, key)
+            tick = _latest_tick(campaign.definition.trigger.cron or "", cfg, last, now)
+            if tick is None:
+                return 0
+            _save_state(tx, cfg.tenant, key, tick.isoformat(), now)
+        occurrence, fired, after = f"schedule:{tick.isoformat()}", 0, ""
+        while ids := self._matching(cfg, entity, campaign, now, after):
+            with self.store.write() as tx:
+                runner = self._runner(tx, cfg)
+                for row in tx.conn.execute(sa.select(t.records).where(t.records.c.id.in_(ids))):
+                    record = record_from_row(row)
+                    why = {"trigger": {"kind": "schedule", "at": tick.isoformat()}}
+                    fired += len(runner.fire(campaign, record, occurrence, why))
+            after = ids[-1]
+        return fired
+
+    def _matching(
+        self,
+        cfg: CompiledConfig,
+        entity: str,
+        campaign: CompiledCampaign,
+        now: datetime,
+        after: str,
+    ) -> list[str]:
+        r = t.records.c
+        data = data_with_columns(self.store.dialect)
+        query = sa.select(r.id).where(
+            r.tenant_id == cfg.tenant, r.entity == entity, r.deleted_at.is_(None), r.id > after
+        )
+        if campaign.when is not None:
+            query = query.where(campaign.when.sql(self.store.dialect, now, data))
+        with self.store.read() as tx:
+            return list(tx.conn.execute(query.order_by(r.id).limit(SCHEDULE_BATCH)).scalars())
+
+    # notifications and overview ----------------------------------------------------------------
+    def notifications(
+        self, tenant: str, user: str | None, unread: bool, limit: int, by: str | None = None
+    ) -> list[dict[str, Any]]:
+        """A user's notifications; a key acting for a user reads only that user's."""
+        cfg = self.configs.active(tenant)
+        if by is not None and user != by:
+            require(cfg, by, "assign")  # reading someone else's needs a manager's role
+        if user is None:
+            raise Invalid("say whose notifications", [FieldError("user", "required")])
+        n = t.notifications.c
+        query = sa.select(t.notifications).where(n.tenant_id == tenant, n.user_id == user)
+        if unread:
+            query = query.where(n.read_at.is_(None))
+        with self.store.read() as tx:
+            rows = tx.conn.execute(query.order_by(n.id.desc()).limit(limit))
+            return [_note_json(row) for row in rows]
+
+    def mark_read(self, tenant: str, notification: int, by: str | None = None) -> dict[str, Any]:
+        n = t.notifications.c
+        with self.store.write() as tx:
+            row = tx.conn.execute(
+                sa.select(t.notifications).where(n.tenant_id == tenant, n.id == notification)
+            ).first()
+            if row is None or (by is not None and row.user_id != by):
+                raise NotFound(f"no notification {notification}")
+            update = t.notifications.update().where(n.id == notification, n.read_at.is_(None))
+            tx.conn.execute(update.values(read_at=self.clock.now()))
+            fresh = tx.conn.execute(sa.select(t.notifications).where(n.id == notification)).one()
+        return _note_json(fresh)
+
+    def overview(self, tenant: str) -> list[dict[str, Any]]:
+        cfg = self.configs.active(tenant)
+        locale = cfg.bundle.tenant.locale
+        return [
+            {
+                "id": c.id,
+                "label": c.label.get(locale) if c.label else c.id,
+                "entity": c.entity,
+                "trigger": c.trigger.kind,
+                "enabled": c.enabled,
+                "steps": len(c.steps),
+                "split": dict(c.split),
+                "goal": None if c.goal is None else {"within_days": c.goal.within.days},
+            }
+            for c in cfg.bundle.campaigns
+        ]
+
+    # stats -----------------------------------------------------------------------------------
+    def stats(self, tenant: str, campaign_id: str, since: date | None = None) -> dict[str, Any]:
+        """Fired / delivered / failed / held out / converted per variant and day, and totals."""
+        cfg = self.configs.active(tenant)
+        definition = next((c for c in cfg.bundle.campaigns if c.id == campaign_id), None)
+        if definition is None:
+            known = ", ".join(c.id for c in cfg.bundle.campaigns) or "none"
+            raise NotFound(f"no campaign '{campaign_id}' (campaigns: {known})")
+        with self.store.read() as tx:
+            rows = cs.stats(tx, tenant, campaign_id, since)
+        keys = ("fired", "delivered", "failed", "held_out", "deferred", "converted")
+        days = [
+            {
+                "variant": r.variant,
+                "day": r.day.isoformat(),
+                **{k: int(getattr(r, k)) for k in keys},
+            }
+            for r in rows
+        ]
+        variants: dict[str, dict[str, float]] = {}
+        for day in days:
+            total = variants.setdefault(day["variant"] or "-", dict.fromkeys(keys, 0))
+            for k in keys:
+                total[k] += day[k]
+        for total in variants.values():
+            total["conversion_pct"] = (
+                round(100 * total["converted"] / total["fired"], 1) if total["fired"] else 0
+            )
+        return {"campaign": campaign_id, "variants": variants, "days": days}
+
+
+def _note_json(row: sa.Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "user": row.user_id,
+        "entity": row.entity,
+        "record": row.record_id,
+        "campaign": row.campaign,
+        "title": row.title,
+        "body": row.body,
+        "created_at": instant(row.created_at),
+        "read_at": instant(row.read_at),
+    }
+
+
+def _state(tx: Tx, tenant: str, key: str) -> str | None:
+    c = t.tenant_state.c
+    query = sa.select(c.value).where(c.tenant_id == tenant, c.key == key)
+    if tx.dialect == "postgresql":
+        query = query.with_for_update()
+    found = tx.conn.execute(query).scalar()
+    return None if found is None else str(found)
+
+
+def _save_state(tx: Tx, tenant: str, key: str, value: str, now: datetime) -> None:
+    c = t.tenant_state.c
+    done = tx.conn.execute(
+        t.tenant_state.update()
+        .where(c.tenant_id == tenant, c.key == key)
+        .values(value=value, updated_at=now)
+    )
+    if not done.rowcount:
+        tx.conn.execute(
+            t.tenant_state.insert().values(tenant_id=tenant, key=key, value=value, updated_at=now)
+        )
+
+
+def _latest_tick(
+    cron: str, cfg: CompiledConfig, last: str | None, now: datetime
+) -> datetime | None:
+    """The newest cron time after `last` and not after now (tenant's zone), or None."""
+    local_now = now.astimezone(cfg.tz)
+    start = (
+        datetime.fromisoformat(last).astimezone(cfg.tz)
+        if last
+        else local_now - timedelta(minutes=1)
+    )
+    start = max(start, local_now - MAX_CATCH_UP)
+    found = None
+    for tick in CronSim(cron, start.replace(tzinfo=None)):
+        moment = tick.replace(tzinfo=cfg.tz)
+        if moment > local_now:
+            break
+        found = moment
+    return found

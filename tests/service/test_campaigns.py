@@ -1,0 +1,266 @@
+"""Campaigns in the write path (tests/fixtures/campaigns): triggers, actions, limits, the
+split, goals, plans and steps — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from engine.clock import FixedClock
+from engine.service import Services
+from engine.storage import tables as t
+from tests.helpers import FIXTURES, run_all
+
+T = "promo"
+
+
+@pytest.fixture
+def promo(svc: Services) -> Services:
+    svc.install_dirs([FIXTURES / "campaigns"])
+    return svc
+
+
+def customer(svc: Services, **data: Any) -> dict[str, Any]:
+    result: dict[str, Any] = svc.records.create(T, "customer", {"name": "甲", **data}).result
+    return result
+
+
+def rows(svc: Services, table: sa.Table, *where: Any) -> list[Any]:
+    with svc.store.read() as tx:
+        return list(tx.conn.execute(sa.select(table).where(*where)))
+
+
+def jobs(svc: Services, kind: str | None = None) -> list[Any]:
+    where = [t.jobs.c.tenant_id == T] + ([t.jobs.c.kind == kind] if kind else [])
+    return rows(svc, t.jobs, *where)
+
+
+def firings(svc: Services, campaign: str) -> list[Any]:
+    return rows(svc, t.campaign_firings, t.campaign_firings.c.campaign == campaign)
+
+
+def test_created_makes_a_task_and_tags_the_record(promo: Services) -> None:
+    made = customer(promo, source="website_form", owner="alice")
+    assert made["data"]["tags"] == ["welcomed"] and made["version"] == 2
+    assert "campaign.welcome" in [d["rule"] for d in made["decisions"]]
+    (task,) = rows(promo, t.records, t.records.c.entity == "task")
+    assert task.owner == "alice" and task.data["title"] == "回访 甲"
+    assert task.data["customer_id"] == made["id"]
+    assert task.data["due_at"] == "2026-11-25T08:00:00Z"  # due_in: 1d
+    (firing,) = firings(promo, "welcome")
+    assert (firing.occurrence, firing.status, firing.variant) == ("created:v1", "delivered", None)
+    customer(promo, source="qr_scan", owner="alice")  # `when` does not hold: nothing
+    assert len(firings(promo, "welcome")) == 1
+
+
+def test_a_field_change_notifies_the_managers_and_writes_a_signed_webhook_job(
+    promo: Services,
+) -> None:
+    made = customer(promo, owner="bob", budget="5000")
+    promo.records.update(T, "customer", made["id"], {"note": "no status change"})
+    assert firings(promo, "won_alert") == []
+    promo.records.update(T, "customer", made["id"], {"status": "won"})
+    (note,) = rows(promo, t.notifications)
+    assert (note.user_id, note.title, note.body) == ("mia", "甲 won", "budget ¥5,000.00")
+    (job,) = jobs(promo, "webhook")
+    assert job.payload["body"] == {"customer": made["id"], "name": "甲"}
+    assert job.key.startswith(f"won_alert:{made['id']}:field_changed:v")
+    (firing,) = firings(promo, "won_alert")
+    assert firing.status == "sent" and job.firing_id == firing.id
+    promo.records.update(T, "customer", made["id"], {"status": "lost"})
+    promo.records.update(T, "customer", made["id"], {"status": "won"})  # won again: fires again
+    assert len(firings(promo, "won_alert")) == 2
+
+
+def test_entering_a_pool_fires(promo: Services) -> None:
+    made = customer(promo, owner="carol", region="east", budget="200000")
+    assert made["pool"] == "key"
+    (note,) = rows(promo, t.notifications, t.notifications.c.campaign == "key_pool")
+    assert (note.user_id, note.title) == ("carol", "重点客户 甲")
+
+
+def test_a_segment_entered_through_a_rollup_fires_once_per_entry(promo: Services) -> None:
+    made = customer(promo, owner="alice")
+    order = {"customer_id": made["id"], "amount": "6000", "status": "paid"}
+    promo.records.create(T, "order", order)
+    assert firings(promo, "vip_thanks") == []
+    promo.records.create(T, "order", order)  # paid_total 12,000: enters big_spender
+    (firing,) = firings(promo, "vip_thanks")
+    assert firing.variant in ("A", "B")
+    assert promo.records.get(T, "customer", made["id"]).data["vip"] is True
+    (job,) = jobs(promo, "webhook")
+    assert job.payload["body"]["coupon"] == {"A": "A10", "B": "B20"}[firing.variant]
+    promo.records.create(T, "order", order)  # still in the segment: no new entry
+    assert len(firings(promo, "vip_thanks")) == 1
+    members = rows(promo, t.segment_members, t.segment_members.c.record_id == made["id"])
+    assert [m.segment for m in members] == ["big_spender"]
+    assert firings(promo, "vip_thanks")[0].converted_at is not None  # goal: 3 paid orders
+
+
+def test_the_split_is_deterministic_and_follows_the_shares(promo: Services) -> None:
+    compiled = promo.configs.active(T).campaigns["customer"]
+    vip = next(c for c in compiled.on_change if c.id == "vip_thanks")
+    variants = [vip.variant(f"record-{i}") for i in range(2000)]
+    assert variants == [vip.variant(f"record-{i}") for i in range(2000)]
+    assert 900 < variants.count("A") < 1100 and set(variants) == {"A", "B"}
+
+
+def test_a_relative_campaign_is_planned_and_planned_again_when_the_date_moves(
+    promo: Services,
+) -> None:
+    made = customer(promo, owner="alice", contract_end="2027-03-01")
+    (plan,) = jobs(promo, "campaign_fire")
+    assert plan.run_at.isoformat() == "2027-01-29T16:00:00+00:00"  # 30 days before, 00:00 +08
+    promo.records.update(T, "customer", made["id"], {"contract_end": "2027-06-01"})
+    plans = {j.key: j.status for j in jobs(promo, "campaign_fire")}
+    assert sorted(plans.values()) == ["cancelled", "pending"]
+    customer(promo, owner="alice", contract_end="2026-12-01")  # 30 days before is past
+    assert len(jobs(promo, "campaign_fire")) == 2
+
+
+def test_a_planned_firing_runs_when_due_even_after_downtime(
+    promo: Services, clock: FixedClock
+) -> None:
+    made = customer(promo, owner="alice", contract_end="2027-03-01")
+    clock.advance(days=80)  # well past the planned moment: the worker catches up
+    assert promo.worker(worker_id="w1").run_once() == 1
+    (task,) = rows(promo, t.records, t.records.c.entity == "task")
+    assert task.data["title"] == "续约 甲" and task.data["customer_id"] == made["id"]
+    assert promo.worker(worker_id="w1").run_once() == 0  # never twice
+    assert len(firings(promo, "renewal")) == 1
+
+
+def test_a_later_step_runs_after_its_wait_if_its_condition_still_holds(
+    promo: Services, clock: FixedClock
+) -> None:
+    stays = customer(promo, owner="alice", source="referral")
+    worked = customer(promo, owner="bob", source="referral")
+    promo.records.update(T, "customer", worked["id"], {"status": "contacted"})
+    assert len(rows(promo, t.notifications, t.notifications.c.campaign == "chase")) == 2
+    assert promo.worker(worker_id="w").run_once() == 0  # not yet: 3 days
+    clock.advance(days=3, seconds=1)
+    assert promo.worker(worker_id="w").run_once() == 2
+    assert promo.records.get(T, "customer", stays["id"]).pool == "has_need"
+    assert promo.records.get(T, "customer", worked["id"]).pool == "nurturing"
+    kinds = [
+        d["kind"] for d in promo.records.explain(T, "customer", worked["id"], "en")["timeline"]
+    ]
+    assert "campaign_step_skipped" in kinds
+
+
+def test_quiet_hours_defer_and_do_not_drop(promo: Services, clock: FixedClock) -> None:
+    clock.advance(hours=7)  # 23:00 in Shanghai: quiet until 08:00
+    made = customer(promo, owner="alice", source="referral")
+    assert rows(promo, t.notifications, t.notifications.c.campaign == "chase") == []
+    (firing,) = firings(promo, "chase")
+    assert firing.status == "deferred"
+    (step,) = [j for j in jobs(promo, "campaign_step") if j.payload["step"] == 0]
+    assert step.run_at == clock.now() + timedelta(hours=9)
+    clock.advance(hours=9)
+    promo.worker(worker_id="w").run_once()
+    notes = rows(promo, t.notifications, t.notifications.c.campaign == "chase")
+    assert [n.record_id for n in notes] == [made["id"]]
+    assert firings(promo, "chase")[0].status == "delivered"
+
+
+def _variant(svc: Services, tmp_path: Any, old: str, new: str) -> None:
+    """Install the fixture bundle with one piece of campaigns.yaml replaced."""
+    import shutil
+
+    folder = tmp_path / "promo"
+    shutil.copytree(FIXTURES / "campaigns", folder)
+    text = (folder / "campaigns.yaml").read_text()
+    assert old in text
+    (folder / "campaigns.yaml").write_text(text.replace(old, new))
+    svc.install_dirs([folder])
+
+
+def test_cooldown_refuses_with_a_decision_until_it_has_passed(
+    promo: Services, tmp_path: Any, clock: FixedClock
+) -> None:
+    won = "    trigger: {field_changed: {field: status, to: won}}\n"
+    _variant(promo, tmp_path, won, won + "    limits: {cooldown: 1d}\n")
+    made = customer(promo, owner="alice")
+    for status in ("won", "lost", "won"):
+        promo.records.update(T, "customer", made["id"], {"status": status})
+    assert len(firings(promo, "won_alert")) == 1
+    limited = promo.records.explain(T, "customer", made["id"], "en")["timeline"][-1]
+    assert (limited["kind"], limited["after"]) == ("campaign_limited", {"limit": "cooldown"})
+    clock.advance(days=1)
+    for status in ("lost", "won"):
+        promo.records.update(T, "customer", made["id"], {"status": status})
+    assert len(firings(promo, "won_alert")) == 2
+
+
+def test_the_daily_cap_holds_under_concurrent_writers(promo: Services, tmp_path: Any) -> None:
+    won = "    trigger: {field_changed: {field: status, to: won}}\n"
+    _variant(promo, tmp_path, won, won + "    limits: {max_per_day: 5}\n")
+    ids = [customer(promo, name=f"c{i}", owner="alice")["id"] for i in range(12)]
+
+    def win(record_id: str) -> Any:
+        return lambda: promo.records.update(T, "customer", record_id, {"status": "won"})
+
+    run_all([win(i) for i in ids])
+    assert len(firings(promo, "won_alert")) == 5
+    with promo.store.read() as tx:
+        limited = tx.conn.execute(
+            sa.select(sa.func.count()).where(t.decisions.c.kind == "campaign_limited")
+        ).scalar()
+    assert limited == 7
+
+
+def test_holdout_records_are_tracked_but_nothing_is_done(promo: Services, tmp_path: Any) -> None:
+    import shutil
+
+    folder = tmp_path / "promo"
+    shutil.copytree(FIXTURES / "campaigns", folder)
+    text = (
+        (folder / "campaigns.yaml")
+        .read_text()
+        .replace("split: {A: 50, B: 50}", "split: {holdout: 100}")
+    )
+    text = text.replace("        variant: A\n", "").replace("        variant: B\n", "")
+    (folder / "campaigns.yaml").write_text(text)
+    promo.install_dirs([folder])
+    made = customer(promo, owner="alice")
+    order = {"customer_id": made["id"], "amount": "20000", "status": "paid"}
+    promo.records.create(T, "order", order)
+    (firing,) = firings(promo, "vip_thanks")
+    assert (firing.variant, firing.status) == ("holdout", "held_out")
+    assert promo.records.get(T, "customer", made["id"]).data["vip"] is False
+    assert jobs(promo, "webhook") == []
+
+
+def test_stats_per_variant(promo: Services) -> None:
+    for i in range(6):
+        made = customer(promo, name=f"c{i}", owner="alice")
+        order = {"customer_id": made["id"], "amount": "20000", "status": "paid"}
+        promo.records.create(T, "order", order)
+    stats = promo.campaigns.stats(T, "vip_thanks")
+    total = sum(v["fired"] for v in stats["variants"].values())
+    assert total == 6 and set(stats["variants"]) <= {"A", "B"}
+    assert all(v["delivered"] == 0 and v["failed"] == 0 for v in stats["variants"].values())
+    assert stats["days"][0]["day"] == "2026-11-24"
+
+
+def test_sweeps_fire_pool_and_time_based_segment_campaigns(
+    promo: Services, clock: FixedClock
+) -> None:
+    made = customer(promo, owner="alice", last_followup_at="2026-11-20T00:00:00Z")
+    order = {"customer_id": made["id"], "amount": "100", "status": "paid"}
+    promo.records.create(T, "order", order)  # paid, but followed up recently: not sleeping
+    assert promo.records.get(T, "customer", made["id"]).pool == "won"
+    clock.advance(days=100)
+    moved = promo.sweeper.sweep(T)
+    assert moved["segment.sleeping"] == 1
+    assert promo.records.get(T, "customer", made["id"]).data["tags"] == ["sleeping"]
+    assert promo.sweeper.sweep(T).get("segment.sleeping", 0) == 0  # entered once
+    quiet = customer(promo, owner="bob", last_followup_at="2026-12-01T00:00:00Z")
+    clock.advance(days=31)
+    promo.sweeper.sweep(T)
+    assert promo.records.get(T, "customer", quiet["id"]).pool == "public"
+    (note,) = rows(promo, t.notifications, t.notifications.c.campaign == "recycled")
+    assert (note.user_id, note.record_id) == ("mia", quiet["id"])
