@@ -24,6 +24,7 @@ from engine.rules.campaigns import (
 )
 from engine.service.compiled import CompiledConfig
 from engine.service.jobs import Jobs
+from engine.service.mailer import configured as smtp_configured
 from engine.service.rows import decision
 from engine.storage import campaign_store as cs
 from engine.storage import tables as t
@@ -453,6 +454,8 @@ def _emails(
     body: str | None,
     index: int,
 ) -> None:
+    if not smtp_configured():  # in-app only: "email through SMTP when configured"
+        return
     known = runner.cfg.bundle.tenant.users
     for user in users:
         email = known[user].email if user in known else None

@@ -78,6 +78,11 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
+def configured(env: Mapping[str, str] | None = None) -> bool:
+    """Whether an SMTP server is set: notifications are emailed only then."""
+    return bool((env if env is not None else os.environ).get(ENV, "").strip())
+
+
 def message_id(tenant: str, key: str, sender: str) -> str:
     """The same Message-ID for every attempt of one job (unique per tenant and key)."""
     digest = hashlib.sha256(f"{tenant}\0{key}".encode()).hexdigest()[:32]

@@ -3,6 +3,7 @@ split, goals, plans and steps — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -80,6 +81,20 @@ def test_entering_a_pool_fires(promo: Services) -> None:
     assert made["pool"] == "key"
     (note,) = rows(promo, t.notifications, t.notifications.c.campaign == "key_pool")
     assert (note.user_id, note.title) == ("carol", "重点客户 甲")
+    assert jobs(promo, "email") == []  # no SMTP server set: in-app only
+
+
+def test_notifications_are_emailed_when_smtp_is_set(
+    promo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIDEPOOL_SMTP_URL", "smtp://127.0.0.1:2525?from=crm@promo.example")
+    customer(promo, owner="carol", region="east", budget="200000")
+    (email,) = jobs(promo, "email")
+    assert email.payload == {
+        "to": "carol@promo.example",
+        "subject": "重点客户 甲",
+        "body": "重点客户 甲",
+    }
 
 
 def test_a_segment_entered_through_a_rollup_fires_once_per_entry(promo: Services) -> None:
@@ -264,3 +279,33 @@ def test_sweeps_fire_pool_and_time_based_segment_campaigns(
     assert promo.records.get(T, "customer", quiet["id"]).pool == "public"
     (note,) = rows(promo, t.notifications, t.notifications.c.campaign == "recycled")
     assert (note.user_id, note.record_id) == ("mia", quiet["id"])
+
+
+def test_a_webhook_delivered_by_the_worker_marks_its_firing_delivered(
+    promo: Services, tmp_path: Any
+) -> None:
+    from tests.service.test_webhooks import Receiver
+
+    with Receiver() as receiver:
+        _variant(promo, tmp_path, "http://127.0.0.1:9/hooks/won", receiver.url("/won"))
+        made = customer(promo, owner="bob")
+        promo.records.update(T, "customer", made["id"], {"status": "won"})
+        assert promo.worker(worker_id="w").run_once() == 1
+        (seen,) = receiver.seen
+    assert json.loads(seen.body) == {"customer": made["id"], "name": "甲"}
+    assert firings(promo, "won_alert")[0].status == "delivered"
+    assert promo.campaigns.stats(T, "won_alert")["variants"]["-"]["delivered"] == 1
+
+
+def test_a_webhook_refused_for_good_marks_its_firing_failed(promo: Services, tmp_path: Any) -> None:
+    from tests.service.test_webhooks import Receiver, answering
+
+    with Receiver(answering(410)) as receiver:
+        _variant(promo, tmp_path, "http://127.0.0.1:9/hooks/won", receiver.url("/won"))
+        made = customer(promo, owner="bob")
+        promo.records.update(T, "customer", made["id"], {"status": "won"})
+        promo.worker(worker_id="w").run_once()
+    (job,) = jobs(promo, "webhook")
+    assert job.status == "dead" and "410" in (job.last_error or "")
+    assert firings(promo, "won_alert")[0].status == "failed"
+    assert promo.campaigns.stats(T, "won_alert")["variants"]["-"]["failed"] == 1
