@@ -33,8 +33,9 @@ class Change:
     def occurrence(self, trigger: TriggerDef, now: datetime) -> str:
         """What makes a firing once-only: the trigger and the record's version (for segments,
         also the time: sweeps see a record enter again without a new version)."""
-        if trigger.segment is not None:
-            return f"{trigger.kind}:{trigger.segment}:v{self.version}:{now:%Y%m%dT%H%M%S}"
+        if trigger.segment is not None:  # fits the column: name ≤ 63, stamp 15
+            side = "in" if trigger.kind == "segment_enter" else "out"
+            return f"{side}:{trigger.segment}:v{self.version}:{now:%Y%m%dT%H%M%S}"
         return f"{trigger.kind}:v{self.version}"
 
 

@@ -80,6 +80,8 @@ class Services:
         self._place_unpooled(bundle)
         if changed and before is not None:
             self._hand_over(before, bundle)
+        if changed:
+            self.campaigns.plan_existing(bundle.id, _new_relative(before, bundle))
         return number, changed
 
     def _active_bundle(self, tenant: str) -> Bundle | None:
@@ -129,3 +131,14 @@ def bundle_dirs(root: str | Path) -> list[Path]:
     """Bundle folders under a configs root: those with a tenant.yaml, skipping templates."""
     base = Path(root)
     return sorted(p.parent for p in base.glob("*/tenant.yaml") if not p.parent.name.startswith("_"))
+
+
+def _new_relative(before: Bundle | None, after: Bundle) -> list[str]:
+    """Relative campaigns this bundle adds or whose trigger it changes: existing records get
+    their plans."""
+    old = {c.id: c.trigger for c in before.campaigns} if before is not None else {}
+    return [
+        c.id
+        for c in after.campaigns
+        if c.trigger.kind == "relative" and c.enabled and old.get(c.id) != c.trigger
+    ]

@@ -8,6 +8,7 @@ by campaigns again, up to MAX_DEPTH writes deep.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -23,17 +24,20 @@ from engine.rules.campaigns import (
     in_quiet_hours,
 )
 from engine.service.compiled import CompiledConfig
+from engine.service.errors import ServiceError
 from engine.service.jobs import Jobs
 from engine.service.mailer import configured as smtp_configured
 from engine.service.rows import decision
 from engine.storage import campaign_store as cs
 from engine.storage import tables as t
 from engine.storage.store import Record, Tx
-from engine.templating import render, render_value
+from engine.templating import TemplateError, render, render_value
 
 MAX_DEPTH = 3  # writes caused by campaigns' actions, caused by campaigns' actions, …
 STEP_JOB, PLANNED_JOB = "campaign_step", "campaign_fire"
 SEGMENT_TRIGGERS = frozenset({"segment_enter", "segment_leave"})
+WRITES = frozenset({"set", "move", "assign", "create_task"})  # actions that write records
+MAX_KEY = 255  # jobs.key
 
 
 class RecordWriter(Protocol):
@@ -79,9 +83,18 @@ class Firing:
     step: int = 0
     external: int = 0  # jobs written for it (webhooks, emails)
 
-    def key(self, action: int) -> str:
+    def key(self, action: int, *more: str) -> str:
         c, r = self.campaign.id, self.record.id
-        return f"{c}:{r}:{self.occurrence}:s{self.step}:a{action}"
+        return job_key(f"{c}:{r}:{self.occurrence}:s{self.step}:a{action}", *more)
+
+
+def job_key(*parts: str) -> str:
+    """A job's idempotency key; one too long for the column keeps a readable head and a
+    hash of the whole."""
+    key = ":".join(parts)
+    if len(key) <= MAX_KEY:
+        return key
+    return f"{key[:180]}#{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
 class CampaignRunner:
@@ -241,7 +254,7 @@ class CampaignRunner:
         for index, action in enumerate(step.actions):
             if action.variant is not None and action.variant != firing.variant:
                 continue
-            record = ACTIONS[action.kind](self, firing, action, index)
+            record = self._act(firing, action, index)
             if record is not firing.record:
                 self.latest[record.id] = firing.record = record
         if firing.external:
@@ -250,6 +263,22 @@ class CampaignRunner:
         if following < len(firing.campaign.definition.steps):
             wait = firing.campaign.step(following).wait
             self._later(firing, following, self.now + wait)
+
+    def _act(self, firing: Firing, action: ActionDef, index: int) -> Record:
+        """One action. One that fails (a template that cannot render, a task the entity
+        refuses) is undone alone and recorded: the write that fired it goes on."""
+        try:
+            if action.kind not in WRITES:
+                return ACTIONS[action.kind](self, firing, action, index)
+            with self.tx.conn.begin_nested():
+                return ACTIONS[action.kind](self, firing, action, index)
+        except (ServiceError, TemplateError) as exc:
+            why: dict[str, Any] = {"action": action.pointer, "kind": action.kind, "error": str(exc)}
+            if isinstance(exc, ServiceError) and exc.errors:
+                why["errors"] = [e.as_dict("en") for e in exc.errors]
+            record = firing.record
+            self._decision(firing.campaign, record, "campaign_error", {"step": firing.step}, why)
+            return record
 
     def _later(self, firing: Firing, step: int, at: datetime) -> None:
         payload = {
@@ -261,7 +290,7 @@ class CampaignRunner:
             "step": step,
             "firing": firing.firing_id,
         }
-        key = f"{firing.campaign.id}:{firing.record.id}:{firing.occurrence}:step{step}"
+        key = job_key(firing.campaign.id, firing.record.id, firing.occurrence, f"step{step}")
         self.queue.enqueue(
             self.tx,
             self.cfg.tenant,
@@ -319,32 +348,37 @@ class CampaignRunner:
         (the old plan is cancelled); a moment already past when planned is not fired."""
         for campaign in compiled.relative:
             name = campaign.definition.trigger.field or ""
-            value = after.data.get(name)
-            if before is not None and before.data.get(name) == value:
-                continue
-            prefix = f"plan:{campaign.id}:{after.id}:"
-            self.queue.cancel(self.tx, self.cfg.tenant, prefix)
-            moment = self._moment(value)
-            if moment is None:
-                continue
-            due = moment + campaign.definition.trigger.offset
-            if due < self.now:
-                continue
-            payload = {
-                "campaign": campaign.id,
-                "entity": after.entity,
-                "record": after.id,
-                "occurrence": f"relative:{value}",
-            }
-            self.queue.enqueue(
-                self.tx,
-                self.cfg.tenant,
-                PLANNED_JOB,
-                prefix + str(value),
-                payload,
-                run_at=due,
-                campaign=campaign.id,
-            )
+            if before is None or before.data.get(name) != after.data.get(name):
+                self.plan(campaign, after)
+
+    def plan(self, campaign: CompiledCampaign, record: Record) -> None:
+        """(Re)plan one relative campaign for a record. The plan's key holds the record's
+        version, so a date moved away and back is planned again; the firing's occurrence is
+        the date, so it fires once however often it was planned."""
+        value = record.data.get(campaign.definition.trigger.field or "")
+        prefix = f"plan:{campaign.id}:{record.id}:"
+        self.queue.cancel(self.tx, self.cfg.tenant, prefix)
+        moment = self._moment(value)
+        if moment is None:
+            return
+        due = moment + campaign.definition.trigger.offset
+        if due < self.now:
+            return
+        payload = {
+            "campaign": campaign.id,
+            "entity": record.entity,
+            "record": record.id,
+            "occurrence": f"relative:{value}",
+        }
+        self.queue.enqueue(
+            self.tx,
+            self.cfg.tenant,
+            PLANNED_JOB,
+            job_key(f"{prefix}{value}:v{record.version}"),
+            payload,
+            run_at=due,
+            campaign=campaign.id,
+        )
 
     def _moment(self, value: Any) -> datetime | None:
         """A stored date (local midnight) or datetime as an instant."""
@@ -461,7 +495,7 @@ def _emails(
         email = known[user].email if user in known else None
         if email:
             payload = {"to": email, "subject": title, "body": body or title}
-            _enqueue(runner, firing, "email", f"{firing.key(index)}:{user}", payload)
+            _enqueue(runner, firing, "email", firing.key(index, user), payload)
 
 
 def _webhook(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:

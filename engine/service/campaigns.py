@@ -149,6 +149,38 @@ class CampaignService:
                 .values(status="delivered")
             )
 
+    def plan_existing(self, tenant: str, campaign_ids: list[str]) -> int:
+        """Plan relative campaigns (new or with a changed trigger) for the records that exist
+        already, in batches; how many records were looked at."""
+        cfg = self.configs.active(tenant)
+        seen = 0
+        for compiled in cfg.campaigns.values():
+            for campaign in compiled.relative:
+                if campaign.id in campaign_ids:
+                    seen += self._plan_all(cfg, campaign)
+        return seen
+
+    def _plan_all(self, cfg: CompiledConfig, campaign: CompiledCampaign) -> int:
+        r, entity, after, seen = t.records.c, campaign.definition.entity, "", 0
+        while True:
+            with self.store.write() as tx:
+                query = sa.select(t.records).where(
+                    r.tenant_id == cfg.tenant,
+                    r.entity == entity,
+                    r.deleted_at.is_(None),
+                    r.id > after,
+                )
+                batch = [
+                    record_from_row(row)
+                    for row in tx.conn.execute(query.order_by(r.id).limit(SCHEDULE_BATCH))
+                ]
+                runner = self._runner(tx, cfg)
+                for record in batch:
+                    runner.plan(campaign, record)
+            if len(batch) < SCHEDULE_BATCH:
+                return seen + len(batch)
+            seen, after = seen + len(batch), batch[-1].id
+
     # schedules -------------------------------------------------------------------------------
     def sweep_schedules(self, tenant: str) -> int:
         """Scheduled campaigns whose time came: every matching record fires once for that

@@ -10,6 +10,7 @@ from typing import Any
 from engine.conditions.trace import trace_from_dict
 from engine.rules import Derivation, Move
 from engine.service.assignment_text import render_assignment
+from engine.service.campaign_text import CAMPAIGN_KINDS, render_campaign
 from engine.service.compiled import CompiledConfig
 from engine.service.views import instant
 from engine.storage.store import Record
@@ -105,8 +106,12 @@ def decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def timeline_json(row: Any, locale: str) -> dict[str, Any]:
     """A stored decision as the explain endpoint shows it, its trace rendered in the locale."""
-    if row.trace and "assignment" in row.trace:
-        explanation: str | None = render_assignment(row.trace["assignment"], locale)
+    if row.kind in CAMPAIGN_KINDS:
+        explanation: str | None = render_campaign(
+            row.kind, row.rule, row.after or {}, row.trace, locale
+        )
+    elif row.trace and "assignment" in row.trace:
+        explanation = render_assignment(row.trace["assignment"], locale)
     else:
         trace = trace_from_dict(row.trace) if row.trace else None
         explanation = trace.render(locale) if trace else None
@@ -121,6 +126,8 @@ def timeline_json(row: Any, locale: str) -> dict[str, Any]:
     }
     if row.trace and "assignment" in row.trace:
         out["assignment"] = row.trace["assignment"]  # candidates, skips, state: for programs
+    if row.kind in CAMPAIGN_KINDS and row.trace:
+        out["campaign"] = row.trace  # trigger, condition trace, failed action: for programs
     return out
 
 

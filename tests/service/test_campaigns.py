@@ -134,6 +134,31 @@ def test_a_relative_campaign_is_planned_and_planned_again_when_the_date_moves(
     assert sorted(plans.values()) == ["cancelled", "pending"]
     customer(promo, owner="alice", contract_end="2026-12-01")  # 30 days before is past
     assert len(jobs(promo, "campaign_fire")) == 2
+    promo.records.update(T, "customer", made["id"], {"contract_end": "2027-03-01"})  # back
+    pending = [j for j in jobs(promo, "campaign_fire") if j.status == "pending"]
+    assert [j.run_at.isoformat() for j in pending] == ["2027-01-29T16:00:00+00:00"]
+
+
+def test_a_relative_campaign_added_later_plans_the_existing_records(
+    svc: Services, tmp_path: Any
+) -> None:
+    import shutil
+
+    folder = tmp_path / "promo"
+    shutil.copytree(FIXTURES / "campaigns", folder)
+    full = (folder / "campaigns.yaml").read_text()
+    start = full.index("  - id: renewal")
+    end = full.index("  - id: chase")
+    (folder / "campaigns.yaml").write_text(full[:start] + full[end:])
+    svc.install_dirs([folder])
+    made = customer(svc, owner="alice", contract_end="2027-03-01")
+    assert jobs(svc, "campaign_fire") == []
+    (folder / "campaigns.yaml").write_text(full)
+    svc.install_dirs([folder])
+    (plan,) = jobs(svc, "campaign_fire")
+    assert plan.payload["record"] == made["id"] and plan.status == "pending"
+    svc.install_dirs([folder])  # unchanged: nothing planned twice
+    assert len(jobs(svc, "campaign_fire")) == 1
 
 
 def test_a_planned_firing_runs_when_due_even_after_downtime(
@@ -309,3 +334,16 @@ def test_a_webhook_refused_for_good_marks_its_firing_failed(promo: Services, tmp
     assert job.status == "dead" and "410" in (job.last_error or "")
     assert firings(promo, "won_alert")[0].status == "failed"
     assert promo.campaigns.stats(T, "won_alert")["variants"]["-"]["failed"] == 1
+
+
+def test_an_action_that_fails_is_undone_alone_and_recorded(promo: Services, tmp_path: Any) -> None:
+    title = 'title: "回访 {{ record.name }}", assignee: owner'
+    _variant(promo, tmp_path, title, title + ', fields: {done: "maybe"}')
+    made = customer(promo, source="website_form", owner="alice")
+    assert made["data"]["tags"] == ["welcomed"]  # the next action still ran
+    assert rows(promo, t.records, t.records.c.entity == "task") == []
+    timeline = promo.records.explain(T, "customer", made["id"], "en")["timeline"]
+    (error,) = [d for d in timeline if d["kind"] == "campaign_error"]
+    assert error["campaign"]["kind"] == "create_task"
+    assert error["campaign"]["errors"][0]["field"] == "done"
+    assert error["explanation"].startswith("campaign welcome: action create_task failed:")
