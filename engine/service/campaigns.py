@@ -197,6 +197,9 @@ class CampaignService:
         key = f"schedule:{campaign.id}"
         with self.store.write() as tx:
             last = _state(tx, cfg.tenant, key)
+            if last is None:  # the first look: times from now on count, none before
+                _save_state(tx, cfg.tenant, key, now.isoformat(), now)
+                return 0
             tick = _latest_tick(campaign.definition.trigger.cron or "", cfg, last, now)
             if tick is None:
                 return 0
@@ -345,17 +348,10 @@ def _save_state(tx: Tx, tenant: str, key: str, value: str, now: datetime) -> Non
         )
 
 
-def _latest_tick(
-    cron: str, cfg: CompiledConfig, last: str | None, now: datetime
-) -> datetime | None:
+def _latest_tick(cron: str, cfg: CompiledConfig, last: str, now: datetime) -> datetime | None:
     """The newest cron time after `last` and not after now (tenant's zone), or None."""
     local_now = now.astimezone(cfg.tz)
-    start = (
-        datetime.fromisoformat(last).astimezone(cfg.tz)
-        if last
-        else local_now - timedelta(minutes=1)
-    )
-    start = max(start, local_now - MAX_CATCH_UP)
+    start = max(datetime.fromisoformat(last).astimezone(cfg.tz), local_now - MAX_CATCH_UP)
     found = None
     for tick in CronSim(cron, start.replace(tzinfo=None)):
         moment = tick.replace(tzinfo=cfg.tz)

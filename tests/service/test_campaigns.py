@@ -64,7 +64,7 @@ def test_a_field_change_notifies_the_managers_and_writes_a_signed_webhook_job(
     promo.records.update(T, "customer", made["id"], {"note": "no status change"})
     assert firings(promo, "won_alert") == []
     promo.records.update(T, "customer", made["id"], {"status": "won"})
-    (note,) = rows(promo, t.notifications)
+    (note,) = rows(promo, t.notifications, t.notifications.c.campaign == "won_alert")
     assert (note.user_id, note.title, note.body) == ("mia", "甲 won", "budget ¥5,000.00")
     (job,) = jobs(promo, "webhook")
     assert job.payload["body"] == {"customer": made["id"], "name": "甲"}
@@ -274,16 +274,40 @@ def test_holdout_records_are_tracked_but_nothing_is_done(promo: Services, tmp_pa
     assert jobs(promo, "webhook") == []
 
 
-def test_stats_per_variant(promo: Services) -> None:
-    for i in range(6):
-        made = customer(promo, name=f"c{i}", owner="alice")
-        order = {"customer_id": made["id"], "amount": "20000", "status": "paid"}
-        promo.records.create(T, "order", order)
-    stats = promo.campaigns.stats(T, "vip_thanks")
-    total = sum(v["fired"] for v in stats["variants"].values())
-    assert total == 6 and set(stats["variants"]) <= {"A", "B"}
-    assert all(v["delivered"] == 0 and v["failed"] == 0 for v in stats["variants"].values())
-    assert stats["days"][0]["day"] == "2026-11-24"
+def test_stats_per_variant_on_a_seeded_scenario(promo: Services, tmp_path: Any) -> None:
+    from tests.service.test_webhooks import Receiver, Seen
+
+    def answer(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        return (410 if seen.path.endswith("coupon-b") else 200), {}, b""
+
+    with Receiver(answer) as receiver:
+        base = "http://127.0.0.1:9/hooks/"
+        text = (FIXTURES / "campaigns" / "campaigns.yaml").read_text()
+        assert text.count(base) == 3
+        _variant(promo, tmp_path, base, receiver.url("/hooks/"))
+        ids = []
+        for i in range(12):
+            made = customer(promo, name=f"c{i}", owner="alice")
+            order = {"customer_id": made["id"], "amount": "20000", "status": "paid"}
+            promo.records.create(T, "order", order)
+            if i % 3 == 0:  # a third reach the goal: 3 paid orders
+                promo.records.create(T, "order", order)
+                promo.records.create(T, "order", order)
+            ids.append(made["id"])
+        while promo.worker(worker_id="w").run_once():
+            pass
+    variant = {f.record_id: f.variant for f in firings(promo, "vip_thanks")}
+    assert set(variant) == set(ids)
+    stats = promo.campaigns.stats(T, "vip_thanks")["variants"]
+    for name, expect_ok in (("A", True), ("B", False)):
+        mine = [r for r in ids if variant[r] == name]
+        converted = [r for r in mine if ids.index(r) % 3 == 0]
+        got = stats.get(name, {"fired": 0, "delivered": 0, "failed": 0, "converted": 0})
+        assert got["fired"] == len(mine)
+        assert (got["delivered"], got["failed"]) == (
+            (len(mine), 0) if expect_ok else (0, len(mine))
+        )
+        assert got["converted"] == len(converted)
 
 
 def test_sweeps_fire_pool_and_time_based_segment_campaigns(
@@ -296,7 +320,7 @@ def test_sweeps_fire_pool_and_time_based_segment_campaigns(
     clock.advance(days=100)
     moved = promo.sweeper.sweep(T)
     assert moved["segment.sleeping"] == 1
-    assert promo.records.get(T, "customer", made["id"]).data["tags"] == ["sleeping"]
+    assert "sleeping" in promo.records.get(T, "customer", made["id"]).data["tags"]
     assert promo.sweeper.sweep(T).get("segment.sleeping", 0) == 0  # entered once
     quiet = customer(promo, owner="bob", last_followup_at="2026-12-01T00:00:00Z")
     clock.advance(days=31)
@@ -347,3 +371,52 @@ def test_an_action_that_fails_is_undone_alone_and_recorded(promo: Services, tmp_
     assert error["campaign"]["kind"] == "create_task"
     assert error["campaign"]["errors"][0]["field"] == "done"
     assert error["explanation"].startswith("campaign welcome: action create_task failed:")
+
+
+def test_leaving_a_pool_and_a_segment_fire(promo: Services) -> None:
+    made = customer(promo, owner="alice", region="east")  # nurturing
+    assert "tags" not in made["data"]
+    promo.records.update(T, "customer", made["id"], {"budget": "100"})  # to has_need
+    assert promo.records.get(T, "customer", made["id"]).data["tags"] == ["left_nurturing"]
+    order = promo.records.create(
+        T, "order", {"customer_id": made["id"], "amount": "20000", "status": "paid"}
+    ).result
+    promo.records.update(T, "order", order["id"], {"status": "refunded"})  # leaves big_spender
+    (note,) = rows(promo, t.notifications, t.notifications.c.campaign == "no_longer_big")
+    assert note.title == "甲 is no longer a big spender"
+
+
+def test_updated_with_once_per_record(promo: Services) -> None:
+    made = customer(promo, owner="alice")
+    promo.records.update(T, "customer", made["id"], {"vip": True})  # `when`: changed(note)
+    promo.records.update(T, "customer", made["id"], {"note": "first"})
+    promo.records.update(T, "customer", made["id"], {"note": "second"})
+    notes = rows(promo, t.notifications, t.notifications.c.campaign == "noted")
+    assert [n.title for n in notes] == ["note: first"]
+    timeline = promo.records.explain(T, "customer", made["id"], "en")["timeline"]
+    limited = [d for d in timeline if d["kind"] == "campaign_limited"]
+    assert limited[-1]["after"] == {"limit": "once_per_record"}
+
+
+def test_assign_runs_a_named_assignment_rule(promo: Services) -> None:
+    made = customer(promo)  # no rule matches a new customer: queued
+    assert (made["owner"], made["queue"]) == (None, "unassigned")
+    promo.records.update(T, "customer", made["id"], {"status": "contacted"})
+    assert promo.records.get(T, "customer", made["id"]).owner == "bob"
+    timeline = promo.records.explain(T, "customer", made["id"], "en")["timeline"]
+    assert "assignment.late" in [d["rule"] for d in timeline]
+
+
+def test_a_scheduled_campaign_fires_once_per_time_for_the_matching_records(
+    promo: Services, clock: FixedClock
+) -> None:
+    fresh = customer(promo, owner="alice")
+    customer(promo, name="乙", owner="bob", status="contacted")
+    assert promo.campaigns.sweep_schedules(T) == 0  # first look: from now on
+    clock.advance(days=5, hours=17, minutes=5)  # Monday 09:05 in Shanghai
+    assert promo.campaigns.sweep_schedules(T) == 1
+    assert promo.campaigns.sweep_schedules(T) == 0  # that time is done
+    (note,) = rows(promo, t.notifications, t.notifications.c.campaign == "monday_review")
+    assert (note.user_id, note.record_id) == ("alice", fresh["id"])
+    clock.advance(days=7)
+    assert promo.campaigns.sweep_schedules(T) == 1  # next Monday
