@@ -88,6 +88,8 @@ class CampaignService:
             trigger = campaign.definition.trigger
             why: dict[str, Any] = {"trigger": {"kind": "relative", "field": trigger.field}}
             why["due"] = job.run_at.isoformat()
+            if campaign.when is not None:
+                why["when"] = campaign.when.trace(values, now).as_dict()
             self._runner(tx, cfg).fire(campaign, record, str(job.payload["occurrence"]), why)
 
     def _load(self, tx: Tx, job: JobRow) -> tuple[CompiledConfig, CompiledCampaign, Record] | None:
