@@ -60,7 +60,7 @@ class Services:
             ApiKeys(store, clock, lambda tenant: set(configs.active(tenant).bundle.tenant.users)),
             clock,
             Sweeper(store, configs, clock, records.campaign_runner),
-            Owners(store, configs, clock),
+            Owners(store, configs, clock, records.campaign_runner),
             AssignmentStats(store, configs, clock),
             Jobs(store, clock, on_finish=campaigns.settle),
             campaigns,

@@ -17,6 +17,7 @@ from engine.clock import Clock
 from engine.fields.validator import FieldError
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.assigning import EPOCH, USER_LOCK, Assigner
+from engine.service.campaign_runner import RunnerFactory
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
@@ -29,10 +30,17 @@ CLAIMS = "claim"
 
 
 class Owners:
-    def __init__(self, store: Store, configs: TenantConfigs, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        configs: TenantConfigs,
+        clock: Clock,
+        campaigns: RunnerFactory | None = None,
+    ) -> None:
         self.store = store
         self.configs = configs
         self.clock = clock
+        self.campaigns = campaigns  # claims, releases and hand moves fire campaigns too
 
     def claim(
         self,
@@ -315,6 +323,8 @@ class Owners:
         )
         changes = {"pool": [current.pool, pool], "owner": [current.owner, columns["owner"]]}
         tx.insert_history([history_row(after, action, changes, actor, now)])
+        if self.campaigns is not None and current.entity in cfg.campaigns:
+            self.campaigns(tx, cfg).on_write(current, after)
         return after
 
 

@@ -420,3 +420,15 @@ def test_a_scheduled_campaign_fires_once_per_time_for_the_matching_records(
     assert (note.user_id, note.record_id) == ("alice", fresh["id"])
     clock.advance(days=7)
     assert promo.campaigns.sweep_schedules(T) == 1  # next Monday
+
+
+def test_a_claim_from_the_public_pool_fires_like_a_write(
+    promo: Services, clock: FixedClock
+) -> None:
+    made = customer(promo, last_followup_at="2026-09-01T00:00:00Z")
+    assert made["pool"] == "public"  # straight to the public pool: no follow-up for 30 days
+    promo.owners.claim(T, "customer", made["id"], "bob")
+    clock.advance(days=1)
+    promo.owners.release(T, "customer", made["id"], "bob")
+    notes = rows(promo, t.notifications, t.notifications.c.campaign == "recycled")
+    assert [n.record_id for n in notes] == [made["id"], made["id"]]  # created, then released
