@@ -153,7 +153,7 @@ def sweep(
             raise typer.BadParameter(
                 "give an offset, e.g. 2026-02-01T09:00:00+08:00", param_hint="--now"
             )
-    moved = _open(db).sweeper.sweep(tenant, moment)
+    moved = _open(db).sweep(tenant, moment)
     reminded = sum(n for rule, n in moved.items() if rule.endswith(".protection_reminder"))
     total = sum(moved.values()) - reminded
     out.print(

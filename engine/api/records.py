@@ -193,7 +193,7 @@ def explain_record(
 
 @router.post("/sweeps", summary="Apply the promotions that became due with time")
 def run_sweep(who: Who, svc: Svc) -> dict[str, Any]:
-    moved = svc.sweeper.sweep(who.tenant)
+    moved = svc.sweep(who.tenant)
     reminded = sum(n for rule, n in moved.items() if rule.endswith(".protection_reminder"))
     return {"moved": sum(moved.values()) - reminded, "reminded": reminded, "by_rule": moved}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,13 @@ class Services:
             Jobs(store, clock, on_finish=campaigns.settle),
             campaigns,
         )
+
+    def sweep(self, tenant: str, now: datetime | None = None) -> dict[str, int]:
+        """Everything time brings about: promotions, protections, reassignments, segments
+        (the sweeper), then scheduled campaigns; counts per rule."""
+        moved = self.sweeper.sweep(tenant, now)
+        fired = self.campaigns.sweep_schedules(tenant, now)
+        return {**moved, **({"campaigns.schedule": fired} if fired else {})}
 
     def worker(self, **options: Any) -> Worker:
         """A worker for every kind of job: webhooks, emails and campaign steps and plans;

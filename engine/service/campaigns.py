@@ -184,18 +184,19 @@ class CampaignService:
             seen, after = seen + len(batch), batch[-1].id
 
     # schedules -------------------------------------------------------------------------------
-    def sweep_schedules(self, tenant: str) -> int:
+    def sweep_schedules(self, tenant: str, now: datetime | None = None) -> int:
         """Scheduled campaigns whose time came: every matching record fires once for that
         time (the latest missed one after downtime, within MAX_CATCH_UP)."""
         cfg = self.configs.active(tenant)
         fired = 0
         for entity, compiled in cfg.campaigns.items():
             for campaign in compiled.scheduled:
-                fired += self._sweep_schedule(cfg, entity, campaign)
+                fired += self._sweep_schedule(cfg, entity, campaign, now or self.clock.now())
         return fired
 
-    def _sweep_schedule(self, cfg: CompiledConfig, entity: str, campaign: CompiledCampaign) -> int:
-        now = self.clock.now()
+    def _sweep_schedule(
+        self, cfg: CompiledConfig, entity: str, campaign: CompiledCampaign, now: datetime
+    ) -> int:
         key = f"schedule:{campaign.id}"
         with self.store.write() as tx:
             last = _state(tx, cfg.tenant, key)

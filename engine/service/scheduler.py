@@ -34,10 +34,7 @@ class SweepLoop:
         total: dict[str, int] = {}
         for tenant in self.services.configs.tenants():
             try:
-                moved = self.services.sweeper.sweep(tenant)
-                fired = self.services.campaigns.sweep_schedules(tenant)
-                if fired:
-                    moved["campaigns.schedule"] = fired
+                moved = self.services.sweep(tenant)
             except Exception:
                 log.exception("sweep of tenant %s failed", tenant)  # the others go on
                 continue
