@@ -28,6 +28,7 @@ from engine.config.model import (
     SegmentDef,
     TenantDef,
 )
+from engine.fields.validator import EntityValidator
 from engine.templating import TemplateScope, check_value
 
 DATE_TYPES = ("date", "datetime")
@@ -238,8 +239,8 @@ def _check_set(
         if isinstance(value, dict) and field.type != "tags":
             message = f"add/remove is for tags fields; '{name}' is a {field.type} field"
             yield ctx.src.error(loc, f"{sub}/{name}", message, code="type")
-        elif field.options and isinstance(value, str) and "{{" not in value:
-            yield from _options(field.option_values, (value,), loc, f"{sub}/{name}", ctx)
+        elif not isinstance(value, dict):
+            yield from _constant(entity, name, value, loc, f"{sub}/{name}", ctx)
 
 
 def _check_move(
@@ -274,6 +275,9 @@ def _check_task(
         return
     for name in ("title", *(["due_at"] if "due_in" in params else []), *params.get("fields", {})):
         yield from _field_exists(task, name, loc, sub, ctx)
+    for name, value in (params.get("fields") or {}).items():
+        if name in task.fields:
+            yield from _constant(task, name, value, loc, f"{sub}/fields/{name}", ctx)
     if "link" in params:
         link = task.fields.get(params["link"])
         if link is None or link.ref_entity != entity.name:
@@ -334,6 +338,21 @@ def _pool_exists(entity: str, pool: str, loc: Loc, sub: str, ctx: Context) -> It
     elif pool not in pools.pools:
         hint = choices_hint(pool, pools.pools, "pools")
         yield ctx.src.error(loc, sub, f"unknown pool '{pool}'", hint, code="reference")
+
+
+def _constant(
+    entity: EntityDef, name: str, value: Any, loc: Loc, sub: str, ctx: Context
+) -> Iterator[ConfigError]:
+    """A value written as it is (not a template) must suit the field, as a write would."""
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        return
+    validator = EntityValidator(entity, zone_of(ctx.tenant.timezone))
+    for error in (e for e in validator.for_update({}, {name: value})[2] if e.field == name):
+        hint = choices_hint(str(value), entity.fields[name].option_values, "options")
+        message = f"'{value}' does not suit {name}: {error.message('en')}"
+        yield ctx.src.error(
+            loc, sub, message, hint if entity.fields[name].options else None, code="type"
+        )
 
 
 def _options(

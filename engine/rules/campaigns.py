@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from functools import cached_property
 from typing import Any
 
 from engine.conditions import Condition, compile_any, entity_scope, reads_clock
@@ -128,6 +129,11 @@ class CompiledCampaigns:
 
     def members(self, values: Mapping[str, Any], now: datetime) -> frozenset[str]:
         return frozenset(s.definition.name for s in self.segments if s.holds(values, now))
+
+    @cached_property
+    def timed_names(self) -> frozenset[str]:
+        """Segments time alone can move records into or out of (kept in storage)."""
+        return frozenset(s.definition.name for s in self.segments if s.timed)
 
     @property
     def active(self) -> bool:

@@ -9,10 +9,13 @@ by campaigns again, up to MAX_DEPTH writes deep.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
+
+import sqlalchemy as sa
 
 from engine.config.campaigns import parse_duration
 from engine.config.model import ActionDef
@@ -30,9 +33,10 @@ from engine.service.mailer import configured as smtp_configured
 from engine.service.rows import decision
 from engine.storage import campaign_store as cs
 from engine.storage import tables as t
-from engine.storage.store import Record, Tx
+from engine.storage.store import Record, Tx, transient
 from engine.templating import TemplateError, render, render_value
 
+log = logging.getLogger("tidepool.campaigns")
 MAX_DEPTH = 3  # writes caused by campaigns' actions, caused by campaigns' actions, …
 STEP_JOB, PLANNED_JOB = "campaign_step", "campaign_fire"
 SEGMENT_TRIGGERS = frozenset({"segment_enter", "segment_leave"})
@@ -82,6 +86,7 @@ class Firing:
     variant: str | None
     step: int = 0
     external: int = 0  # jobs written for it (webhooks, emails)
+    failed: bool = False  # an action of it failed
 
     def key(self, action: int, *more: str) -> str:
         c, r = self.campaign.id, self.record.id
@@ -133,21 +138,29 @@ class CampaignRunner:
                 occurrence = change.occurrence(campaign.definition.trigger, self.now)
                 current = self.latest.get(after.id, after)
                 rows += self.fire(campaign, current, occurrence, self._why(campaign, change))
-        self._plan(compiled, before, after)
-        self._goals(compiled, after)
+        latest = self.latest.get(after.id, after)  # as the actions left it
+        self._plan(compiled, before, latest)
+        self._goals(compiled, latest)
         return rows
 
     def _segments(
         self, compiled: CompiledCampaigns, before: Record | None, after: Record
     ) -> tuple[frozenset[str], frozenset[str]]:
+        """Segments entered and left. A segment on values alone is compared with the old
+        values (no storage); one that time can change (days_since…) is kept in
+        segment_members, which sweeps compare with the clock."""
         if not compiled.segments:
             return frozenset(), frozenset()
         now_in = compiled.members(snapshot(after), self.now)
-        was_in = cs.segments_of(self.tx, self.cfg.tenant, after.id) if before else set()
-        entered, left = now_in - was_in, frozenset(was_in - now_in)
-        cs.join_segments(self.tx, self.cfg.tenant, after.entity, after.id, entered, self.now)
-        cs.leave_segments(self.tx, self.cfg.tenant, after.id, left)
-        return frozenset(entered), left
+        old = compiled.members(snapshot(before), self.now) if before is not None else frozenset()
+        timed = compiled.timed_names
+        if timed:
+            stored = cs.segments_of(self.tx, self.cfg.tenant, after.id) if before else set()
+            old = (old - timed) | (frozenset(stored) & timed)
+            joined, gone = (now_in - old) & timed, (old - now_in) & timed
+            cs.join_segments(self.tx, self.cfg.tenant, after.entity, after.id, joined, self.now)
+            cs.leave_segments(self.tx, self.cfg.tenant, after.id, gone)
+        return now_in - old, old - now_in
 
     def _why(self, campaign: CompiledCampaign, change: Change) -> dict[str, Any]:
         trigger = campaign.definition.trigger
@@ -171,6 +184,7 @@ class CampaignRunner:
         firing_id = self._insert_firing(campaign, record, occurrence, variant)
         if firing_id is None:
             return []  # this occurrence fired already
+        self._count(campaign)
         firing = Firing(campaign, record, firing_id, occurrence, variant)
         after = {"occurrence": occurrence, **({"variant": variant} if variant else {})}
         row = self._decision(campaign, record, "campaign", after, why)
@@ -201,8 +215,13 @@ class CampaignRunner:
             fired = self.tx.lock_counter(self.cfg.tenant, campaign.id, "campaign", day)
             if fired >= limits.max_per_day:
                 return "max_per_day"
-            self.tx.add_to_counter(self.cfg.tenant, campaign.id, "campaign", day)
         return None
+
+    def _count(self, campaign: CompiledCampaign) -> None:
+        """A new firing counts toward its campaign's daily cap (its row is locked already)."""
+        if campaign.definition.limits.max_per_day is not None:
+            day = self.now.astimezone(self.cfg.tz).date()
+            self.tx.add_to_counter(self.cfg.tenant, campaign.id, "campaign", day)
 
     def _insert_firing(
         self, campaign: CompiledCampaign, record: Record, occurrence: str, variant: str | None
@@ -257,7 +276,9 @@ class CampaignRunner:
             record = self._act(firing, action, index)
             if record is not firing.record:
                 self.latest[record.id] = firing.record = record
-        if firing.external:
+        if firing.failed:
+            cs.set_firing(self.tx, firing.firing_id, status="failed")
+        elif firing.external:
             cs.set_firing(self.tx, firing.firing_id, status="sent")
         following = firing.step + 1
         if following < len(firing.campaign.definition.steps):
@@ -272,13 +293,28 @@ class CampaignRunner:
                 return ACTIONS[action.kind](self, firing, action, index)
             with self.tx.conn.begin_nested():
                 return ACTIONS[action.kind](self, firing, action, index)
+        except sa.exc.DBAPIError as exc:
+            if transient(exc):
+                raise  # a deadlock: the whole write is tried again
+            log.exception("campaign %s: action %s failed", firing.campaign.id, action.pointer)
+            return self._failed(firing, action, "the database refused it")
         except (ServiceError, TemplateError) as exc:
-            why: dict[str, Any] = {"action": action.pointer, "kind": action.kind, "error": str(exc)}
-            if isinstance(exc, ServiceError) and exc.errors:
-                why["errors"] = [e.as_dict("en") for e in exc.errors]
-            record = firing.record
-            self._decision(firing.campaign, record, "campaign_error", {"step": firing.step}, why)
-            return record
+            errors = [e.as_dict("en") for e in exc.errors] if isinstance(exc, ServiceError) else []
+            return self._failed(firing, action, str(exc), errors)
+        except Exception:  # one action never fails the write that fired it
+            log.exception("campaign %s: action %s failed", firing.campaign.id, action.pointer)
+            return self._failed(firing, action, "an internal error (logged)")
+
+    def _failed(
+        self, firing: Firing, action: ActionDef, error: str, errors: list[Any] | None = None
+    ) -> Record:
+        """A failed action: a campaign_error decision, and the firing counts as failed."""
+        why: dict[str, Any] = {"action": action.pointer, "kind": action.kind, "error": error}
+        if errors:
+            why["errors"] = errors
+        self._decision(firing.campaign, firing.record, "campaign_error", {"step": firing.step}, why)
+        firing.failed = True
+        return firing.record
 
     def _later(self, firing: Firing, step: int, at: datetime) -> None:
         payload = {
@@ -348,37 +384,27 @@ class CampaignRunner:
         (the old plan is cancelled); a moment already past when planned is not fired."""
         for campaign in compiled.relative:
             name = campaign.definition.trigger.field or ""
+            if before is None and after.data.get(name) is None:
+                continue  # a new record without the date: nothing to plan or cancel
             if before is None or before.data.get(name) != after.data.get(name):
                 self.plan(campaign, after)
 
     def plan(self, campaign: CompiledCampaign, record: Record) -> None:
-        """(Re)plan one relative campaign for a record. The plan's key holds the record's
-        version, so a date moved away and back is planned again; the firing's occurrence is
-        the date, so it fires once however often it was planned."""
+        """(Re)plan one relative campaign for a record: one pending plan at most. The
+        firing's occurrence is the date, so it fires once however often it was planned."""
         value = record.data.get(campaign.definition.trigger.field or "")
-        prefix = f"plan:{campaign.id}:{record.id}:"
-        self.queue.cancel(self.tx, self.cfg.tenant, prefix)
         moment = self._moment(value)
-        if moment is None:
-            return
-        due = moment + campaign.definition.trigger.offset
-        if due < self.now:
-            return
-        payload = {
-            "campaign": campaign.id,
-            "entity": record.entity,
-            "record": record.id,
-            "occurrence": f"relative:{value}",
-        }
-        self.queue.enqueue(
-            self.tx,
-            self.cfg.tenant,
-            PLANNED_JOB,
-            job_key(f"{prefix}{value}:v{record.version}"),
-            payload,
-            run_at=due,
-            campaign=campaign.id,
-        )
+        due = None if moment is None else moment + campaign.definition.trigger.offset
+        plan = None
+        if due is not None and due >= self.now:  # a moment past when planned is not fired
+            payload = {
+                "campaign": campaign.id,
+                "entity": record.entity,
+                "record": record.id,
+                "occurrence": f"relative:{value}",
+            }
+            plan = (job_key("plan", campaign.id, record.id, str(value)), payload, due)
+        self.queue.replan(self.tx, self.cfg.tenant, PLANNED_JOB, campaign.id, record.id, plan)
 
     def _moment(self, value: Any) -> datetime | None:
         """A stored date (local midnight) or datetime as an instant."""
@@ -392,15 +418,16 @@ class CampaignRunner:
             return None
 
     def _goals(self, compiled: CompiledCampaigns, after: Record) -> None:
-        """Firings of this record whose goal now holds count as converted."""
-        if not compiled.goals:
-            return
-        by_id = {c.id: c for c in compiled.goals}
+        """Firings of this record whose goal now holds count as converted (looked up only
+        when a goal holds for the record's values)."""
         values = snapshot(after)
+        reached = {
+            c.id for c in compiled.goals if c.goal is not None and c.goal.evaluate(values, self.now)
+        }
+        if not reached:
+            return
         for row in cs.open_goals(self.tx, self.cfg.tenant, after.id, self.now):
-            campaign = by_id.get(row.campaign)
-            goal = campaign.goal if campaign is not None else None
-            if goal is not None and goal.evaluate(values, self.now):
+            if row.campaign in reached:
                 cs.set_firing(self.tx, row.id, converted_at=self.now)
 
 

@@ -14,8 +14,15 @@ from cronsim import CronSim
 
 from engine.clock import Clock
 from engine.fields.validator import FieldError
-from engine.rules.campaigns import CompiledCampaign
-from engine.service.campaign_runner import PLANNED_JOB, STEP_JOB, CampaignRunner, Firing, snapshot
+from engine.rules.campaigns import CompiledCampaign, in_quiet_hours
+from engine.service.campaign_runner import (
+    PLANNED_JOB,
+    STEP_JOB,
+    CampaignRunner,
+    Firing,
+    job_key,
+    snapshot,
+)
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound
@@ -46,14 +53,19 @@ class CampaignService:
 
     # jobs ----------------------------------------------------------------------------------
     def run_step(self, job: JobRow) -> None:
-        """A later step (or a first one deferred by quiet hours) of one firing."""
-        payload = job.payload
+        """A later step (or a first one deferred by quiet hours) of one firing: once, even
+        when the worker runs its job again (a marker is written with the step's effects)."""
+        payload, now = job.payload, self.clock.now()
         with self.store.write() as tx:
             found = self._load(tx, job)
             if found is None:
                 return
             cfg, campaign, record = found
             step = int(payload["step"])
+            if self._quiet(tx, cfg, campaign, job, now):
+                return
+            if not cs.once(tx, cfg.tenant, f"step:{payload['firing']}:{step}", now):
+                return  # this step ran already
             firing = Firing(
                 campaign,
                 record,
@@ -63,17 +75,36 @@ class CampaignService:
                 step,
             )
             condition = campaign.steps[step]
-            if condition is not None and not condition.evaluate(snapshot(record), self.clock.now()):
-                why = {
-                    "step": step,
-                    "when": condition.trace(snapshot(record), self.clock.now()).as_dict(),
-                }
+            if condition is not None and not condition.evaluate(snapshot(record), now):
+                why = {"step": step, "when": condition.trace(snapshot(record), now).as_dict()}
                 self._note(tx, cfg, campaign, record, "campaign_step_skipped", {"step": step}, why)
                 return
             if step == 0:
                 cs.set_firing(tx, firing.firing_id, status="delivered")
             self._runner(tx, cfg).run_step(firing)
             self._note(tx, cfg, campaign, record, "campaign_step", {"step": step}, {"step": step})
+
+    def _quiet(
+        self, tx: Tx, cfg: CompiledConfig, campaign: CompiledCampaign, job: JobRow, now: datetime
+    ) -> bool:
+        """In the campaign's quiet hours a step waits for their end (a new job)."""
+        wait = in_quiet_hours(campaign.definition.limits.quiet_hours, now.astimezone(cfg.tz))
+        if wait is None:
+            return False
+        at = now + wait
+        key = job_key(job.key, f"quiet{at:%Y%m%dT%H%M}")
+        jobs = self.records.jobs
+        jobs.enqueue(
+            tx,
+            cfg.tenant,
+            STEP_JOB,
+            key,
+            dict(job.payload),
+            run_at=at,
+            campaign=job.campaign,
+            firing_id=job.firing_id,
+        )
+        return True
 
     def fire_planned(self, job: JobRow) -> None:
         """A relative campaign's moment has come (or came while nothing ran: catch-up)."""
@@ -130,26 +161,24 @@ class CampaignService:
         tx.insert_decisions([row])
 
     def settle(self, tx: Tx, job: JobRow, status: str) -> None:
-        """A job of a firing ended (the worker's on_finish): the firing is delivered when all
-        its jobs are done, failed as soon as one is dead."""
+        """A job of a firing ended (the worker's on_finish): the firing is failed while one
+        of its jobs is dead, delivered when all are done (also after a dead one was retried
+        and got through). The firing row is locked: two jobs ending at once see each other."""
         if job.firing_id is None or job.kind in (STEP_JOB, PLANNED_JOB):
             return
-        if status == "dead":
-            cs.set_firing(tx, job.firing_id, status="failed")
+        f, c = t.campaign_firings.c, t.jobs.c
+        lock = sa.select(f.status).where(f.id == job.firing_id)
+        if tx.dialect == "postgresql":
+            lock = lock.with_for_update()
+        if tx.conn.execute(lock).scalar() in (None, "held_out", "deferred"):
             return
-        c = t.jobs.c
-        open_jobs = sa.select(sa.func.count()).where(
-            c.firing_id == job.firing_id,
-            c.status == "pending",
-            c.kind.not_in([STEP_JOB, PLANNED_JOB]),
-        )
-        if not tx.conn.execute(open_jobs).scalar():
-            f = t.campaign_firings.c
-            tx.conn.execute(
-                t.campaign_firings.update()
-                .where(f.id == job.firing_id, f.status == "sent")
-                .values(status="delivered")
-            )
+        mine = (c.firing_id == job.firing_id, c.kind.not_in([STEP_JOB, PLANNED_JOB]))
+        query = sa.select(c.status, sa.func.count()).where(*mine).group_by(c.status)
+        counts: dict[str, int] = {str(k): int(n) for k, n in tx.conn.execute(query).all()}
+        if counts.get("dead"):
+            cs.set_firing(tx, job.firing_id, status="failed")
+        elif not counts.get("pending"):
+            cs.set_firing(tx, job.firing_id, status="delivered")
 
     def plan_existing(self, tenant: str, campaign_ids: list[str]) -> int:
         """Plan relative campaigns (new or with a changed trigger) for the records that exist
@@ -198,24 +227,50 @@ class CampaignService:
         self, cfg: CompiledConfig, entity: str, campaign: CompiledCampaign, now: datetime
     ) -> int:
         key = f"schedule:{campaign.id}"
-        with self.store.write() as tx:
+        with self.store.read() as tx:
             last = _state(tx, cfg.tenant, key)
-            if last is None:  # the first look: times from now on count, none before
+        if last is None:  # the first look: times from now on count, none before
+            with self.store.write() as tx:
                 _save_state(tx, cfg.tenant, key, now.isoformat(), now)
-                return 0
-            tick = _latest_tick(campaign.definition.trigger.cron or "", cfg, last, now)
-            if tick is None:
-                return 0
-            _save_state(tx, cfg.tenant, key, tick.isoformat(), now)
+            return 0
+        tick = _latest_tick(campaign.definition.trigger.cron or "", cfg, last, now)
+        if tick is None:
+            return 0
         occurrence, fired, after = f"schedule:{tick.isoformat()}", 0, ""
         while ids := self._matching(cfg, entity, campaign, now, after):
-            with self.store.write() as tx:
-                runner = self._runner(tx, cfg)
-                for row in tx.conn.execute(sa.select(t.records).where(t.records.c.id.in_(ids))):
-                    record = record_from_row(row)
-                    why = {"trigger": {"kind": "schedule", "at": tick.isoformat()}}
-                    fired += len(runner.fire(campaign, record, occurrence, why))
+            fired += self._fire_scheduled(cfg, campaign, ids, occurrence, tick, now)
             after = ids[-1]
+        # only now: a sweep that failed half way takes the same time again (the firings'
+        # occurrences keep it from firing twice)
+        with self.store.write() as tx:
+            _save_state(tx, cfg.tenant, key, tick.isoformat(), now)
+        return fired
+
+    def _fire_scheduled(
+        self,
+        cfg: CompiledConfig,
+        campaign: CompiledCampaign,
+        ids: list[str],
+        occurrence: str,
+        tick: datetime,
+        now: datetime,
+    ) -> int:
+        """One batch: each record locked and read afresh, `when` checked on what it is now."""
+        fired = 0
+        with self.store.write() as tx:
+            query = sa.select(t.records).where(t.records.c.id.in_(ids))
+            if tx.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            runner = self._runner(tx, cfg)
+            for row in tx.conn.execute(query).all():
+                record = record_from_row(row)
+                values = snapshot(record)
+                if campaign.when is not None and not campaign.when.evaluate(values, now):
+                    continue
+                why: dict[str, Any] = {"trigger": {"kind": "schedule", "at": tick.isoformat()}}
+                if campaign.when is not None:
+                    why["when"] = campaign.when.trace(values, now).as_dict()
+                fired += len(runner.fire(campaign, record, occurrence, why))
         return fired
 
     def _matching(
@@ -332,8 +387,6 @@ def _note_json(row: sa.Row[Any]) -> dict[str, Any]:
 def _state(tx: Tx, tenant: str, key: str) -> str | None:
     c = t.tenant_state.c
     query = sa.select(c.value).where(c.tenant_id == tenant, c.key == key)
-    if tx.dialect == "postgresql":
-        query = query.with_for_update()
     found = tx.conn.execute(query).scalar()
     return None if found is None else str(found)
 

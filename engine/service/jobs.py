@@ -146,6 +146,7 @@ class Jobs:
         max_attempts: int = 8,
         campaign: str | None = None,
         firing_id: int | None = None,
+        record_id: str | None = None,
     ) -> bool:
         """Add a job unless the tenant has one with this key already; whether it was new."""
         if max_attempts < 1:
@@ -163,6 +164,7 @@ class Jobs:
             created_at=self.clock.now(),
             campaign=campaign,
             firing_id=firing_id,
+            record_id=record_id,
         )
         row = row.on_conflict_do_nothing(index_elements=["tenant_id", "key"])
         return tx.conn.execute(row.returning(t.jobs.c.id)).first() is not None
@@ -180,6 +182,34 @@ class Jobs:
             .values(status="cancelled", locked_until=None, locked_by=None)
         )
         return int(tx.conn.execute(update).rowcount)
+
+    def replan(
+        self,
+        tx: Tx,
+        tenant: str,
+        kind: str,
+        campaign: str,
+        record_id: str,
+        plan: tuple[str, Mapping[str, Any], datetime] | None,
+    ) -> None:
+        """A campaign's one pending plan for a record: the others are cancelled; `plan`
+        (key, payload, run_at) is added, or revived when it was cancelled before."""
+        c = t.jobs.c
+        mine = (c.tenant_id == tenant, c.campaign == campaign, c.record_id == record_id)
+        keep = [] if plan is None else [c.key != plan[0]]
+        cancel = t.jobs.update().where(*mine, c.kind == kind, c.status == "pending", *keep)
+        tx.conn.execute(cancel.values(status="cancelled", locked_until=None, locked_by=None))
+        if plan is None:
+            return
+        key, payload, run_at = plan
+        if self.enqueue(
+            tx, tenant, kind, key, payload, run_at=run_at, campaign=campaign, record_id=record_id
+        ):
+            return
+        # the same plan again (a moved trigger, a date moved away and back): its new time
+        again = (c.tenant_id == tenant, c.key == key, c.status.in_(["pending", "cancelled"]))
+        revive = t.jobs.update().where(*again)
+        tx.conn.execute(revive.values(status="pending", run_at=run_at, attempts=0, last_error=None))
 
     # workers --------------------------------------------------------------------------------
     def claim(

@@ -311,7 +311,7 @@ class RecordService:
         tx.write_new(assigner.pending([record_row(r) for r in records], rows))
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
-        related = self._roll_up(tx, cfg, entity, [(None, r.data) for r in records])
+        related = self._roll_up(tx, cfg, entity, [(None, r.data) for r in records], fired=depth)
         records = [self._campaigns_after(tx, cfg, None, r, depth) for r in records]
         return [_with_related(r, _reached(r, related)) for r in records] if related else records
 
@@ -415,7 +415,14 @@ class RecordService:
 
     # rollups -------------------------------------------------------------------------------
     def _roll_up(
-        self, tx: Tx, cfg: CompiledConfig, entity: str, pairs: list[Pair], depth: int = 0
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        entity: str,
+        pairs: list[Pair],
+        depth: int = 0,
+        *,
+        fired: int = 0,
     ) -> list[Record]:
         """Recompute the rollups of the parents these writes touch, each through the same
         path as an update (scores, grades, promotions, history); then their own parents."""
@@ -428,11 +435,12 @@ class RecordService:
         out: list[Record] = []
         for parent in sorted(touched):
             for parent_id in sorted(touched[parent]):  # one lock order: no deadlocks
-                found = self._roll_up_one(tx, cfg, parent, parent_id, now, entity)
+                found = self._roll_up_one(tx, cfg, parent, parent_id, now, entity, fired=fired)
                 if found is not None:
                     before, after = found
                     out.append(after)
-                    out += self._roll_up(tx, cfg, parent, [(before.data, after.data)], depth + 1)
+                    pair: list[Pair] = [(before.data, after.data)]
+                    out += self._roll_up(tx, cfg, parent, pair, depth + 1, fired=fired)
         return out
 
     def refresh_rollups(self, tenant: str, entity: str | None = None, batch: int = 200) -> int:
@@ -466,8 +474,11 @@ class RecordService:
         record_id: str,
         now: datetime,
         source: str | None = None,
+        *,
+        fired: int = 0,
     ) -> tuple[Record, Record] | None:
-        """Recompute a parent's rollups (those fed by `source`, or all) and store changes."""
+        """Recompute a parent's rollups (those fed by `source`, or all) and store changes;
+        `fired`: how deep in campaign actions the write that touched it is."""
         current = tx.get_record(cfg.tenant, entity, record_id, for_update=True)
         if current is None:
             return None
@@ -496,7 +507,7 @@ class RecordService:
             tx, cfg, validator, current, values, changes, "rollup", current.owner
         )
         made = (*(decision_json(d) for d in rows), *updated.decisions)
-        updated = self._campaigns_after(tx, cfg, current, replace(updated, decisions=made), 0)
+        updated = self._campaigns_after(tx, cfg, current, replace(updated, decisions=made), fired)
         return current, updated
 
     # checks --------------------------------------------------------------------------------
@@ -799,7 +810,7 @@ class RecordService:
         tx.insert_decisions(derivations)
         updated = self._apply_update(tx, cfg, validator, current, values, changes, actor, owner)
         made = (*(decision_json(d) for d in derivations), *updated.decisions)
-        related = self._roll_up(tx, cfg, entity, [(current.data, values)])
+        related = self._roll_up(tx, cfg, entity, [(current.data, values)], fired=depth)
         updated = self._campaigns_after(tx, cfg, current, replace(updated, decisions=made), depth)
         return _with_related(updated, related)
 

@@ -100,3 +100,10 @@ def data_with_columns(dialect: str) -> Any:
     if dialect == "postgresql":
         return r.data.op("||")(sa.func.jsonb_build_object("pool", r.pool, "owner", r.owner))
     return sa.func.json_set(r.data, "$.pool", r.pool, "$.owner", r.owner)
+
+
+def once(tx: Tx, tenant: str, key: str, now: datetime) -> bool:
+    """True the first time a key is claimed (in this transaction, committed with it)."""
+    row = {"tenant_id": tenant, "key": key, "value": True, "updated_at": now}
+    statement = _insert(tx, t.tenant_state).values(row).on_conflict_do_nothing()
+    return tx.conn.execute(statement.returning(t.tenant_state.c.key)).first() is not None

@@ -218,9 +218,11 @@ jobs = sa.Table(
     sa.Column("done_at", UTCDateTime, nullable=True),
     sa.Column("campaign", Name, nullable=True),
     sa.Column("firing_id", BigId, nullable=True),
+    sa.Column("record_id", sa.String(36), nullable=True),  # a campaign's planned firing of it
     sa.UniqueConstraint("tenant_id", "key", name="uq_jobs_key"),
     sa.Index("ix_jobs_due", "status", "run_at"),
     sa.Index("ix_jobs_firing", "firing_id"),
+    sa.Index("ix_jobs_plans", "tenant_id", "campaign", "record_id"),
 )
 
 # Each time a campaign fired for a record: once per (campaign, record, occurrence); the variant
