@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,7 @@ from engine.storage.store import Store, Tx
 SECRET_KEY = "webhook_secret"
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 60.0
+SECRET_CACHE_SECONDS = 10.0
 MAX_REDIRECTS = 3
 MAX_RESPONSE_BYTES = 4096  # enough for an error message; the rest is never read
 RETRY_STATUSES = {408, 429}
@@ -96,9 +98,20 @@ class Webhooks:
         self.store = store
         self.clock = clock
         self.client = client or httpx.Client(follow_redirects=False)
+        self._secrets: dict[str, tuple[float, str]] = {}  # tenant -> (read at, secret)
 
     # the signing secret ---------------------------------------------------------------------
     def secret(self, tenant: str) -> str:
+        """The tenant's secret (remembered for SECRET_CACHE_SECONDS: a rotation elsewhere
+        reaches a running worker within that)."""
+        cached = self._secrets.get(tenant)
+        if cached is not None and time.monotonic() - cached[0] < SECRET_CACHE_SECONDS:
+            return cached[1]
+        found = self._secret(tenant)
+        self._secrets[tenant] = (time.monotonic(), found)
+        return found
+
+    def _secret(self, tenant: str) -> str:
         """The tenant's secret, made on first use (two first uses at once agree on one)."""
         with self.store.read() as tx:
             found = self._stored(tx, tenant)
@@ -122,6 +135,7 @@ class Webhooks:
             where = sa.and_(c.tenant_id == tenant, c.key == SECRET_KEY)
             tx.conn.execute(t.tenant_state.delete().where(where))
             tx.conn.execute(t.tenant_state.insert().values(**self._row(tenant, new)))
+        self._secrets[tenant] = (time.monotonic(), new)
         return new
 
     def _row(self, tenant: str, secret: str) -> dict[str, Any]:
