@@ -830,6 +830,8 @@ def run(args: argparse.Namespace, folder: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the receiver listens on 127.0.0.1, which the engine refuses in production
+    os.environ.setdefault("TIDEPOOL_WEBHOOK_ALLOW_PRIVATE", "1")
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tidepool-bench-") as tmp:
         return run(args, Path(tmp))

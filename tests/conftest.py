@@ -47,3 +47,9 @@ def svc(engine: sa.Engine, clock: FixedClock) -> Services:
     services = Services.open(engine=engine, clock=clock)
     services.install_dirs([FIXTURES / "shop", FIXTURES / "other"])
     return services
+
+
+@pytest.fixture(autouse=True)
+def webhooks_to_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' webhook receivers listen on 127.0.0.1, which production refuses."""
+    monkeypatch.setenv("TIDEPOOL_WEBHOOK_ALLOW_PRIVATE", "1")

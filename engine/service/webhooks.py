@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
+import os
 import secrets
+import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +33,7 @@ SECRET_KEY = "webhook_secret"
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 60.0
 SECRET_CACHE_SECONDS = 10.0
+ALLOW_PRIVATE = "TIDEPOOL_WEBHOOK_ALLOW_PRIVATE"
 MAX_REDIRECTS = 3
 MAX_RESPONSE_BYTES = 4096  # enough for an error message; the rest is never read
 RETRY_STATUSES = {408, 429}
@@ -63,6 +67,28 @@ def _target(payload: Mapping[str, Any]) -> httpx.URL:
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
         raise GiveUp(f"webhook url must be an absolute http(s) URL, got {url!r}")
     return parsed
+
+
+def private_allowed() -> bool:
+    """Webhooks to loopback and private networks are refused (a tenant's URL must not reach
+    the servers' own network) unless TIDEPOOL_WEBHOOK_ALLOW_PRIVATE=1 (development, tests)."""
+    return os.environ.get(ALLOW_PRIVATE, "").strip() in ("1", "true", "yes")
+
+
+def _refuse_private(url: httpx.URL) -> None:
+    if private_allowed():
+        return
+    try:
+        infos = socket.getaddrinfo(url.host, url.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise Retry(f"cannot resolve {url.host}: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise GiveUp(
+                f"webhook to {url.host} ({address}) refused: not a public address "
+                f"(set {ALLOW_PRIVATE}=1 to allow private networks)"
+            )
 
 
 def _timeout(payload: Mapping[str, Any]) -> float:
@@ -197,6 +223,7 @@ class Webhooks:
     def _send_once(
         self, url: httpx.URL, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int, str, str | None]:
+        _refuse_private(url)
         try:
             request = self.client.build_request(
                 "POST", url, content=body, headers=headers, timeout=timeout

@@ -322,3 +322,13 @@ def test_timeouts_through_a_worker_back_off(
     slow = status_of(jobs, "slow")
     assert slow.status == "pending" and "no answer" in str(slow.last_error)
     assert slow.run_at >= clock.now() + timedelta(seconds=30)
+
+
+def test_private_addresses_are_refused_unless_allowed(
+    hooks: Webhooks, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TIDEPOOL_WEBHOOK_ALLOW_PRIVATE")
+    for url in (receiver.url(), "http://10.0.0.8/hook", "http://169.254.169.254/latest"):
+        with pytest.raises(GiveUp, match="not a public address"):
+            hooks.deliver(job(url=url, body={}))
+    assert receiver.seen == []
