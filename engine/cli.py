@@ -93,6 +93,68 @@ def load(paths: Paths, db: Db = None) -> None:
             )
 
 
+@app.command()
+def push(
+    path: Annotated[Path, typer.Argument(help="A bundle folder, e.g. configs/acme-saas")],
+    db: Db = None,
+    activate: Annotated[bool, typer.Option(help="Also make it the active version")] = False,
+) -> None:
+    """Store a bundle as a new numbered version (validated whole); not active unless
+    --activate. The same files again give the same version."""
+    bundle = load_bundle_dir(path)
+    svc = _open(db)
+    number, created = svc.configs.store_version(bundle, actor="cli")
+    out.print(f"{bundle.id}: {'stored as' if created else 'already stored as'} version {number}")
+    if activate:
+        changed = svc.activate(bundle.id, number, actor="cli")
+        out.print(f"{bundle.id}: version {number} {'is now active' if changed else 'was active'}")
+
+
+@app.command()
+def versions(tenant: Annotated[str, typer.Option(help="Tenant id")], db: Db = None) -> None:
+    """The tenant's config versions, newest first; * marks the active one."""
+    for v in _open(db).configs.versions(tenant):
+        mark = "*" if v["active"] else " "
+        out.print(
+            f"{mark} {v['number']:>4}  {v['created_at']}  {v['created_by'] or '-':<12} "
+            f"{v['digest'][:12]}",
+            markup=False,
+        )
+
+
+@app.command()
+def activate(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    number: Annotated[int, typer.Argument(help="The version to switch to")],
+    db: Db = None,
+) -> None:
+    """Switch the tenant to a stored version (running servers follow within seconds)."""
+    changed = _open(db).activate(tenant, number, actor="cli")
+    out.print(f"{tenant}: version {number} {'is now active' if changed else 'was active already'}")
+
+
+@app.command()
+def rollback(tenant: Annotated[str, typer.Option(help="Tenant id")], db: Db = None) -> None:
+    """Reactivate the version that was active before the current one."""
+    out.print(f"{tenant}: back to version {_open(db).rollback(tenant, actor='cli')}")
+
+
+@app.command()
+def diff(
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    a: Annotated[int, typer.Argument(help="From this version")],
+    b: Annotated[int, typer.Argument(help="To this version")],
+    db: Db = None,
+) -> None:
+    """What changes from version A to B: items added (+), removed (-) or changed (~)."""
+    changes = _open(db).diff(tenant, a, b)
+    signs = {"added": "+", "removed": "-", "changed": "~"}
+    for c in changes:
+        keys = f"  ({', '.join(c['keys'])})" if c.get("keys") else ""
+        out.print(f"{signs[c['change']]} {c['kind']} {c['id']}{keys}", markup=False)
+    out.print(f"{len(changes)} change(s) from version {a} to {b}", markup=False)
+
+
 @keys_app.command("create")
 def keys_create(
     tenant: Annotated[str, typer.Option(help="Tenant id")],

@@ -130,3 +130,31 @@ def test_sweep(
         ["sweep", "--tenant", "shop", "--now", "soon", "--db", db], monkeypatch, capsys
     )
     assert code == 2 and "not an ISO time" in err
+
+
+def test_push_activate_diff_rollback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    run(["load", str(FIXTURES / "shop"), "--db", db], monkeypatch, capsys)
+    changed = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "shop", changed)
+    entities = changed / "entities.yaml"
+    entities.write_text(entities.read_text().replace("max_length: 50", "max_length: 80"))
+    code, out, _ = run(["push", str(changed), "--db", db], monkeypatch, capsys)
+    assert (code, out.strip()) == (0, "shop: stored as version 2")
+    code, out, _ = run(["diff", "--tenant", "shop", "1", "2", "--db", db], monkeypatch, capsys)
+    assert out.splitlines() == [
+        "~ field customer.name  (max_length)",
+        "1 change(s) from version 1 to 2",
+    ]
+    code, out, _ = run(["activate", "--tenant", "shop", "2", "--db", db], monkeypatch, capsys)
+    assert (code, out.strip()) == (0, "shop: version 2 is now active")
+    code, out, _ = run(["versions", "--tenant", "shop", "--db", db], monkeypatch, capsys)
+    assert out.splitlines()[0].startswith("*    2")
+    code, out, _ = run(["rollback", "--tenant", "shop", "--db", db], monkeypatch, capsys)
+    assert (code, out.strip()) == (0, "shop: back to version 1")
+    code, _, err = run(["activate", "--tenant", "shop", "7", "--db", db], monkeypatch, capsys)
+    assert code == 1 and "no config version 7" in err

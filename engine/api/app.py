@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import __version__
-from engine.api import campaigns, jobs, problems, records
+from engine.api import campaigns, config, jobs, problems, records
 from engine.service import Services, TooLarge
 
 MAX_BODY_BYTES = 10_000_000
@@ -57,6 +57,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(records.router)
     app.include_router(campaigns.router)
     app.include_router(jobs.router)
+    app.include_router(config.router)
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 

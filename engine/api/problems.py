@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from engine.api.auth import Unauthorized
+from engine.config.errors import BundleInvalid
 from engine.service.errors import (
     BadQuery,
     DuplicateValue,
@@ -85,6 +86,25 @@ async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Invalid request", "the request could not be read", errors)
 
 
+async def _bundle_invalid(request: Request, exc: Exception) -> JSONResponse:
+    """A bundle with errors (a pushed version): every error with its file, line and column."""
+    assert isinstance(exc, BundleInvalid)
+    errors = [
+        {
+            "field": f"{e.file}:{e.line}:{e.col}",
+            "code": e.code,
+            "message": e.message,
+            "hint": e.hint,
+            "file": e.file,
+            "line": e.line,
+            "column": e.col,
+            "pointer": e.pointer,
+        }
+        for e in exc.errors
+    ]
+    return problem(422, "Invalid bundle", f"{len(errors)} error(s) in the bundle", errors)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     return problem(exc.status_code, str(exc.detail), str(exc.detail))
@@ -97,6 +117,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(BundleInvalid, _bundle_invalid)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

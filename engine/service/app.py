@@ -11,16 +11,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.clock import Clock, SystemClock
-from engine.config.loader import load_bundle_dir
+from engine.config.diff import diff_files
+from engine.config.loader import load_bundle, load_bundle_dir
 from engine.config.model import Bundle
+from engine.fields.validator import FieldError
 from engine.service.assignment_stats import AssignmentStats
 from engine.service.campaigns import CampaignService
 from engine.service.configs import TenantConfigs
-from engine.service.errors import NotFound
+from engine.service.errors import Invalid, NotFound
 from engine.service.indexes import ensure_indexes
 from engine.service.jobs import Jobs
 from engine.service.keys import ApiKeys
 from engine.service.owners import Owners
+from engine.service.permissions import require
 from engine.service.records import RecordService
 from engine.service.sweeps import Sweeper
 from engine.service.worker import Worker, default_handlers
@@ -81,16 +84,53 @@ class Services:
         return Worker(self.store, self.clock, handlers, on_finish=self.campaigns.settle, **options)
 
     def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:
-        """Store and activate a bundle, then create the indexes its fields ask for."""
-        before = self._active_bundle(bundle.id)
-        number, changed = self.configs.install(bundle, actor)
-        ensure_indexes(self.store.engine, bundle)
+        """Store a bundle as a version and activate it: (number, whether anything changed)."""
+        number, _ = self.configs.store_version(bundle, actor)
+        return number, self.activate(bundle.id, number, actor)
+
+    def activate(self, tenant: str, number: int, actor: str | None = None) -> bool:
+        """Switch the tenant to a stored version (atomic), then what the new rules need:
+        indexes, unpooled records placed, deactivated users' records handed over, relative
+        campaigns planned. False when that version is active already."""
+        before = self._active_bundle(tenant)
+        bundle = self.configs.bundle(tenant, number)
+        ensure_indexes(self.store.engine, bundle)  # first: queries of the new rules find them
+        if not self.configs.activate(tenant, number, actor):
+            return False
         self._place_unpooled(bundle)
-        if changed and before is not None:
+        if before is not None:
             self._hand_over(before, bundle)
-        if changed:
-            self.campaigns.plan_existing(bundle.id, _new_relative(before, bundle))
-        return number, changed
+        self.campaigns.plan_existing(tenant, _new_relative(before, bundle))
+        return True
+
+    def push(
+        self, tenant: str, files: Any, actor: str | None = None, by: str | None = None
+    ) -> dict[str, Any]:
+        """Validate a bundle given as {file name: YAML text} and keep it as a version of the
+        tenant, not active yet: BundleInvalid with every error, nothing stored."""
+        if tenant in self.configs.tenants():
+            require(self.configs.active(tenant), by, "configure")
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise Invalid('send the bundle as {"files": {"tenant.yaml": "…", …}}')
+        bundle = load_bundle(files)
+        if bundle.id != tenant:
+            detail = f"this bundle is tenant '{bundle.id}', not '{tenant}'"
+            raise Invalid(detail, [FieldError("files", "tenant", {"value": bundle.id})])
+        number, created = self.configs.store_version(bundle, actor)
+        return {"number": number, "created": created, "digest": bundle.digest}
+
+    def diff(self, tenant: str, a: int, b: int) -> list[dict[str, Any]]:
+        """What changes from version a to version b, item by item."""
+        old, new = self.configs.bundle(tenant, a), self.configs.bundle(tenant, b)
+        return [c.as_dict() for c in diff_files(old.files, new.files)]
+
+    def rollback(self, tenant: str, actor: str | None = None) -> int:
+        """Reactivate the version that was active before the current one; its number."""
+        number = self.configs.previous(tenant)
+        self.activate(tenant, number, actor)
+        return number
 
     def _active_bundle(self, tenant: str) -> Bundle | None:
         try:

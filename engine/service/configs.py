@@ -15,6 +15,7 @@ from engine.config.model import Bundle
 from engine.service.compiled import CompiledConfig
 from engine.service.errors import NotFound
 from engine.service.uniques import sync_uniques
+from engine.service.views import instant
 from engine.storage import tables as t
 from engine.storage.store import Store
 
@@ -32,33 +33,27 @@ class TenantConfigs:
         self._lock = threading.Lock()
 
     def install(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:
-        """Store the bundle as a new version (unless it is already active) and activate it.
+        """Store the bundle as a version (unless stored already) and activate it.
 
-        Returns (version number, whether anything changed)."""
+        Returns (version number, whether the active config changed)."""
+        number, _ = self.store_version(bundle, actor)
+        return number, self.activate(bundle.id, number, actor)
+
+    def store_version(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:
+        """Keep a validated bundle as an immutable numbered version without activating it:
+        (its number, whether it is new). The same files again give the same number."""
         with self.store.write() as tx:
-            conn = tx.conn
-            row = tx.tenant(bundle.id)
-            now = self.clock.now()
-            if row is None:
-                conn.execute(
-                    t.tenants.insert().values(
-                        id=bundle.id, name=bundle.tenant.name.as_dict(), created_at=now
-                    )
-                )
-            elif (
-                row.active_version is not None
-                and self._digest(conn, bundle.id, row.active_version) == bundle.digest
-            ):
-                return row.active_version, False
-            number = (
-                conn.execute(
-                    sa.select(sa.func.max(t.config_versions.c.number)).where(
-                        t.config_versions.c.tenant_id == bundle.id
-                    )
-                ).scalar()
-                or 0
-            ) + 1
-            sync_uniques(tx, bundle.id, self._bundle(conn, bundle.id, row), bundle)
+            conn, now = tx.conn, self.clock.now()
+            if tx.tenant(bundle.id) is None:
+                name = bundle.tenant.name.as_dict()
+                conn.execute(t.tenants.insert().values(id=bundle.id, name=name, created_at=now))
+            v = t.config_versions.c
+            same = sa.select(v.number).where(v.tenant_id == bundle.id, v.digest == bundle.digest)
+            found = conn.execute(same.order_by(v.number.desc()).limit(1)).scalar()
+            if found is not None:
+                return int(found), False
+            newest = sa.select(sa.func.max(v.number)).where(v.tenant_id == bundle.id)
+            number = (conn.execute(newest).scalar() or 0) + 1
             conn.execute(
                 t.config_versions.insert().values(
                     tenant_id=bundle.id,
@@ -69,13 +64,78 @@ class TenantConfigs:
                     created_by=actor,
                 )
             )
-            conn.execute(
+        return number, True
+
+    def activate(self, tenant: str, number: int, actor: str | None = None) -> bool:
+        """Make a stored version the active one, in one transaction (every write reads one
+        version); False when it is active already. Servers see it within CACHE_SECONDS."""
+        with self.store.write() as tx:
+            row = tx.tenant(tenant)
+            if row is None:
+                raise NotFound(f"unknown tenant '{tenant}'")
+            if row.active_version == number:
+                return False
+            bundle = self.bundle(tenant, number, tx.conn)
+            sync_uniques(tx, tenant, self._bundle(tx.conn, tenant, row), bundle)
+            tx.conn.execute(
                 t.tenants.update()
-                .where(t.tenants.c.id == bundle.id)
+                .where(t.tenants.c.id == tenant)
                 .values(active_version=number, name=bundle.tenant.name.as_dict())
             )
-        self._active.pop(bundle.id, None)
-        return number, True
+            tx.conn.execute(
+                t.config_activations.insert().values(
+                    tenant_id=tenant,
+                    number=number,
+                    previous=row.active_version,
+                    at=self.clock.now(),
+                    by=actor,
+                )
+            )
+        self._active.pop(tenant, None)
+        return True
+
+    def bundle(self, tenant: str, number: int, conn: sa.Connection | None = None) -> Bundle:
+        """A stored version's bundle; NotFound when there is no such version."""
+        v = t.config_versions.c
+        query = sa.select(v.files).where(v.tenant_id == tenant, v.number == number)
+        if conn is None:
+            with self.store.read() as tx:
+                files = tx.conn.execute(query).scalar()
+        else:
+            files = conn.execute(query).scalar()
+        if files is None:
+            raise NotFound(f"tenant '{tenant}' has no config version {number}")
+        return load_bundle(files)
+
+    def previous(self, tenant: str) -> int:
+        """The version that was active before the current one (what rollback returns to)."""
+        a = t.config_activations.c
+        query = sa.select(a.previous).where(a.tenant_id == tenant).order_by(a.id.desc()).limit(1)
+        with self.store.read() as tx:
+            found = tx.conn.execute(query).scalar()
+        if found is None:
+            raise NotFound(f"tenant '{tenant}' has no earlier active version to go back to")
+        return int(found)
+
+    def versions(self, tenant: str) -> list[dict[str, Any]]:
+        """Every stored version, newest first, with the active one marked."""
+        active = self._active_number(tenant)
+        v = t.config_versions.c
+        query = sa.select(v.number, v.digest, v.created_at, v.created_by).where(
+            v.tenant_id == tenant
+        )
+        with self.store.read() as tx:
+            rows = tx.conn.execute(query.order_by(v.number.desc())).all()
+        return [
+            {
+                "number": r.number,
+                "digest": r.digest,
+                "created_at": instant(r.created_at),
+                "created_by": r.created_by,
+                "active": r.number == active,
+            }
+            for r in rows
+        ]
 
     @staticmethod
     def _bundle(conn: sa.Connection, tenant: str, row: Any) -> Bundle | None:

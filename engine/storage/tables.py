@@ -286,3 +286,16 @@ tenant_state = sa.Table(
     sa.Column("value", Json, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Every activation of a config version: who switched to which, from which (rollback goes back).
+config_activations = sa.Table(
+    "config_activations",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", Name, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("previous", sa.Integer, nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("by", sa.String(200), nullable=True),
+    sa.Index("ix_config_activations_tenant", "tenant_id", "id"),
+)

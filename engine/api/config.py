@@ -1,0 +1,58 @@
+"""Config versions under /api/v1/{tenant}/config: push a bundle, list, activate, roll back,
+and a semantic diff between two versions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
+
+from engine.api.auth import Svc, Who
+from engine.service.permissions import require
+
+router = APIRouter(prefix="/api/v1/{tenant}/config", tags=["config"])
+
+
+@router.get("/versions", summary="The stored config versions, newest first (active marked)")
+def list_versions(who: Who, svc: Svc) -> dict[str, Any]:
+    return {"versions": svc.configs.versions(who.tenant)}
+
+
+@router.post(
+    "/versions",
+    status_code=201,
+    summary="Store a bundle as a new version (validated whole; not active yet)",
+    description='Body: {"files": {"tenant.yaml": "…", "entities.yaml": "…"}}. A bundle '
+    "with errors is refused with 422 listing every error with its file, line and column; the "
+    "same files again give the same version (200).",
+)
+def push_version(
+    who: Who,
+    svc: Svc,
+    body: Annotated[dict[str, Any], Body(examples=[{"files": {"tenant.yaml": "tenant: acme"}}])],
+) -> JSONResponse:
+    result = svc.push(who.tenant, body.get("files"), actor=who.actor, by=who.user)
+    return JSONResponse(result, status_code=201 if result["created"] else 200)
+
+
+@router.post("/versions/{number}/activate", summary="Switch the tenant to this version")
+def activate_version(who: Who, svc: Svc, number: int) -> dict[str, Any]:
+    require(svc.configs.active(who.tenant), who.user, "configure")
+    changed = svc.activate(who.tenant, number, who.actor)
+    return {"active": number, "changed": changed}
+
+
+@router.post("/rollback", summary="Reactivate the version that was active before")
+def rollback(who: Who, svc: Svc) -> dict[str, Any]:
+    require(svc.configs.active(who.tenant), who.user, "configure")
+    return {"active": svc.rollback(who.tenant, who.actor)}
+
+
+@router.get(
+    "/versions/{a}/diff/{b}",
+    summary="What changes from version a to b: fields, pools, rules, campaigns… added, "
+    "removed or changed (with the keys that differ)",
+)
+def diff_versions(who: Who, svc: Svc, a: int, b: int) -> dict[str, Any]:
+    return {"from": a, "to": b, "changes": svc.diff(who.tenant, a, b)}
