@@ -7,6 +7,7 @@ import secrets
 import signal
 import sys
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from rich.console import Console
 
 from engine.config import BundleInvalid, load_bundle_dir
 from engine.service import ListQuery, ServiceError, Services, bundle_dirs
+from engine.service.bundle_tests import CaseResult, run_bundle_tests
 from engine.service.scheduler import SweepLoop
 from engine.service.seed import seed as seed_records
 from engine.service.webhooks import Webhooks
@@ -91,6 +93,40 @@ def load(paths: Paths, db: Db = None) -> None:
                 f"`tidepool rollups --tenant {bundle.id}` recomputes them all now",
                 markup=False,
             )
+
+
+@app.command("test")
+def test_bundles(paths: Paths) -> None:
+    """Run each bundle's tests.yaml against a throw-away store; exit 1 if a case fails."""
+    began, passed, failed = time.perf_counter(), 0, 0
+    for path in paths:
+        try:
+            bundle = load_bundle_dir(path)
+        except BundleInvalid as exc:
+            _print_problems(exc)
+            raise typer.Exit(1) from None
+        for result in run_bundle_tests(bundle):
+            passed, failed = passed + result.passed, failed + (not result.passed)
+            _print_case(path, result)
+    took = time.perf_counter() - began
+    summary = f"{passed} passed" + (f", {failed} failed" if failed else "") + f" in {took:.1f}s"
+    (err if failed else out).print(summary, markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_case(path: Path, result: CaseResult) -> None:
+    name = f"{path}/tests.yaml::{result.name}"
+    if result.passed:
+        out.print(f"{name} PASSED", markup=False)
+        return
+    err.print(f"{name} FAILED", markup=False)
+    for failure in result.failures:
+        err.print(f"  {failure}", markup=False)
+    if result.why:
+        err.print("  decisions:", markup=False)
+        for line in result.why:
+            err.print(f"    {line}", markup=False)
 
 
 @app.command()

@@ -39,6 +39,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "condition": {"en": "{message}", "zh-CN": "{message}"},
     "filter": {"en": "{message}", "zh-CN": "{message}"},
+    "test_failed": {"en": "test failed — {message}", "zh-CN": "测试未通过 — {message}"},
     "computed": {
         "en": "is computed by the bundle's rules and cannot be set",
         "zh-CN": "由规则计算，不能直接设置",

@@ -158,3 +158,11 @@ def test_push_activate_diff_rollback(
     assert (code, out.strip()) == (0, "shop: back to version 1")
     code, _, err = run(["activate", "--tenant", "shop", "7", "--db", db], monkeypatch, capsys)
     assert code == 1 and "no config version 7" in err
+
+
+def test_bundle_tests_from_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["test", str(FIXTURES / "campaigns")], monkeypatch, capsys)
+    assert code == 0 and out.splitlines()[-1].startswith("6 passed in ")
+    assert "::a website sign-up gets a task and a tag PASSED" in out

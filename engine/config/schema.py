@@ -25,6 +25,7 @@ FILE_KINDS: dict[str, str] = {
     "pools": "pools.schema.json",
     "assignment": "assignment.schema.json",
     "campaigns": "campaigns.schema.json",
+    "tests": "tests.schema.json",
 }
 
 _TYPE_NAMES = {

@@ -16,9 +16,10 @@ from engine.config.loader import load_bundle, load_bundle_dir
 from engine.config.model import Bundle
 from engine.fields.validator import FieldError
 from engine.service.assignment_stats import AssignmentStats
+from engine.service.bundle_tests import CaseResult, run_bundle_tests
 from engine.service.campaigns import CampaignService
 from engine.service.configs import TenantConfigs
-from engine.service.errors import Invalid, NotFound
+from engine.service.errors import Invalid, NotFound, Refused
 from engine.service.indexes import ensure_indexes
 from engine.service.jobs import Jobs
 from engine.service.keys import ApiKeys
@@ -83,17 +84,24 @@ class Services:
         handlers = {**default_handlers(self.store, self.clock), **self.campaigns.handlers()}
         return Worker(self.store, self.clock, handlers, on_finish=self.campaigns.settle, **options)
 
-    def install_bundle(self, bundle: Bundle, actor: str | None = None) -> tuple[int, bool]:
+    def install_bundle(
+        self, bundle: Bundle, actor: str | None = None, *, tests: bool = True
+    ) -> tuple[int, bool]:
         """Store a bundle as a version and activate it: (number, whether anything changed)."""
         number, _ = self.configs.store_version(bundle, actor)
-        return number, self.activate(bundle.id, number, actor)
+        return number, self.activate(bundle.id, number, actor, tests=tests)
 
-    def activate(self, tenant: str, number: int, actor: str | None = None) -> bool:
+    def activate(
+        self, tenant: str, number: int, actor: str | None = None, *, tests: bool = True
+    ) -> bool:
         """Switch the tenant to a stored version (atomic), then what the new rules need:
         indexes, unpooled records placed, deactivated users' records handed over, relative
-        campaigns planned. False when that version is active already."""
+        campaigns planned. False when that version is active already. A version whose own
+        tests (tests.yaml) fail is refused."""
         before = self._active_bundle(tenant)
         bundle = self.configs.bundle(tenant, number)
+        if tests and (before is None or before.digest != bundle.digest):
+            _check_tests(bundle, number)
         ensure_indexes(self.store.engine, bundle)  # first: queries of the new rules find them
         if not self.configs.activate(tenant, number, actor):
             return False
@@ -190,3 +198,29 @@ def _new_relative(before: Bundle | None, after: Bundle) -> list[str]:
         for c in after.campaigns
         if c.trigger.kind == "relative" and c.enabled and old.get(c.id) != c.trigger
     ]
+
+
+_FAILING: dict[str, tuple[CaseResult, ...]] = {}  # by bundle digest
+
+
+def _failing(bundle: Bundle) -> tuple[CaseResult, ...]:
+    """The failing cases of a bundle's tests, remembered by digest: a bundle is immutable
+    and its tests start at a fixed time, so the same files give the same results."""
+    if bundle.digest not in _FAILING:
+        if len(_FAILING) > 64:
+            _FAILING.clear()
+        _FAILING[bundle.digest] = tuple(r for r in run_bundle_tests(bundle) if not r.passed)
+    return _FAILING[bundle.digest]
+
+
+def _check_tests(bundle: Bundle, number: int) -> None:
+    """Refused (409) when the version's tests.yaml has a failing case."""
+    failed = _failing(bundle)
+    if not failed:
+        return
+    errors = [
+        FieldError("tests", "test_failed", {"message": f"{r.name}: {'; '.join(r.failures)}"})
+        for r in failed
+    ]
+    detail = f"version {number} is not activated: {len(failed)} of its tests fail"
+    raise Refused(detail, errors)

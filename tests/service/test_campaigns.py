@@ -146,6 +146,7 @@ def test_a_relative_campaign_added_later_plans_the_existing_records(
 
     folder = tmp_path / "promo"
     shutil.copytree(FIXTURES / "campaigns", folder)
+    (folder / "tests.yaml").unlink()
     full = (folder / "campaigns.yaml").read_text()
     start = full.index("  - id: renewal")
     end = full.index("  - id: chase")
@@ -212,6 +213,7 @@ def _variant(svc: Services, tmp_path: Any, old: str, new: str) -> None:
 
     folder = tmp_path / "promo"
     shutil.copytree(FIXTURES / "campaigns", folder)
+    (folder / "tests.yaml").unlink()  # its cases describe the fixture as it is
     text = (folder / "campaigns.yaml").read_text()
     assert old in text
     (folder / "campaigns.yaml").write_text(text.replace(old, new))
@@ -257,6 +259,7 @@ def test_holdout_records_are_tracked_but_nothing_is_done(promo: Services, tmp_pa
 
     folder = tmp_path / "promo"
     shutil.copytree(FIXTURES / "campaigns", folder)
+    (folder / "tests.yaml").unlink()
     text = (
         (folder / "campaigns.yaml")
         .read_text()
@@ -505,6 +508,7 @@ def test_a_loop_of_campaigns_through_rollups_stops_at_the_depth_limit(
 
     folder = tmp_path / "loop"
     shutil.copytree(FIXTURES / "campaigns", folder)
+    (folder / "tests.yaml").unlink()
     entities = (folder / "entities.yaml").read_text()
     anchor = "      status: {type: enum, options: [new, contacted, won, lost], default: new}\n"
     (folder / "entities.yaml").write_text(
