@@ -48,6 +48,7 @@ class Context:
     assignment: tuple[AssignmentRuleDef, ...]
     computed: Mapping[str, frozenset[str]]  # entity -> fields rules compute
     src: Sources
+    complete: bool = True  # every file loaded: references to other files can be checked
 
     def pools_of(self, entity: str) -> PoolSetDef | None:
         return next((p for p in self.pool_sets.values() if p.entity == entity), None)
@@ -255,7 +256,7 @@ def _check_assign(
 ) -> Iterator[ConfigError]:
     rule = action.params if isinstance(action.params, str) else action.params["rule"]
     known = [r.id for r in ctx.assignment if r.entity == entity.name]
-    if rule not in known:
+    if rule not in known and ctx.complete:
         hint = choices_hint(rule, known, f"assignment rules of {entity.name}")
         message = f"no assignment rule '{rule}' for {entity.name}"
         yield ctx.src.error(
@@ -332,6 +333,8 @@ def _field_exists(
 
 def _pool_exists(entity: str, pool: str, loc: Loc, sub: str, ctx: Context) -> Iterator[ConfigError]:
     pools = ctx.pools_of(entity)
+    if pools is None and not ctx.complete:
+        return  # pools.yaml failed itself: its errors say why
     if pools is None:
         message = f"entity '{entity}' has no pool set"
         yield ctx.src.error(loc, sub, message, "declare one in pools.yaml", code="reference")

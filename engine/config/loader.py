@@ -230,7 +230,10 @@ def _build(
         )
         for name in entities
     }
-    ctx = CampaignContext(entities, tenant, pool_sets, segments, assignment, computed, located)
+    complete = len(by_kind) == len(files)
+    ctx = CampaignContext(
+        entities, tenant, pool_sets, segments, assignment, computed, located, complete
+    )
     errors += check_segments(ctx)
     errors += check_campaigns(campaigns, ctx)
     if len(by_kind) < len(files):
