@@ -41,9 +41,11 @@ class Change:
 
 
 def _changed(trigger: TriggerDef, change: Change) -> bool:
-    if change.before is None or trigger.field is None:
+    """The field changed (a record created with a value changed it from nothing)."""
+    if trigger.field is None:
         return False
-    old, new = change.before.get(trigger.field), change.after.get(trigger.field)
+    before = change.before or {}
+    old, new = before.get(trigger.field), change.after.get(trigger.field)
     if old == new:
         return False
     fits_from = trigger.from_values is None or old in trigger.from_values

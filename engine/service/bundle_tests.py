@@ -215,9 +215,12 @@ def _observed(run: _Case, ident: str) -> tuple[set[str], set[str], int, int]:
 
 
 def _why(run: _Case, case: Mapping[str, Any]) -> tuple[str, ...]:
+    """The decisions of the record the expectations are about (the first one named)."""
     if run.first is None:
         return ()
-    entity, ident = run.first
+    expects = case["expect"] if isinstance(case["expect"], list) else [case["expect"]]
+    named = next((e["record"] for e in expects if e.get("record") in run.names), None)
+    entity, ident = run.names[named] if named else run.first
     timeline = run.svc.records.explain(run.tenant, entity, ident, "en")["timeline"]
     lines = []
     for item in timeline:

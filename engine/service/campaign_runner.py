@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -37,6 +37,7 @@ from engine.storage.store import Record, Tx, transient
 from engine.templating import TemplateError, render, render_value
 
 log = logging.getLogger("tidepool.campaigns")
+LATE_GRACE = timedelta(days=1)  # a date this far past still fires its relative campaign
 MAX_DEPTH = 3  # writes caused by campaigns' actions, caused by campaigns' actions, …
 STEP_JOB, PLANNED_JOB = "campaign_step", "campaign_fire"
 SEGMENT_TRIGGERS = frozenset({"segment_enter", "segment_leave"})
@@ -394,9 +395,11 @@ class CampaignRunner:
         firing's occurrence is the date, so it fires once however often it was planned."""
         value = record.data.get(campaign.definition.trigger.field or "")
         moment = self._moment(value)
-        due = None if moment is None else moment + campaign.definition.trigger.offset
+        offset = campaign.definition.trigger.offset
+        due = None if moment is None else moment + offset
         plan = None
-        if due is not None and due >= self.now:  # a moment past when planned is not fired
+        if moment is not None and due is not None and self._relevant(moment, offset):
+            due = max(due, self.now)  # planned late (a contract ending in 20 days): now
             payload = {
                 "campaign": campaign.id,
                 "entity": record.entity,
@@ -405,6 +408,11 @@ class CampaignRunner:
             }
             plan = (job_key("plan", campaign.id, record.id, str(value)), payload, due)
         self.queue.replan(self.tx, self.cfg.tenant, PLANNED_JOB, campaign.id, record.id, plan)
+
+    def _relevant(self, moment: datetime, offset: timedelta) -> bool:
+        """Whether a date still calls for its campaign: it (or the moment after it) is at most
+        a day past. Older dates — history loaded into a new campaign — do not fire."""
+        return max(moment, moment + offset) + LATE_GRACE >= self.now
 
     def _moment(self, value: Any) -> datetime | None:
         """A stored date (local midnight) or datetime as an instant."""

@@ -48,7 +48,7 @@ def test_demo_bundle_loads_without_errors_or_warnings(name: str) -> None:
     bundle = load_bundle_dir(f"configs/{name}")
     assert bundle.id == name
     assert bundle.warnings == ()
-    kinds = {"tenant", "entities", "pools", "assignment", "campaigns"}
+    kinds = {"tenant", "entities", "pools", "assignment", "campaigns", "tests"}
     assert set(bundle.files) == {f"{kind}.yaml" for kind in kinds}
     for text in bundle.files.values():
         assert text.startswith("# yaml-language-server: $schema=../../schemas/")
