@@ -7,7 +7,7 @@ import secrets
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -173,3 +173,31 @@ def serve_until_stopped(counter: RequestCounter, port: int) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     uvicorn.run(counter, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+@contextlib.contextmanager
+def sqlite_engines(folder: Path, names: Sequence[str]) -> Iterator[list[sa.Engine]]:
+    """One SQLite database per name in `folder`, disposed at the end."""
+    engines = [make_engine(sqlite_url(folder / f"{name}.db")) for name in names]
+    try:
+        yield engines
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+@contextlib.contextmanager
+def pg_engines(
+    url: str, names: Sequence[str], note: Callable[[str], None]
+) -> Iterator[list[sa.Engine] | None]:
+    """One engine per name, each on a fresh schema dropped at the end; None if PostgreSQL
+    is unusable (`note` says why)."""
+    with contextlib.ExitStack() as stack:
+        engines = []
+        for _ in names:
+            engine = stack.enter_context(pg_schema(url, note))
+            if engine is None:
+                yield None
+                return
+            engines.append(engine)
+        yield engines

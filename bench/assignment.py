@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import _common
 import sqlalchemy as sa
 from _assignment_data import (
     BALANCED,
@@ -43,14 +44,12 @@ from _assignment_data import (
     plain_bundle,
 )
 from _assignment_run import ClientFailed, Round, check_writes, owners, run_round
-from _common import pg_schema, sqlite_url
 from rich.console import Console
 from rich.table import Table
 
 import engine as engine_package
 from engine.clock import FixedClock
 from engine.service import Services
-from engine.storage.db import make_engine
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASES = ("sqlite", "postgresql")
@@ -245,30 +244,13 @@ def check_balanced(result: DbResult, svc: Services, sizes: Sizes) -> None:
 
 
 # databases -----------------------------------------------------------------------------------
-@contextlib.contextmanager
-def sqlite_engines(folder: Path) -> Iterator[list[sa.Engine]]:
-    engines = [make_engine(sqlite_url(folder / f"{path}.db")) for path in PATHS]
-    try:
-        yield engines
-    finally:
-        for engine in engines:
-            engine.dispose()
+def sqlite_engines(folder: Path) -> contextlib.AbstractContextManager[list[sa.Engine]]:
+    return _common.sqlite_engines(folder, PATHS)
 
 
-@contextlib.contextmanager
-def pg_engines(url: str) -> Iterator[list[sa.Engine] | None]:
-    """Two engines, each on a fresh schema dropped at the end; None if PG is unusable."""
-    with contextlib.ExitStack() as stack:
-        engines = []
-        for _ in PATHS:
-            engine = stack.enter_context(
-                pg_schema(url, lambda text: console.print(f"[yellow]{text}"))
-            )
-            if engine is None:
-                yield None
-                return
-            engines.append(engine)
-        yield engines
+def pg_engines(url: str) -> contextlib.AbstractContextManager[list[sa.Engine] | None]:
+    """One engine per path, each on a fresh schema dropped at the end; None if PG is unusable."""
+    return _common.pg_engines(url, PATHS, lambda text: console.print(f"[yellow]{text}"))
 
 
 # figures and output --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import _common
 import sqlalchemy as sa
 import yaml
 from _campaigns_data import (
@@ -51,7 +52,7 @@ from _campaigns_data import (
     write_bundles,
 )
 from _campaigns_jobs import CONFIGS, JobRound, job_round, receiver, secret_of, warm_up
-from _common import free_port, pg_schema, sqlite_url
+from _common import free_port
 from rich.console import Console
 from rich.table import Table
 
@@ -63,7 +64,6 @@ from engine.service.campaign_runner import CampaignRunner
 from engine.service.records import RecordService
 from engine.storage import campaign_store
 from engine.storage import tables as t
-from engine.storage.db import make_engine
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASES = ("sqlite", "postgresql")
@@ -384,30 +384,13 @@ def measure_jobs(svc: Services, port: int, sizes: Sizes, label: str) -> JobsResu
 
 
 # databases -------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def sqlite_engines(folder: Path) -> Iterator[list[sa.Engine]]:
-    engines = [make_engine(sqlite_url(folder / f"{path}.db")) for path in PATHS]
-    try:
-        yield engines
-    finally:
-        for engine in engines:
-            engine.dispose()
+def sqlite_engines(folder: Path) -> contextlib.AbstractContextManager[list[sa.Engine]]:
+    return _common.sqlite_engines(folder, PATHS)
 
 
-@contextlib.contextmanager
-def pg_engines(url: str) -> Iterator[list[sa.Engine] | None]:
+def pg_engines(url: str) -> contextlib.AbstractContextManager[list[sa.Engine] | None]:
     """One engine per path, each on a fresh schema dropped at the end; None if PG is unusable."""
-    with contextlib.ExitStack() as stack:
-        engines = []
-        for _ in PATHS:
-            engine = stack.enter_context(
-                pg_schema(url, lambda text: console.print(f"[yellow]{text}"))
-            )
-            if engine is None:
-                yield None
-                return
-            engines.append(engine)
-        yield engines
+    return _common.pg_engines(url, PATHS, lambda text: console.print(f"[yellow]{text}"))
 
 
 @contextlib.contextmanager
