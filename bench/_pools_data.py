@@ -6,8 +6,11 @@ of a run) sees exactly the same records and operations.
 
 from __future__ import annotations
 
+import atexit
 import json
 import random
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,8 +19,24 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO_DIR = REPO / "configs" / "chaotu-demo"
+DEMO_SOURCE = REPO / "configs" / "chaotu-demo"
+# What this bench measures: pools, scores, grades, rollups. Campaigns (bench/campaigns.py) and
+# the bundle's own tests would add work and sweep results of their own.
+NOT_MEASURED = ("campaigns.yaml", "tests.yaml")
 ENTITY = "customer"
+
+
+def demo_copy(*without: str) -> Path:
+    """chaotu-demo without campaigns and tests (and without `without` files), in a folder
+    removed when the bench ends."""
+    folder = Path(tempfile.mkdtemp(prefix="tidepool-pools-bench-"))
+    atexit.register(shutil.rmtree, folder, True)
+    target = folder / "chaotu-demo"
+    shutil.copytree(DEMO_SOURCE, target, ignore=shutil.ignore_patterns(*NOT_MEASURED, *without))
+    return target
+
+
+DEMO_DIR = demo_copy()
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 _NOW_EPOCH = int(NOW.timestamp())
 _DAY = 86400
