@@ -92,13 +92,19 @@ class Services:
         return number, self.activate(bundle.id, number, actor, tests=tests)
 
     def activate(
-        self, tenant: str, number: int, actor: str | None = None, *, tests: bool = True
+        self,
+        tenant: str,
+        number: int,
+        actor: str | None = None,
+        *,
+        tests: bool = True,
+        by: str | None = None,
     ) -> bool:
         """Switch the tenant to a stored version (atomic), then what the new rules need:
         indexes, unpooled records placed, deactivated users' records handed over, relative
         campaigns planned. False when that version is active already. A version whose own
         tests (tests.yaml) fail is refused."""
-        before = self._active_bundle(tenant)
+        before = self._may_configure(tenant, by)
         bundle = self.configs.bundle(tenant, number)
         if tests and (before is None or before.digest != bundle.digest):
             _check_tests(bundle, number)
@@ -116,8 +122,7 @@ class Services:
     ) -> dict[str, Any]:
         """Validate a bundle given as {file name: YAML text} and keep it as a version of the
         tenant, not active yet: BundleInvalid with every error, nothing stored."""
-        if tenant in self.configs.tenants():
-            require(self.configs.active(tenant), by, "configure")
+        self._may_configure(tenant, by)
         if not isinstance(files, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in files.items()
         ):
@@ -134,11 +139,20 @@ class Services:
         old, new = self.configs.bundle(tenant, a), self.configs.bundle(tenant, b)
         return [c.as_dict() for c in diff_files(old.files, new.files)]
 
-    def rollback(self, tenant: str, actor: str | None = None) -> int:
+    def rollback(self, tenant: str, actor: str | None = None, by: str | None = None) -> int:
         """Reactivate the version that was active before the current one; its number."""
+        self._may_configure(tenant, by)
         number = self.configs.previous(tenant)
-        self.activate(tenant, number, actor)
+        self.activate(tenant, number, actor, by=by)
         return number
+
+    def _may_configure(self, tenant: str, by: str | None) -> Bundle | None:
+        """The tenant's active bundle (None for a new tenant), once the caller acting for `by`
+        is known to have a role that can configure."""
+        before = self._active_bundle(tenant)
+        if before is not None:
+            require(self.configs.active(tenant), by, "configure")
+        return before
 
     def _active_bundle(self, tenant: str) -> Bundle | None:
         try:

@@ -73,3 +73,9 @@ def test_a_semantic_diff_names_items_and_keys(svc: Services) -> None:
 def test_only_roles_that_can_configure_push(svc: Services) -> None:
     with pytest.raises(Forbidden):
         svc.push("shop", _files(), by="alice")  # a sales rep
+    number = svc.push("shop", _files(("entities.yaml", "max_length: 50", "max_length: 60")))
+    with pytest.raises(Forbidden):
+        svc.activate("shop", number["number"], by="alice")
+    with pytest.raises(Forbidden):
+        svc.rollback("shop", by="alice")
+    assert svc.configs.active("shop").version == 1
