@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import os
 import secrets
 import signal
 import socket
@@ -201,3 +203,19 @@ def pg_engines(
                 return
             engines.append(engine)
         yield engines
+
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def bench_parser(doc: str | None, quick: str) -> argparse.ArgumentParser:
+    """The options every bench has: --quick (`quick` says what it shrinks), --pg URL, --no-pg."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("TIDEPOOL_TEST_POSTGRES_URL") or DEFAULT_PG,
+        help="PostgreSQL URL (default: $TIDEPOOL_TEST_POSTGRES_URL or a local test database)",
+    )
+    parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    return parser

@@ -51,7 +51,6 @@ import engine as engine_package
 from engine.clock import FixedClock
 from engine.service import Services
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASES = ("sqlite", "postgresql")
 PATHS = ("assigned", "plain")
 # (comparison, bound): ratios must reach theirs, the spread must stay within its own
@@ -464,14 +463,7 @@ def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
 
 # entry points --------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="about 1,000 leads per rule")
-    parser.add_argument(
-        "--pg",
-        default=os.environ.get("TIDEPOOL_TEST_POSTGRES_URL") or DEFAULT_PG,
-        help="PostgreSQL URL (default: $TIDEPOOL_TEST_POSTGRES_URL or a local test database)",
-    )
-    parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser = _common.bench_parser(__doc__, "about 1,000 leads per rule")
     parser.add_argument(
         "--clients", type=int, default=8, help="concurrent writers (default 8, as the figures)"
     )

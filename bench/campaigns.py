@@ -65,7 +65,6 @@ from engine.service.records import RecordService
 from engine.storage import campaign_store
 from engine.storage import tables as t
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASES = ("sqlite", "postgresql")
 PATHS = ("campaigns", "plain")  # 100 campaigns active; the same bundle without campaigns.yaml
 # (comparison, bound): the ratios must reach theirs, the delivery checks must stay at 0
@@ -749,14 +748,7 @@ def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
 
 # entry points ----------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, under a minute")
-    parser.add_argument(
-        "--pg",
-        default=os.environ.get("TIDEPOOL_TEST_POSTGRES_URL") or DEFAULT_PG,
-        help="PostgreSQL URL (default: $TIDEPOOL_TEST_POSTGRES_URL or a local test database)",
-    )
-    parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser = _common.bench_parser(__doc__, "smaller sizes, under a minute")
     parser.add_argument(
         "--profile",
         choices=["sqlite", "pg"],

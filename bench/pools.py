@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _common
 import sqlalchemy as sa
 from _common import pg_schema, sqlite_url
 from _pools_data import DEMO_DIR, ENTITY, KINDS, MIX, NOW, Op, base_customers, make_ops
@@ -59,7 +60,6 @@ from engine.service import Services
 from engine.service.compiled import CompiledConfig
 from engine.storage.db import make_engine
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGETS = {"event_vs_plain": 0.5, "sweep_select_vs_python": 10.0, "sweep_apply_vs_raw": 0.3}
 DATABASES = ("sqlite", "postgresql")
 NEW_CUSTOMERS_FROM = 10_000_000  # customer numbers of the "create" writes (distinct phones)
@@ -465,14 +465,7 @@ def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
 
 # entry points ------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="100,000 customers, fewer writes")
-    parser.add_argument(
-        "--pg",
-        default=os.environ.get("TIDEPOOL_TEST_POSTGRES_URL") or DEFAULT_PG,
-        help="PostgreSQL URL (default: $TIDEPOOL_TEST_POSTGRES_URL or a local test database)",
-    )
-    parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    parser = _common.bench_parser(__doc__, "100,000 customers, fewer writes")
     parser.add_argument(
         "--profile",
         choices=["events", "sweep"],
