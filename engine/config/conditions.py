@@ -43,7 +43,8 @@ def _located(
     if source is None or where[1] is None:
         return src.error(Loc(file, pointer), "", exc.message, exc.hint, code="condition")
     line, col = source.locate_in_text(pointer, where[1])
-    return ConfigError(file, line, col, pointer, exc.message, exc.hint, "condition")
+    shown, inner = source.origin(pointer)
+    return ConfigError(shown, line, col, inner, exc.message, exc.hint, "condition")
 
 
 def check_views(

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from engine.config.model import Bundle
+
 # Where the items of each file live: (kind shown, path of keys to a mapping or id-list)
 COLLECTIONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "tenant": (("user", ("users",)), ("team", ("teams",)), ("role", ("roles",))),
@@ -47,9 +49,18 @@ class Change:
         return out
 
 
+def diff_bundles(old: Bundle, new: Bundle) -> list[Change]:
+    """The changes from one bundle to another, as resolved over their templates."""
+    return diff_data(old.resolved, new.resolved)
+
+
 def diff_files(old: Mapping[str, str], new: Mapping[str, str]) -> list[Change]:
-    """The changes from one bundle's files to another's (both already valid)."""
-    before, after = _parsed(old), _parsed(new)
+    """The changes from one bundle's own files to another's (no templates)."""
+    return diff_data(_parsed(old), _parsed(new))
+
+
+def diff_data(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Change]:
+    """The changes between two bundles' data by file kind (both already valid)."""
     changes: list[Change] = []
     for stem in sorted(set(before) | set(after)):
         for kind, path in COLLECTIONS.get(stem, ()):

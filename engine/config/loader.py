@@ -7,10 +7,12 @@ ones) and raised together, best first.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import posixpath
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from engine.config import build, checks
 from engine.config.assignment import check_assignment
@@ -19,6 +21,7 @@ from engine.config.campaign_checks import check_campaigns, check_segments
 from engine.config.campaigns import build_campaigns, build_segments
 from engine.config.conditions import check_views
 from engine.config.errors import BundleInvalid, ConfigError, choices_hint, sort_errors
+from engine.config.fixtures import check_fixtures
 from engine.config.model import (
     AssignmentRuleDef,
     Bundle,
@@ -32,6 +35,7 @@ from engine.config.model import (
     SegmentDef,
     ViewDef,
 )
+from engine.config.overlay import merge_layers, no_template
 from engine.config.pools import check_derived, check_pool_sets
 from engine.config.rollups import check_rollups
 from engine.config.schema import FILE_KINDS, validate_file
@@ -39,6 +43,7 @@ from engine.config.yamlload import SourceFile, load_yaml
 
 MAX_FILE_BYTES = 2_000_000
 YAML_SUFFIXES = (".yaml", ".yml")
+MAX_TEMPLATE_DEPTH = 5  # a bundle, its template, that template's template…
 
 
 def read_bundle_dir(path: str | Path) -> dict[str, str]:
@@ -60,16 +65,47 @@ def read_bundle_dir(path: str | Path) -> dict[str, str]:
         )
     files: dict[str, str] = {}
     errors: list[ConfigError] = []
+    _read_folder(folder, "", files, errors)
+    for template in _templates(folder, files):
+        _read_folder(folder / template, template, files, errors)
+    if errors:
+        raise BundleInvalid(errors)
+    return files
+
+
+def _read_folder(
+    folder: Path, prefix: str, files: dict[str, str], errors: list[ConfigError]
+) -> None:
+    """The folder's YAML files into files, named under prefix (a template's relative path)."""
     for item in sorted(folder.iterdir()):
         if item.is_file() and item.suffix in YAML_SUFFIXES:
             data = item.read_bytes()[: MAX_FILE_BYTES + 1]
             try:
-                files[item.name] = data.decode("utf-8")
+                files[posixpath.join(prefix, item.name)] = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 errors.append(_not_utf8(str(item), data, exc))
-    if errors:
-        raise BundleInvalid(errors)
-    return files
+
+
+def _templates(folder: Path, files: Mapping[str, str]) -> Iterator[str]:
+    """The template folders a bundle extends, in turn, as paths relative to it. Stops at the
+    first that is missing or loops: load_bundle says what is wrong there."""
+    current, seen = "", {""}
+    for _ in range(MAX_TEMPLATE_DEPTH + 1):
+        target = _extends_in(files, current)
+        if target is None or target in seen or not (folder / target).is_dir():
+            return
+        seen.add(target)
+        yield target
+        current = target
+
+
+def _extends_in(files: Mapping[str, str], folder: str) -> str | None:
+    text = files.get(posixpath.join(folder, "tenant.yaml")) or files.get(
+        posixpath.join(folder, "tenant.yml")
+    )
+    source, found = load_yaml("tenant.yaml", text or "")
+    raw = source.data.get("extends") if not found and isinstance(source.data, dict) else None
+    return posixpath.normpath(posixpath.join(folder, raw)) if isinstance(raw, str) else None
 
 
 def _not_utf8(shown: str, data: bytes, exc: UnicodeDecodeError) -> ConfigError:
@@ -106,38 +142,148 @@ def digest_files(files: Mapping[str, str]) -> str:
 
 
 def load_bundle(files: Mapping[str, str], display_root: str = "") -> Bundle:
-    """Validate a bundle given as {file name: YAML text}; raise BundleInvalid with every error."""
+    """Validate a bundle given as {file name: YAML text}; raise BundleInvalid with every error.
+
+    Names with a folder ("../_templates/b2b-sales/pools.yaml") are the files of the templates
+    the bundle extends; each file kind is merged over its templates before it is checked."""
+    return load_resolved(files, display_root)[0]
+
+
+def load_resolved(
+    files: Mapping[str, str], display_root: str = ""
+) -> tuple[Bundle, dict[str, SourceFile], list[str]]:
+    """The bundle, each file kind as merged (values know the file they came from), and the
+    folders it is made of: its own ("") first, then each template it extends."""
     errors: list[ConfigError] = []
-    sources: dict[str, SourceFile] = {}
-    by_kind: dict[str, SourceFile] = {}
-    seen: dict[str, str] = {}
+    folders: dict[str, dict[str, SourceFile]] = {}
+    parsed_ok = True
     for name, text in sorted(files.items()):
-        shown = str(Path(display_root) / name) if display_root else name
+        shown = _shown(name, display_root)
         source, found = _parse_one(name, shown, text)
         errors += found
-        sources[shown] = source
+        parsed_ok = parsed_ok and not found
+        kinds = folders.setdefault(posixpath.dirname(posixpath.normpath(name)), {})
         kind = Path(name).stem
-        if kind in seen:  # tenant.yaml next to tenant.yml: which one counts?
-            errors.append(
-                ConfigError(
-                    shown,
-                    1,
-                    1,
-                    "",
-                    f"a second {kind} file",
-                    f"keep one of {seen[kind]} and {shown}",
-                    code="duplicate_file",
-                )
-            )
-        elif not found:
-            by_kind[kind] = source
-        seen.setdefault(kind, shown)
+        if kind in kinds:  # tenant.yaml next to tenant.yml: which one counts?
+            errors.append(_second_file(kind, kinds[kind].path, shown))
+            parsed_ok = False
+        elif kind in FILE_KINDS:
+            kinds[kind] = source
     errors += _missing_tenant(files, display_root)
-    bundle = _build(by_kind, sources, files, errors) if "tenant" in by_kind else None
+    chain, found = _chain(folders)
+    errors += found + _strays(folders, chain)
+    sources, found = _layered(folders, chain)
+    errors += found
+    by_kind: dict[str, SourceFile] = {}
+    for kind, source in sources.items():
+        found = validate_file(source, FILE_KINDS[kind]) if source.data is not None else []
+        errors += found
+        if not found and source.data is not None:
+            by_kind[kind] = source
+    complete = parsed_ok and not found_any(errors) and len(by_kind) == len(sources)
+    bundle = None
+    if "tenant" in by_kind:
+        located = {s.path: s for s in sources.values()}
+        bundle = _build(by_kind, located, files, errors, complete, set(sources))
     errors = sort_errors(errors)
     if any(e.severity == "error" for e in errors) or bundle is None:
         raise BundleInvalid(errors)
-    return replace(bundle, warnings=tuple(errors))
+    resolved = MappingProxyType({kind: s.data for kind, s in sources.items()})
+    return replace(bundle, warnings=tuple(errors), resolved=resolved), sources, chain
+
+
+def found_any(errors: list[ConfigError]) -> bool:
+    return any(e.severity == "error" for e in errors)
+
+
+def _shown(name: str, root: str) -> str:
+    return posixpath.normpath(posixpath.join(root, name)) if root else name
+
+
+def _second_file(kind: str, first: str, shown: str) -> ConfigError:
+    return ConfigError(
+        shown,
+        1,
+        1,
+        "",
+        f"a second {kind} file",
+        f"keep one of {first} and {shown}",
+        code="duplicate_file",
+    )
+
+
+def _chain(folders: Mapping[str, Mapping[str, SourceFile]]) -> tuple[list[str], list[ConfigError]]:
+    """The bundle's folder, then each template it extends in turn ("" is the bundle's own)."""
+    chain = [""]
+    while True:
+        tenant = folders.get(chain[-1], {}).get("tenant")
+        data = tenant.data if tenant is not None and isinstance(tenant.data, dict) else {}
+        raw = data.get("extends")
+        if tenant is None or raw is None:
+            return chain, []
+        problem = _bad_extends(raw, chain, folders)
+        if problem:
+            return chain, [tenant.error("/extends", *problem, code="extends")]
+        chain.append(posixpath.normpath(posixpath.join(chain[-1], raw)))
+
+
+def _bad_extends(
+    raw: Any, chain: list[str], folders: Mapping[str, Mapping[str, SourceFile]]
+) -> tuple[str, str] | None:
+    """What is wrong with an `extends:` value: (message, hint), or None."""
+    example = "a folder relative to this one, e.g. extends: ../_templates/b2b-sales"
+    if not isinstance(raw, str) or not raw.strip():
+        return "'extends' names a template folder", example
+    target = posixpath.normpath(posixpath.join(chain[-1], raw))
+    if target in chain:
+        return f"'{raw}' extends itself (a template cannot extend a bundle it is part of)", (
+            "point 'extends' at another folder"
+        )
+    if target not in folders:
+        return f"template folder '{raw}' not found (or it has no YAML files)", example
+    if len(chain) > MAX_TEMPLATE_DEPTH:
+        return f"templates extend each other more than {MAX_TEMPLATE_DEPTH} deep", (
+            "merge some of the templates"
+        )
+    return None
+
+
+def _strays(folders: Mapping[str, Mapping[str, SourceFile]], chain: list[str]) -> list[ConfigError]:
+    """Files in folders that no tenant.yaml of the bundle extends."""
+    return [
+        ConfigError(
+            source.path,
+            1,
+            1,
+            "",
+            f"'{source.path}' is not part of this bundle",
+            f"no tenant.yaml here extends '{folder}'",
+            code="unknown_file",
+        )
+        for folder, kinds in folders.items()
+        if folder not in chain
+        for source in kinds.values()
+    ]
+
+
+def _layered(
+    folders: Mapping[str, Mapping[str, SourceFile]], chain: list[str]
+) -> tuple[dict[str, SourceFile], list[ConfigError]]:
+    """Each file kind, merged over the templates (deepest first); unmerged without them."""
+    out: dict[str, SourceFile] = {}
+    errors: list[ConfigError] = []
+    for kind in FILE_KINDS:
+        layers = [folders[f][kind] for f in reversed(chain) if kind in folders.get(f, {})]
+        if not layers:
+            continue
+        odd = [layer for layer in layers if not isinstance(layer.data, dict)]
+        if len(layers) == 1 or odd:  # nothing to merge, or a file the schema refuses whole
+            out[kind] = (odd or layers)[-1]
+            errors += no_template(layers[-1]) if len(layers) == 1 else []
+            continue
+        merged, found = merge_layers(kind, layers)
+        out[kind], errors = merged, errors + found
+    return out, errors
 
 
 def _parse_one(name: str, shown: str, text: str) -> tuple[SourceFile, list[ConfigError]]:
@@ -156,12 +302,12 @@ def _parse_one(name: str, shown: str, text: str) -> tuple[SourceFile, list[Confi
         ]
     source, found = load_yaml(shown, text)
     if found:
-        return source, found
-    return source, validate_file(source, FILE_KINDS[kind])
+        source.data = None  # reported; not merged or checked further
+    return source, found
 
 
 def _missing_tenant(files: Mapping[str, str], root: str) -> list[ConfigError]:
-    if any(Path(n).stem == "tenant" for n in files):
+    if any(n in ("tenant.yaml", "tenant.yml") for n in files):
         return []
     shown = str(Path(root) / "tenant.yaml") if root else "tenant.yaml"
     return [
@@ -182,6 +328,8 @@ def _build(
     sources: dict[str, SourceFile],
     files: Mapping[str, str],
     errors: list[ConfigError],
+    complete: bool,
+    kinds: set[str],
 ) -> Bundle | None:
     tenant_src = by_kind["tenant"]
     tenant = build.build_tenant(tenant_src.data, tenant_src.path)
@@ -213,32 +361,7 @@ def _build(
         derived = build.build_derived(by_kind["pools"].data, by_kind["pools"].path)
         rollups = build.build_rollups(by_kind["pools"].data, by_kind["pools"].path)
     located = checks.Sources(sources)
-    errors += checks.check_tenant(tenant, located)
-    if len(by_kind) == len(files):  # see_masked names fields: only check against all of them
-        errors += checks.check_roles(tenant, entities, located)
-    errors += checks.check_entities(entities, tenant, located)
-    errors += checks.check_forms(forms, entities, tenant, located)
-    errors += check_views(views, entities, tenant, located)
-    errors += check_pool_sets(pool_sets, entities, tenant, located)
-    errors += check_derived(derived, entities, tenant, located)
-    errors += check_rollups(rollups, derived, entities, tenant, located)
-    errors += check_assignment(assignment, queues, entities, tenant, located)
-    computed = {
-        name: frozenset(
-            [d.field for d in derived if d.entity == name]
-            + [r.field for r in rollups if r.entity == name]
-        )
-        for name in entities
-    }
-    complete = len(by_kind) == len(files)
-    ctx = CampaignContext(
-        entities, tenant, pool_sets, segments, assignment, computed, located, complete
-    )
-    errors += check_segments(ctx)
-    errors += check_campaigns(campaigns, ctx)
-    if len(by_kind) < len(files):
-        return None  # some file failed earlier: do not hand out a partial bundle
-    return Bundle(
+    bundle = Bundle(
         tenant=tenant,
         entities=MappingProxyType(entities),
         forms=MappingProxyType(forms),
@@ -253,3 +376,33 @@ def _build(
         files=MappingProxyType(dict(files)),
         digest=digest_files(files),
     )
+
+    errors += checks.check_tenant(tenant, located)
+    if complete:  # see_masked names fields: only check against all of them
+        errors += checks.check_roles(tenant, entities, located)
+    # Without its entities (entities.yaml has errors) every rule would be "unknown entity":
+    # the entities' own errors say all there is to fix first.
+    if "entities" in by_kind or "entities" not in kinds:
+        errors += _references(bundle, located, complete)
+    if "tests" in by_kind:
+        errors += check_fixtures(by_kind["tests"])
+    return bundle if complete else None  # never hand out a partial bundle
+
+
+def _references(b: Bundle, located: checks.Sources, complete: bool) -> list[ConfigError]:
+    """The checks of everything that names entities and their fields."""
+    found: list[ConfigError] = []
+    found += checks.check_entities(b.entities, b.tenant, located)
+    found += checks.check_forms(b.forms, b.entities, b.tenant, located)
+    found += check_views(b.views, b.entities, b.tenant, located)
+    found += check_pool_sets(b.pool_sets, b.entities, b.tenant, located)
+    found += check_derived(b.derived, b.entities, b.tenant, located)
+    found += check_rollups(b.rollups, b.derived, b.entities, b.tenant, located)
+    found += check_assignment(b.assignment, b.queues, b.entities, b.tenant, located)
+    computed = {name: b.computed(name) for name in b.entities}
+    ctx = CampaignContext(
+        b.entities, b.tenant, b.pool_sets, b.segments, b.assignment, computed, located, complete
+    )
+    found += check_segments(ctx)
+    found += check_campaigns(b.campaigns, ctx)
+    return found

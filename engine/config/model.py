@@ -456,6 +456,8 @@ class Bundle:
     queues: Mapping[str, Label] = field(default_factory=lambda: EMPTY)
     segments: Mapping[str, SegmentDef] = field(default_factory=lambda: EMPTY)
     campaigns: tuple[CampaignDef, ...] = ()
+    # Each file kind's data as checked: merged over the templates the bundle extends.
+    resolved: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
     def computed(self, entity: str) -> frozenset[str]:
         """Fields of an entity that rules compute (scores, grades, rollups): read-only."""

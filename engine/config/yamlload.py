@@ -58,6 +58,10 @@ class SourceFile:
             shift += doubled
         return line, col + shift + offset
 
+    def origin(self, pointer: str) -> tuple[str, str]:
+        """The file and pointer a value was written at (another file's, for merged data)."""
+        return self.path, pointer
+
     def data_at(self, pointer: str) -> Any:
         node: Any = self.data
         for part in pointer.split("/")[1:]:

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.clock import Clock, SystemClock
-from engine.config.diff import diff_files
+from engine.config.diff import diff_bundles
 from engine.config.loader import load_bundle, load_bundle_dir
 from engine.config.model import Bundle
 from engine.fields.validator import FieldError
@@ -137,7 +137,7 @@ class Services:
     def diff(self, tenant: str, a: int, b: int) -> list[dict[str, Any]]:
         """What changes from version a to version b, item by item."""
         old, new = self.configs.bundle(tenant, a), self.configs.bundle(tenant, b)
-        return [c.as_dict() for c in diff_files(old.files, new.files)]
+        return [c.as_dict() for c in diff_bundles(old, new)]
 
     def rollback(self, tenant: str, actor: str | None = None, by: str | None = None) -> int:
         """Reactivate the version that was active before the current one; its number."""

@@ -21,15 +21,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import yaml
 
 from engine.clock import FixedClock
+from engine.config.fixtures import given_items
 from engine.config.model import Bundle
 from engine.service.errors import ServiceError
 from engine.storage import tables as t
 from engine.storage.db import make_engine
 
-TESTS_FILES = ("tests.yaml", "tests.yml")
 MAX_WORKER_PASSES = 20
 
 
@@ -52,14 +51,14 @@ class _Case:
     svc: Any
     clock: FixedClock
     tenant: str
+    spec: Mapping[str, Any]  # the whole tests.yaml (its fixtures)
     names: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (entity, id)
     first: tuple[str, str] | None = None
 
 
 def tests_of(bundle: Bundle) -> Any:
-    """The bundle's tests.yaml, parsed (None without one)."""
-    text = next((bundle.files[n] for n in TESTS_FILES if n in bundle.files), None)
-    return None if text is None else yaml.safe_load(text)
+    """The bundle's tests.yaml, merged over its templates' (None without one)."""
+    return bundle.resolved.get("tests")
 
 
 def run_bundle_tests(bundle: Bundle) -> list[CaseResult]:
@@ -102,7 +101,7 @@ def _run(
     shutil.copy(template, path)
     clock = FixedClock(_moment(case.get("start"), tz) or default)
     svc = Services.open(engine=make_engine(f"sqlite:///{path}"), clock=clock)
-    run = _Case(svc, clock, bundle.id)
+    run = _Case(svc, clock, bundle.id, tests_of(bundle) or {})
     try:
         failures = _given(run, case) or _then(run, case) or _time(run, case) or _expect(run, case)
         why = _why(run, case) if failures else ()
@@ -113,8 +112,7 @@ def _run(
 
 
 def _given(run: _Case, case: Mapping[str, Any]) -> list[str]:
-    given = case["given"] if isinstance(case["given"], list) else [case["given"]]
-    for i, item in enumerate(given):
+    for i, item in enumerate(given_items(run.spec, case["given"])):
         data = {k: _ref(run, v) for k, v in (item.get("data") or {}).items()}
         if item.get("owner"):
             data["owner"] = item["owner"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.config.errors import BundleInvalid
-from engine.config.loader import read_bundle_dir
+from engine.config.loader import load_bundle, read_bundle_dir
 from engine.service import Forbidden, Invalid, NotFound, Services
 from tests.helpers import FIXTURES
 
@@ -79,3 +79,29 @@ def test_only_roles_that_can_configure_push(svc: Services) -> None:
     with pytest.raises(Forbidden):
         svc.rollback("shop", by="alice")
     assert svc.configs.active("shop").version == 1
+
+
+def test_a_bundle_that_extends_a_template_is_stored_with_it_and_diffed_resolved(
+    svc: Services,
+) -> None:
+    files = read_bundle_dir(FIXTURES.parents[1] / "configs" / "northwind-b2b")
+    assert "../_templates/b2b-sales/pools.yaml" in files  # the version is self-contained
+    svc.install_bundle(load_bundle(files), actor="consultant")
+    changed = dict(files)
+    name = "../_templates/b2b-sales/pools.yaml"
+    changed[name] = changed[name].replace("employees >= 500", "employees >= 250")
+    pushed = svc.push("northwind-b2b", changed, actor="consultant")
+    assert pushed["created"]
+    assert svc.configs.bundle("northwind-b2b", pushed["number"]).files[name] == changed[name]
+    # Northwind redefines the scoring rules: the template's change does not reach it.
+    assert svc.diff("northwind-b2b", 1, pushed["number"]) == []
+    changed[name] = changed[name].replace("Disqualified leads are", "Disqualified leads get")
+    third = svc.push("northwind-b2b", changed, actor="consultant")["number"]
+    assert svc.diff("northwind-b2b", 1, third) == [
+        {
+            "kind": "promotion",
+            "id": "lead_lifecycle.disqualified",
+            "change": "changed",
+            "keys": ["label"],
+        }
+    ]
