@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/pools.py --quick
 	$(BIN)/python bench/assignment.py --quick
 	$(BIN)/python bench/campaigns.py --quick
+	$(BIN)/python bench/simulate.py --quick
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import posixpath
 import secrets
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, TaskID
+from rich.table import Table
+from rich.text import Text
 
 from engine.config import BundleInvalid, load_bundle_dir
-from engine.service import ListQuery, ServiceError, Services, bundle_dirs
+from engine.config.loader import (
+    is_template_dir,
+    load_resolved,
+    load_template_dir,
+    read_bundle_dir,
+)
+from engine.config.resolved import resolved_json, resolved_yaml
+from engine.service import ListQuery, ServiceError, Services, bundle_dirs, simulate_text
 from engine.service.bundle_tests import CaseResult, run_bundle_tests
 from engine.service.scheduler import SweepLoop
 from engine.service.seed import seed as seed_records
+from engine.service.simulate import dry_run, parse_now
+from engine.service.simulate_report import SimulationReport
 from engine.service.webhooks import Webhooks
 from engine.service.worker import Worker, WorkerLoop
 from engine.storage.db import default_url
@@ -60,16 +76,18 @@ def validate(paths: Paths) -> None:
     """Check bundles: every problem at once as file:line:col, or 'ok'. Exit 1 on errors."""
     failed = False
     for path in paths:
+        template = is_template_dir(path)
         try:
-            bundle = load_bundle_dir(path)
+            bundle = load_template_dir(path) if template else load_bundle_dir(path)
         except BundleInvalid as exc:
             _print_problems(exc)
             errors = sum(e.severity == "error" for e in exc.errors)
             err.print(f"{path}: {errors} error(s)", markup=False)
             failed = True
             continue
+        what = "a template, checked as a bundle extending it" if template else f"tenant {bundle.id}"
         out.print(
-            f"{path}: ok (tenant {bundle.id}, {len(bundle.entities)} entities, "
+            f"{path}: ok ({what}, {len(bundle.entities)} entities, "
             f"{len(bundle.forms)} forms, {len(bundle.views)} views, "
             f"{len(bundle.pool_sets)} pool sets)",
             markup=False,
@@ -189,6 +207,80 @@ def diff(
         keys = f"  ({', '.join(c['keys'])})" if c.get("keys") else ""
         out.print(f"{signs[c['change']]} {c['kind']} {c['id']}{keys}", markup=False)
     out.print(f"{len(changes)} change(s) from version {a} to {b}", markup=False)
+
+
+@app.command("simulate")
+def simulate_bundle(
+    path: Annotated[Path, typer.Argument(help="A bundle folder, e.g. configs/acme-saas")],
+    now: Annotated[
+        str | None, typer.Option(help="As of this ISO time, with an offset (default: now)")
+    ] = None,
+    sample: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N records of each entity")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    locale: Annotated[
+        str | None, typer.Option(help="zh-CN or en (default: the tenant's locale)")
+    ] = None,
+    db: Db = None,
+) -> None:
+    """Dry run: what the bundle would do to its tenant's stored records if it were active
+    (pool moves, owners, scores and grades, campaigns) — nothing is written."""
+    try:
+        bundle = load_bundle_dir(path)
+    except BundleInvalid as exc:
+        _print_problems(exc)
+        err.print(f"{path}: {sum(e.severity == 'error' for e in exc.errors)} error(s)")
+        raise typer.Exit(1) from None
+    try:
+        moment = parse_now(now)
+    except ServiceError:
+        raise typer.BadParameter(
+            "give an ISO time with an offset, e.g. 2026-02-01T09:00:00+08:00", param_hint="--now"
+        ) from None
+    svc = _open(db)
+    with _progress(enabled=not as_json) as progress:
+        report = dry_run(svc, bundle.id, bundle, now=moment, sample=sample, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    _print_report(report, locale or report.locale)
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr while records are read (only on a terminal)."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    with Progress(console=err, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(entity: str, done: int, total: int) -> None:
+            if entity not in tasks:
+                tasks[entity] = bar.add_task(entity, total=total)
+            bar.update(tasks[entity], completed=done)
+
+        yield advance
+
+
+def _print_report(report: SimulationReport, locale: str) -> None:
+    # piped output is not cut to 80 columns: the tables stay readable in a file
+    wide = out if out.is_terminal else Console(highlight=False, soft_wrap=True, width=160)
+    for line in simulate_text.header(report, locale):
+        out.print(line, markup=False)
+    for entity in report.entities:
+        out.print()
+        out.print(simulate_text.entity_line(entity, locale), markup=False)
+        for section in simulate_text.sections(entity, locale):
+            table = Table(title=section.title, title_justify="left", show_lines=False)
+            for i, column in enumerate(section.columns):
+                table.add_column(column, justify="right" if i == 2 else "left", overflow="fold")
+            for row in section.rows:
+                table.add_row(*(Text(cell) for cell in row))
+            wide.print(table)
+    for note in simulate_text.notes(report, locale):
+        out.print(f"* {note}", markup=False)
 
 
 @keys_app.command("create")
@@ -403,6 +495,34 @@ def _demo(svc: Services, tenant: str, port: int) -> None:
         f"http://127.0.0.1:{port}/api/v1/{tenant}/records/{first}?limit=2",
         markup=False,
     )
+
+
+@app.command()
+def show(
+    path: Annotated[Path, typer.Argument(help="A bundle folder, e.g. configs/northwind-b2b")],
+    resolved: Annotated[
+        bool, typer.Option("--resolved", help="Merge the templates in: each item with its file")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of YAML")] = False,
+) -> None:
+    """The bundle's folders and files; with --resolved, every file merged over the templates
+    it extends, each item marked with the file and line it was written at."""
+    try:
+        files = read_bundle_dir(path)
+        _, sources, chain = load_resolved(files, display_root=str(path))
+    except BundleInvalid as exc:
+        _print_problems(exc)
+        raise typer.Exit(1) from None
+    folders = [posixpath.normpath(posixpath.join(str(path), f)) for f in chain]
+    if as_json:
+        body = resolved_json(sources) if resolved else {"files": sorted(files)}
+        out.print_json(data={"folders": folders, **body})
+    elif resolved:
+        out.print(resolved_yaml(sources), markup=False, end="")
+    else:
+        for folder, name in zip(folders, chain, strict=True):
+            own = sorted(n for n in files if posixpath.dirname(n) == name)
+            out.print(f"{folder}/: {', '.join(posixpath.basename(n) for n in own)}", markup=False)
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +168,54 @@ def test_bundle_tests_from_the_cli(
     code, out, _ = run(["test", str(FIXTURES / "campaigns")], monkeypatch, capsys)
     assert code == 0 and out.splitlines()[-1].startswith("6 passed in ")
     assert "::a website sign-up gets a task and a tag PASSED" in out
+
+
+def test_show_lists_the_folders_and_resolves_with_sources(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["show", "configs/northwind-b2b"], monkeypatch, capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        "configs/northwind-b2b/: entities.yaml, pools.yaml, tenant.yaml, tests.yaml",
+        "configs/_templates/b2b-sales/: assignment.yaml, entities.yaml, pools.yaml, tenant.yaml, "
+        "tests.yaml",
+    ]
+    code, out, _ = run(["show", "--resolved", "configs/northwind-b2b"], monkeypatch, capsys)
+    assert code == 0
+    assert (
+        "  - id: qualified_by_score  # configs/northwind-b2b/pools.yaml:9 "
+        "(over configs/_templates/b2b-sales/pools.yaml:19)"
+    ) in out
+    assert "  - id: big_companies  # configs/_templates/b2b-sales/assignment.yaml:7" in out
+    assert "gone_quiet" not in out  # removed by the client
+    code, out, _ = run(
+        ["show", "--resolved", "--json", "configs/northwind-b2b"], monkeypatch, capsys
+    )
+    data = json.loads(out)
+    assert data["folders"] == ["configs/northwind-b2b", "configs/_templates/b2b-sales"]
+    promotions = data["pools"]["data"]["pool_sets"]["lead_lifecycle"]["promotions"]
+    assert [p["id"] for p in promotions] == ["disqualified", "qualified_by_score", "started"]
+
+
+def test_show_of_a_bad_bundle_prints_the_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tenant.yaml").write_text("extends: ../nowhere\ntenant: x\n")
+    code, _, err = run(["show", "--resolved", str(tmp_path)], monkeypatch, capsys)
+    assert code == 1
+    assert f"{tmp_path}/tenant.yaml:1:10: error: template folder '../nowhere' not found" in err
+
+
+def test_validate_checks_a_template_as_a_bundle_extending_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["validate", "configs/_templates/b2b-sales"], monkeypatch, capsys)
+    assert code == 0
+    assert "configs/_templates/b2b-sales: ok (a template, checked as a bundle extending it" in out
+    broken = tmp_path / "tpl"
+    shutil.copytree(ROOT / "configs/_templates/b2b-sales", broken)
+    pools = (broken / "pools.yaml").read_text().replace("employees >= 500", "employes >= 500")
+    (broken / "pools.yaml").write_text(pools)
+    code, _, err = run(["validate", str(broken)], monkeypatch, capsys)
+    assert code == 1
+    assert f"{broken}/pools.yaml:41:17: error: unknown field 'employes'" in err

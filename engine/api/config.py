@@ -1,5 +1,5 @@
 """Config versions under /api/v1/{tenant}/config: push a bundle, list, activate, roll back,
-and a semantic diff between two versions."""
+a semantic diff between two versions, and a dry run of a candidate against stored records."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
 from engine.api.auth import Svc, Who
+from engine.service.simulate import dry_run_request
 
 router = APIRouter(prefix="/api/v1/{tenant}/config", tags=["config"])
 
@@ -53,3 +54,24 @@ def rollback(who: Who, svc: Svc) -> dict[str, Any]:
 )
 def diff_versions(who: Who, svc: Svc, a: int, b: int) -> dict[str, Any]:
     return {"from": a, "to": b, "changes": svc.diff(who.tenant, a, b)}
+
+
+@router.post(
+    "/dry-run",
+    summary="What a candidate bundle would do to the stored records, without writing",
+    description='Body: {"files": {"tenant.yaml": "…", …}} or {"version": n} (a stored '
+    'version), optionally "now" (an ISO time with an offset: as of then) and "sample" (only '
+    "the first N records of each entity). Answers per entity: pool moves (from → to, with the "
+    "rules and example records), owner changes, scores and grades that would differ, campaigns "
+    "that would fire, records the candidate cannot take, and the time it took. A bundle with "
+    "errors is refused with 422 listing every error with its file, line and column.",
+)
+def dry_run(
+    who: Who,
+    svc: Svc,
+    body: Annotated[
+        dict[str, Any],
+        Body(examples=[{"files": {"tenant.yaml": "tenant: acme"}, "sample": 1000}]),
+    ],
+) -> dict[str, Any]:
+    return dry_run_request(svc, who.tenant, body, by=who.user).to_json()

@@ -406,3 +406,26 @@ def _references(b: Bundle, located: checks.Sources, complete: bool) -> list[Conf
     found += check_segments(ctx)
     found += check_campaigns(b.campaigns, ctx)
     return found
+
+
+def is_template_dir(path: str | Path) -> bool:
+    """A template folder: no tenant.yaml, or one without a tenant id (its bundles add it)."""
+    folder = Path(path)
+    tenant = next(
+        (folder / n for n in ("tenant.yaml", "tenant.yml") if (folder / n).is_file()), None
+    )
+    if tenant is None:
+        return any(folder.glob("*.y*ml"))
+    source, found = load_yaml(str(tenant), tenant.read_text(encoding="utf-8", errors="replace"))
+    return not found and isinstance(source.data, dict) and "tenant" not in source.data
+
+
+def load_template_dir(path: str | Path) -> Bundle:
+    """Check a template as a bundle that extends it and adds nothing but a tenant would."""
+    own = (
+        "extends: ..\ntenant: template-check\n"
+        "name: {en: Template check, zh-CN: 模板检查}\ntimezone: UTC\n"
+    )
+    files = {"tenant.yaml": own}
+    files.update({f"../{name}": text for name, text in read_bundle_dir(path).items()})
+    return load_bundle(files, display_root=str(Path(path) / "(check)"))

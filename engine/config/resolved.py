@@ -77,7 +77,8 @@ class _Writer:
     def _whence(self, pointer: str) -> str:
         where = self.source.items.get(pointer) if isinstance(self.source, MergedSource) else None
         if not where:
-            return f"  # {self.source.path}:{self.source.locate(pointer, key=True)[0]}"
+            file, _ = self.source.origin(pointer)
+            return f"  # {file}:{self.source.locate(pointer, key=True)[0]}"
         shown = [f"{file}:{line}" for file, line in reversed(where)]
         return "  # " + shown[0] + (f" (over {', '.join(shown[1:])})" if shown[1:] else "")
 
@@ -107,5 +108,7 @@ def _flat(value: Any) -> bool:
 
 
 def _flow(value: Any) -> str:
-    text = yaml.safe_dump([value], allow_unicode=True, default_flow_style=True, width=10_000)
+    text = yaml.safe_dump(
+        [value], allow_unicode=True, default_flow_style=True, width=10_000, sort_keys=False
+    )
     return text.strip()[1:-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cached_property
 from typing import Any
 
@@ -200,3 +200,18 @@ def in_quiet_hours(quiet: tuple[int, int] | None, local: datetime) -> timedelta 
         return None
     wait = (end - minute) % (24 * 60)
     return timedelta(minutes=wait) - timedelta(seconds=local.second, microseconds=local.microsecond)
+
+
+LATE_GRACE = timedelta(days=1)  # a date this far past still fires its relative campaign
+
+
+def instant_of(value: Any, tz: tzinfo) -> datetime | None:
+    """A stored date (local midnight) or datetime as an instant; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(0), tz)
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None

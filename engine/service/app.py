@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.clock import Clock, SystemClock
+from engine.config.activation import deactivated_users, new_relative
 from engine.config.diff import diff_bundles
 from engine.config.loader import load_bundle, load_bundle_dir
 from engine.config.model import Bundle
@@ -114,7 +115,7 @@ class Services:
         self._place_unpooled(bundle)
         if before is not None:
             self._hand_over(before, bundle)
-        self.campaigns.plan_existing(tenant, _new_relative(before, bundle))
+        self.campaigns.plan_existing(tenant, new_relative(before, bundle))
         return True
 
     def push(
@@ -163,13 +164,8 @@ class Services:
     def _hand_over(self, before: Bundle, after: Bundle) -> None:
         """Users this bundle deactivates get no new records (their eligibility reads the
         bundle); their records stay, are reassigned or go back, as the bundle says."""
-        for user in after.tenant.users.values():
-            was = before.tenant.users.get(user.id)
-            if user.active or was is None or not was.active:
-                continue
-            policy = user.on_deactivate or after.tenant.on_deactivate
-            if policy != "stay":
-                self.owners.hand_over(after.id, user.id, policy)
+        for user, policy in deactivated_users(before, after).items():
+            self.owners.hand_over(after.id, user, policy)
 
     def _place_unpooled(self, bundle: Bundle) -> None:
         """Records written before their entity had pools start in its initial pool."""
@@ -201,17 +197,6 @@ def bundle_dirs(root: str | Path) -> list[Path]:
     """Bundle folders under a configs root: those with a tenant.yaml, skipping templates."""
     base = Path(root)
     return sorted(p.parent for p in base.glob("*/tenant.yaml") if not p.parent.name.startswith("_"))
-
-
-def _new_relative(before: Bundle | None, after: Bundle) -> list[str]:
-    """Relative campaigns this bundle adds or whose trigger it changes: existing records get
-    their plans."""
-    old = {c.id: c.trigger for c in before.campaigns} if before is not None else {}
-    return [
-        c.id
-        for c in after.campaigns
-        if c.trigger.kind == "relative" and c.enabled and old.get(c.id) != c.trigger
-    ]
 
 
 _FAILING: dict[str, tuple[CaseResult, ...]] = {}  # by bundle digest

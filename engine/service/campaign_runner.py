@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -21,10 +21,12 @@ from engine.config.campaigns import parse_duration
 from engine.config.model import ActionDef
 from engine.rules.campaigns import (
     HOLDOUT,
+    LATE_GRACE,
     Change,
     CompiledCampaign,
     CompiledCampaigns,
     in_quiet_hours,
+    instant_of,
 )
 from engine.service.compiled import CompiledConfig
 from engine.service.errors import ServiceError
@@ -37,7 +39,6 @@ from engine.storage.store import Record, Tx, transient
 from engine.templating import TemplateError, render, render_value
 
 log = logging.getLogger("tidepool.campaigns")
-LATE_GRACE = timedelta(days=1)  # a date this far past still fires its relative campaign
 MAX_DEPTH = 3  # writes caused by campaigns' actions, caused by campaigns' actions, …
 STEP_JOB, PLANNED_JOB = "campaign_step", "campaign_fire"
 SEGMENT_TRIGGERS = frozenset({"segment_enter", "segment_leave"})
@@ -394,7 +395,7 @@ class CampaignRunner:
         """(Re)plan one relative campaign for a record: one pending plan at most. The
         firing's occurrence is the date, so it fires once however often it was planned."""
         value = record.data.get(campaign.definition.trigger.field or "")
-        moment = self._moment(value)
+        moment = instant_of(value, self.cfg.tz)
         offset = campaign.definition.trigger.offset
         due = None if moment is None else moment + offset
         plan = None
@@ -413,17 +414,6 @@ class CampaignRunner:
         """Whether a date still calls for its campaign: it (or the moment after it) is at most
         a day past. Older dates — history loaded into a new campaign — do not fire."""
         return max(moment, moment + offset) + LATE_GRACE >= self.now
-
-    def _moment(self, value: Any) -> datetime | None:
-        """A stored date (local midnight) or datetime as an instant."""
-        if not isinstance(value, str):
-            return None
-        try:
-            if len(value) == 10:
-                return datetime.combine(date.fromisoformat(value), time(0), self.cfg.tz)
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-        except ValueError:
-            return None
 
     def _goals(self, compiled: CompiledCampaigns, after: Record) -> None:
         """Firings of this record whose goal now holds count as converted (looked up only
