@@ -1,4 +1,9 @@
-"""The admin UI: Jinja2 templates and routes served by the same FastAPI app (issue: admin UI).
+"""The admin UI: server-rendered Jinja2 pages under /admin/, served by the API's FastAPI app.
 
-Nothing here yet; the API under /api/v1 is the only interface so far.
+A thin shell like the API: pages read and act through the service layer (`Services`), as the
+signed-in user of the tenant's bundle, whose roles decide what each page allows.
 """
+
+from admin_ui.web import mount
+
+__all__ = ["mount"]

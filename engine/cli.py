@@ -49,6 +49,8 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Tenant API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 webhooks_app = typer.Typer(help="Outgoing webhooks.", no_args_is_help=True)
+users_app = typer.Typer(help="The bundle's users: admin UI passwords.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 app.add_typer(webhooks_app, name="webhooks")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -296,6 +298,24 @@ def keys_create(
     """Create an API key; it is printed once and only its hash is stored. Without --user it
     acts for the whole tenant (an integration)."""
     out.print(_open(db).keys.create(tenant, name, user), markup=False)
+
+
+@users_app.command("set-password")
+def users_set_password(
+    user: Annotated[str, typer.Argument(help="A user id of the tenant's bundle")],
+    tenant: Annotated[str, typer.Option(help="Tenant id")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    db: Db = None,
+) -> None:
+    """Set the password a user signs in to the admin UI with (stored as an argon2 hash)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _open(db).passwords.set(tenant, user, password)
+    out.print(f"{tenant}: password set for {user}", markup=False)
 
 
 @keys_app.command("list")

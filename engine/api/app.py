@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import admin_ui
 from engine import __version__
 from engine.api import campaigns, config, jobs, problems, records
 from engine.service import Services, TooLarge
@@ -58,6 +59,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(campaigns.router)
     app.include_router(jobs.router)
     app.include_router(config.router)
+    admin_ui.mount(app, services)
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 

@@ -25,6 +25,7 @@ from engine.service.indexes import ensure_indexes
 from engine.service.jobs import Jobs
 from engine.service.keys import ApiKeys
 from engine.service.owners import Owners
+from engine.service.passwords import Passwords
 from engine.service.permissions import require
 from engine.service.records import RecordService
 from engine.service.sweeps import Sweeper
@@ -46,6 +47,7 @@ class Services:
     assignment: AssignmentStats
     jobs: Jobs
     campaigns: CampaignService
+    passwords: Passwords
 
     @staticmethod
     def open(
@@ -70,6 +72,7 @@ class Services:
             AssignmentStats(store, configs, clock),
             Jobs(store, clock, on_finish=campaigns.settle),
             campaigns,
+            Passwords(store, configs, clock),
         )
 
     def sweep(self, tenant: str, now: datetime | None = None) -> dict[str, int]:

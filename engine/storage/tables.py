@@ -299,3 +299,22 @@ config_activations = sa.Table(
     sa.Column("by", sa.String(200), nullable=True),
     sa.Index("ix_config_activations_tenant", "tenant_id", "id"),
 )
+
+# Admin UI sign-in: a user of the tenant's bundle and their password's argon2 hash.
+user_credentials = sa.Table(
+    "user_credentials",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("user_id", Name, primary_key=True),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Secrets of the installation itself (the admin UI's session signing key), made on first use.
+app_secrets = sa.Table(
+    "app_secrets",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.String(300), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,184 @@
+"""Who is looking: the signed-in user (from the signed session cookie), their tenant's active
+config, their language and their CSRF token. Pages take a `Viewer`; POSTs also `Checked`."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from engine.config.model import Label, UserDef
+from engine.service import NotFound, Services
+from engine.service.compiled import CompiledConfig
+from engine.service.errors import ServiceError
+from engine.service.permissions import may, require
+
+SESSION_COOKIE = "tidepool_admin"
+SESSION_SECONDS = 12 * 3600
+
+
+class SignInNeeded(Exception):
+    """No (valid) session: the page answers with a redirect to the sign-in page."""
+
+
+class CsrfFailed(Exception):
+    """A POST without this session's CSRF token."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    tenant: str
+    user: UserDef
+    cfg: CompiledConfig
+    locale: str
+    csrf: str
+
+    def can(self, permission: str) -> bool:
+        return may(self.cfg, self.user.id, permission)
+
+    def require(self, permission: str) -> None:
+        """Forbidden (a 403 page naming the roles that may) unless a role of theirs can."""
+        require(self.cfg, self.user.id, permission)
+
+    def label(self, label: Label | None, default: str = "") -> str:
+        return label.get(self.locale, self.cfg.bundle.tenant.locale) if label else default
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def locale_of(request: Request, default: str) -> str:
+    chosen = request.session.get("locale")
+    if chosen in ("en", "zh-CN"):
+        return str(chosen)
+    header = request.headers.get("accept-language", "").lower()
+    return "zh-CN" if header.startswith("zh") else ("en" if header else default)
+
+
+async def viewer(request: Request) -> Viewer:
+    """The signed-in user, still an active user of the tenant's active config."""
+    tenant, user = request.session.get("tenant"), request.session.get("user")
+    if not isinstance(tenant, str) or not isinstance(user, str):
+        raise SignInNeeded
+    svc = services(request)
+    try:
+        cfg = await run_in_threadpool(svc.configs.active, tenant)
+    except NotFound:
+        raise SignInNeeded from None
+    found = cfg.bundle.tenant.users.get(user)
+    if found is None or not found.active:  # switched off in the bundle: signed out
+        request.session.clear()
+        raise SignInNeeded
+    locale = locale_of(request, _default_locale(cfg))
+    return Viewer(tenant, found, cfg, locale, csrf_token(request))
+
+
+def _default_locale(cfg: CompiledConfig) -> str:
+    return "zh-CN" if cfg.bundle.tenant.locale.startswith("zh") else "en"
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+async def same_session(request: Request) -> None:
+    """A POST of this session: its form's csrf_token (or X-CSRF-Token header) must match the
+    session's (signed in or not: the sign-in form is checked too)."""
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else ""
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfFailed
+
+
+async def checked(
+    request: Request,
+    who: Annotated[Viewer, Depends(viewer)],
+    _: Annotated[None, Depends(same_session)],
+) -> Viewer:
+    return who
+
+
+Who = Annotated[Viewer, Depends(viewer)]
+Checked = Annotated[Viewer, Depends(checked)]
+Svc = Annotated[Services, Depends(services)]
+SameSession = Annotated[None, Depends(same_session)]
+
+
+class AdminRoute(APIRoute):
+    """Admin pages answer errors as pages: sign-in redirects, 403/404/409/422 explained."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInNeeded:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/admin/login?next={_quote(target)}", status_code=303)
+            except CsrfFailed:
+                return await _error_page(request, 403, "error.csrf")
+            except ServiceError as exc:
+                return await _error_page(request, _status(exc), None, exc)
+
+        return handle
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def _status(exc: ServiceError) -> int:
+    from engine.api.problems import STATUS
+
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+
+
+async def _error_page(
+    request: Request, status: int, key: str | None, exc: ServiceError | None = None
+) -> Response:
+    from admin_ui.templating import render_error
+
+    return render_error(request, status, key, exc)
+
+
+class SignInLimiter:
+    """At most LIMIT failed sign-ins per user and client address in WINDOW seconds."""
+
+    LIMIT, WINDOW = 5, 300.0
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[str, str, str], list[float]] = {}
+
+    def wait(self, key: tuple[str, str, str]) -> int:
+        """Seconds to wait before the next try (0: go ahead)."""
+        now = time.monotonic()
+        recent = [t for t in self._failures.get(key, []) if now - t < self.WINDOW]
+        self._failures[key] = recent
+        return int(self.WINDOW - (now - recent[0])) + 1 if len(recent) >= self.LIMIT else 0
+
+    def failed(self, key: tuple[str, str, str]) -> None:
+        self._failures.setdefault(key, []).append(time.monotonic())
+
+    def passed(self, key: tuple[str, str, str]) -> None:
+        self._failures.pop(key, None)
