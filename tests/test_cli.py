@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import cli
+from engine.service import Services
 from tests.helpers import FIXTURES, ROOT
 
 
@@ -219,3 +221,18 @@ def test_validate_checks_a_template_as_a_bundle_extending_it(
     code, _, err = run(["validate", str(broken)], monkeypatch, capsys)
     assert code == 1
     assert f"{broken}/pools.yaml:41:17: error: unknown field 'employes'" in err
+
+
+def test_users_set_password_reads_stdin_and_refuses_short_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert run(["load", "tests/fixtures/shop", "--db", db], monkeypatch, capsys)[0] == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("long-enough-1\n"))
+    args = ["users", "set-password", "alice", "--tenant", "shop", "--password-stdin", "--db", db]
+    code, out, _ = run(args, monkeypatch, capsys)
+    assert (code, out.strip()) == (0, "shop: password set for alice")
+    assert Services.open(db).passwords.check("shop", "alice", "long-enough-1")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    code, _, err = run(args, monkeypatch, capsys)
+    assert code == 1 and "at least 8 characters" in err

@@ -23,7 +23,15 @@ from admin_ui.texts import LOCALES
 from engine.service import Services
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
-LIMITER = SignInLimiter()
+
+
+def _limiter(request: Request) -> SignInLimiter:
+    """One per app (a server process): failures counted where they are tried."""
+    state = request.app.state
+    if not hasattr(state, "sign_in_limiter"):
+        state.sign_in_limiter = SignInLimiter()
+    found: SignInLimiter = state.sign_in_limiter
+    return found
 
 
 @router.get("")
@@ -51,12 +59,13 @@ async def login(
     """A session for an active user of the tenant's bundle (by id or email)."""
     ident = await run_in_threadpool(_user_id, svc, tenant, user.strip())
     key = (tenant, ident or user.strip().lower(), request.client.host if request.client else "")
-    wait = LIMITER.wait(key)
+    limiter = _limiter(request)
+    wait = limiter.wait(key)
     ok = not wait and ident is not None
     ok = ok and await run_in_threadpool(svc.passwords.check, tenant, ident or "", password)
     if not ok:
         if not wait:
-            LIMITER.failed(key)
+            limiter.failed(key)
         error = ("too_many_attempts", {"seconds": wait}) if wait else ("bad_sign_in", {})
         page = render(
             request,
@@ -70,7 +79,7 @@ async def login(
             user=user,
         )
         return page
-    LIMITER.passed(key)
+    limiter.passed(key)
     locale = request.session.get("locale")
     request.session.clear()  # a fresh session: no fixation
     request.session.update({"tenant": tenant, "user": ident, "csrf": secrets.token_urlsafe(24)})
