@@ -32,6 +32,7 @@ from engine.config.loader import (
 from engine.config.resolved import resolved_json, resolved_yaml
 from engine.service import ListQuery, ServiceError, Services, bundle_dirs, simulate_text
 from engine.service.bundle_tests import CaseResult, run_bundle_tests
+from engine.service.permissions import may
 from engine.service.scheduler import SweepLoop
 from engine.service.seed import seed as seed_records
 from engine.service.simulate import dry_run, parse_now
@@ -502,6 +503,9 @@ def webhooks_secret(
     out.print(hooks.rotate_secret(tenant) if rotate else hooks.secret(tenant), markup=False)
 
 
+DEMO_PASSWORD = "tidepool-demo"
+
+
 def _demo(svc: Services, tenant: str, port: int) -> None:
     bundle = svc.configs.active(tenant).bundle
     first = next(iter(bundle.entities))
@@ -510,6 +514,19 @@ def _demo(svc: Services, tenant: str, port: int) -> None:
         out.print(f"  seeded {sum(stored.values())} demo records", markup=False)
     key = svc.keys.create(tenant, name="demo")
     out.print(f"  API key: {key}", markup=False)
+    users = bundle.tenant.users
+    for user in users:  # demo only: a known password for users who have none yet
+        if not svc.passwords.has(tenant, user):
+            svc.passwords.set(tenant, user, DEMO_PASSWORD)
+    admin = next(
+        (u for u in users.values() if may(svc.configs.active(tenant), u.id, "configure")), None
+    )
+    if admin is not None:
+        out.print(
+            f"  admin UI: http://127.0.0.1:{port}/admin/ — tenant {tenant}, user {admin.id}, "
+            f"password {DEMO_PASSWORD} (every demo user has it until changed)",
+            markup=False,
+        )
     out.print(
         f"  try: curl -H 'Authorization: Bearer {key}' "
         f"http://127.0.0.1:{port}/api/v1/{tenant}/records/{first}?limit=2",

@@ -66,6 +66,9 @@ class Passwords:
             return False
         return stored is not None and self._active(tenant, user)
 
+    def has(self, tenant: str, user: str) -> bool:
+        return self._hash(tenant, user) is not None
+
     def _hash(self, tenant: str, user: str) -> str | None:
         c = t.user_credentials.c
         query = sa.select(c.password_hash).where(c.tenant_id == tenant, c.user_id == user)
