@@ -7,14 +7,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from engine.api.auth import Who
+from engine.service import Services
 from engine.service.jobs import MAX_LIST, STATUSES, Jobs, job_json
+from engine.service.permissions import require
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["jobs"])
 
 
-async def jobs_service(request: Request) -> Jobs:
-    found: Jobs = request.app.state.services.jobs
-    return found
+async def jobs_service(request: Request, who: Who) -> Jobs:
+    """The jobs, for integration keys and users who can configure: payloads carry record
+    values that other users may see only masked."""
+    services: Services = request.app.state.services
+    if who.user is not None:
+        require(services.configs.active(who.tenant), who.user, "configure")
+    return services.jobs
 
 
 JobsSvc = Annotated[Jobs, Depends(jobs_service)]

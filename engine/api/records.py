@@ -10,9 +10,12 @@ from fastapi.responses import JSONResponse
 from engine.api.auth import Svc, Who
 from engine.api.problems import locale_of
 from engine.fields.validator import FieldError
-from engine.service import Idem, Invalid
+from engine.service import Idem, Invalid, Services
+from engine.service.keys import Caller
 from engine.service.listing import DEFAULT_LIMIT, MAX_LIMIT, Search
+from engine.service.masking import Mask
 from engine.service.views import record_json
+from engine.storage.store import Record
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["records"])
 
@@ -35,6 +38,18 @@ def _written(result: Any, replayed: bool, status: int) -> JSONResponse:
 
 def _etag(version: int) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
+
+
+def _mask(svc: Services, who: Caller) -> Mask:
+    """What the caller sees masked: nothing for a tenant-wide key; for a key acting for a
+    user, the fields their roles see masked (engine/service/masking.py)."""
+    return svc.records.mask_for(who.tenant, who.user)
+
+
+def _shown(svc: Services, who: Caller, record: Record) -> JSONResponse:
+    """A record as the caller may see it, with its version as the ETag."""
+    shown = _mask(svc, who).record(record_json(record))
+    return JSONResponse(shown, headers=_etag(record.version))
 
 
 def _expected_version(if_match: str | None, body: dict[str, Any]) -> int | None:
@@ -63,7 +78,7 @@ def create_record(
 ) -> JSONResponse:
     idem = Idem.of(idempotency_key, "create", entity, data) if idempotency_key else None
     written = svc.records.create(who.tenant, entity, data, actor=who.actor, idem=idem)
-    return _written(written.result, written.replayed, 201)
+    return _written(_mask(svc, who).written(written.result), written.replayed, 201)
 
 
 @router.post("/forms/{form}/submit", status_code=201, summary="Submit a record through a form")
@@ -76,7 +91,7 @@ def submit_form(
 ) -> JSONResponse:
     idem = Idem.of(idempotency_key, "form", form, data) if idempotency_key else None
     written = svc.records.submit_form(who.tenant, form, data, idem=idem)
-    return _written(written.result, written.replayed, 201)
+    return _written(_mask(svc, who).written(written.result), written.replayed, 201)
 
 
 @router.post("/records/{entity}/batch", summary="Create up to 1,000 records; one result each")
@@ -93,7 +108,7 @@ def create_batch(
     written = svc.records.create_many(
         who.tenant, entity, items, actor=who.actor, idem=idem, locale=locale_of(request)
     )
-    return _written(written.result, written.replayed, 200)
+    return _written(_mask(svc, who).written(written.result, entity), written.replayed, 200)
 
 
 @router.get("/records/{entity}", summary="List records with filters, sort and cursor")
@@ -118,14 +133,15 @@ def list_records(
 ) -> dict[str, Any]:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in RESERVED_QUERY]
     search = Search(params, where, view, sort, limit, cursor)
-    page = svc.records.search(who.tenant, entity, search)
-    return {"records": [record_json(r) for r in page.records], "next_cursor": page.next_cursor}
+    mask = _mask(svc, who)  # a masked field cannot be filtered or sorted by (403)
+    page = svc.records.search(who.tenant, entity, search, mask=mask)
+    records = [mask.record(record_json(r)) for r in page.records]
+    return {"records": records, "next_cursor": page.next_cursor}
 
 
 @router.get("/records/{entity}/{record_id}", summary="Read a record")
 def get_record(who: Who, svc: Svc, entity: str, record_id: str) -> JSONResponse:
-    record = svc.records.get(who.tenant, entity, record_id)
-    return JSONResponse(record_json(record), headers=_etag(record.version))
+    return _shown(svc, who, svc.records.get(who.tenant, entity, record_id))
 
 
 @router.patch("/records/{entity}/{record_id}", summary="Change some fields of a record")
@@ -138,10 +154,11 @@ def update_record(
     if_match: IfMatch = None,
 ) -> JSONResponse:
     expected = _expected_version(if_match, patch)
+    mask = _mask(svc, who)  # a masked value sent back unchanged keeps the stored one
     record = svc.records.update(
-        who.tenant, entity, record_id, patch, expected_version=expected, actor=who.actor
+        who.tenant, entity, record_id, patch, expected_version=expected, actor=who.actor, mask=mask
     )
-    return JSONResponse(record_json(record), headers=_etag(record.version))
+    return JSONResponse(mask.record(record_json(record)), headers=_etag(record.version))
 
 
 @router.delete("/records/{entity}/{record_id}", status_code=204, summary="Delete (soft)")
@@ -160,7 +177,7 @@ def delete_record(
 
 @router.get("/records/{entity}/{record_id}/history", summary="Every change of a record")
 def record_history(who: Who, svc: Svc, entity: str, record_id: str) -> dict[str, Any]:
-    return {"history": svc.records.history(who.tenant, entity, record_id)}
+    return {"history": svc.records.history(who.tenant, entity, record_id, _mask(svc, who))}
 
 
 @router.post(
@@ -178,7 +195,8 @@ def check_condition(
     where = body.get("where")
     if not isinstance(where, str) or not where.strip():
         raise Invalid('give the condition as {"where": "…"}', [FieldError("where", "required")])
-    return svc.records.check(who.tenant, entity, record_id, where, locale_of(request))
+    mask = _mask(svc, who)  # a condition on a masked field is refused (403)
+    return svc.records.check(who.tenant, entity, record_id, where, locale_of(request), mask)
 
 
 @router.get(
@@ -188,7 +206,8 @@ def check_condition(
 def explain_record(
     who: Who, svc: Svc, entity: str, record_id: str, request: Request
 ) -> dict[str, Any]:
-    return svc.records.explain(who.tenant, entity, record_id, locale_of(request))
+    mask = _mask(svc, who)
+    return svc.records.explain(who.tenant, entity, record_id, locale_of(request), mask)
 
 
 @router.post("/sweeps", summary="Apply the promotions that became due with time")
@@ -214,7 +233,7 @@ def move_record(
     record = svc.records.move(
         who.tenant, entity, record_id, body.get("pool"), expected_version=expected, actor=who.actor
     )
-    return JSONResponse(record_json(record), headers=_etag(record.version))
+    return _shown(svc, who, record)
 
 
 @router.post(
@@ -233,7 +252,7 @@ def claim_record(
 ) -> JSONResponse:
     user = body.get("user", who.user)  # a user's key claims for its user by default
     record = svc.owners.claim(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
-    return JSONResponse(record_json(record), headers=_etag(record.version))
+    return _shown(svc, who, record)
 
 
 @router.post(
@@ -251,7 +270,7 @@ def release_record(
 ) -> JSONResponse:
     user = (body or {}).get("user", who.user)  # a user's key releases its user's records
     record = svc.owners.release(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
-    return JSONResponse(record_json(record), headers=_etag(record.version))
+    return _shown(svc, who, record)
 
 
 @router.post(
@@ -269,7 +288,7 @@ def assign_record(
 ) -> JSONResponse:
     user = body.get("user")
     record = svc.owners.assign(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
-    return JSONResponse(record_json(record), headers=_etag(record.version))
+    return _shown(svc, who, record)
 
 
 @router.get(

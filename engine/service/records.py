@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.clock import Clock
+from engine.conditions.nodes import field_names
 from engine.config.errors import choices_hint
 from engine.config.model import RESERVED_FIELDS
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
@@ -39,6 +40,7 @@ from engine.service.errors import (
 )
 from engine.service.jobs import Jobs
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
+from engine.service.masking import Mask
 from engine.service.ownership import owner_columns, owner_error, shielded
 from engine.service.rollups import (
     Pair,
@@ -569,16 +571,34 @@ class RecordService:
             raise NotFound(f"no {entity} record with id {record_id}")
         return record
 
-    def search(self, tenant: str, entity: str, search: Search) -> Page:
-        """Filters, a condition and a saved view together (all must hold)."""
-        filters = parse_filters(self.configs.active(tenant).entity(entity), search.params)
+    def mask_for(self, tenant: str, user: str | None) -> Mask:
+        """What `user` (None: a tenant-wide key, which sees everything) sees masked under the
+        tenant's active config; a user switched off through the API sees every PII field
+        masked, like one the bundle does not know."""
+        cfg = self.configs.active(tenant)
+        if user is None:
+            return Mask(cfg, None)
+        with self.store.read() as tx:
+            off = tx.switched_off(tenant)
+        return Mask(cfg, user, off)
+
+    def search(self, tenant: str, entity: str, search: Search, mask: Mask | None = None) -> Page:
+        """Filters, a condition and a saved view together (all must hold). With a `mask`,
+        filters, a condition and a sort on a field it masks are refused (Forbidden), also a
+        saved view's sort (its cursors would carry the values; `sort=` sorts it otherwise);
+        a saved view's condition, written by the bundle's authors, may read any field."""
+        cfg = self.configs.active(tenant)
+        filters = parse_filters(cfg.entity(entity), search.params)
         conditions = [self.where(tenant, entity, search.where)] if search.where else []
         view_sort = None
         if search.view:
             view_where, view_sort = self.view(tenant, entity, search.view)
             conditions.append(view_where)
-        where = sa.and_(*conditions) if conditions else None
         sort = search.sort or view_sort or "-created_at"
+        if mask is not None and mask.fields(entity):
+            read = field_names(cfg.condition(entity, search.where).tree) if search.where else ()
+            mask.refuse_query(entity, filters, read, sort)
+        where = sa.and_(*conditions) if conditions else None
         return self.query(
             tenant, entity, ListQuery(filters, sort, search.limit, search.cursor, where)
         )
@@ -663,43 +683,62 @@ class RecordService:
         return self._campaigns_after(tx, cfg, current, moved, depth)
 
     def explain(
-        self, tenant: str, entity: str, record_id: str, locale: str | None = None
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        locale: str | None = None,
+        mask: Mask | None = None,
     ) -> dict[str, Any]:
-        """The record's decisions with their traces, and for its pool, why it has not moved."""
+        """The record's decisions with their traces, and for its pool, why it has not moved;
+        with a `mask`, as its viewer may see them (values, traces and explanations)."""
         cfg = self.configs.active(tenant)
         record = self.get(tenant, entity, record_id)
         lang = locale or cfg.bundle.tenant.locale
         with self.store.read() as tx:
             rows = tx.decisions(tenant, record_id)
+        if mask is not None:
+            rows = [mask.stored_decision(entity, r) for r in rows]
         pools = cfg.pools.get(entity)
         why_not = []
         now = self.clock.now()
         if pools is not None and record.pool is not None:
             shield = shielded(cfg, entity, record, record.owner, now)
             for rule, trace in pools.why_not(record.data, record.pool, now):
+                shown = trace if mask is None else mask.live_trace(entity, trace)
                 entry = {
                     "rule": rule.id,
                     "to": rule.to,
                     "holds": trace.value is True,
-                    "explanation": trace.render(lang),
+                    "explanation": shown.render(lang),
                 }
                 if shield and rule.to == pools.shield and rule.id in pools.timed:
                     entry["waits_until"] = instant(record.protected_until)  # owner protected
                 why_not.append(entry)
+        shown_record = record_json(record)
         return {
-            "record": record_json(record),
+            "record": shown_record if mask is None else mask.record(shown_record),
             "timeline": [timeline_json(r, lang) for r in rows],
             "why_not": why_not,
         }
 
     def check(
-        self, tenant: str, entity: str, record_id: str, text: str, locale: str | None = None
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        text: str,
+        locale: str | None = None,
+        mask: Mask | None = None,
     ) -> dict[str, Any]:
-        """Does a condition hold for a stored record, and why (or why not)?"""
+        """Does a condition hold for a stored record, and why (or why not)? With a `mask`, a
+        condition reading a field it masks is refused (Forbidden), as in list queries."""
         cfg = self.configs.active(tenant)
         if not storable(text):
             raise BadQuery("bad condition", [FieldError("where", "text")])
         condition = cfg.condition(entity, text)
+        if mask is not None:
+            mask.refuse_query(entity, where=field_names(condition.tree))
         record = self.get(tenant, entity, record_id)
         trace = condition.trace(record.data, self.clock.now())
         return {
@@ -742,7 +781,11 @@ class RecordService:
         }
         return Page(records[:limit], compiler.cursor_for(values, last.id))
 
-    def history(self, tenant: str, entity: str, record_id: str) -> list[dict[str, Any]]:
+    def history(
+        self, tenant: str, entity: str, record_id: str, mask: Mask | None = None
+    ) -> list[dict[str, Any]]:
+        """Every change of a record, its creation first (with a `mask`, as its viewer sees
+        them)."""
         self.configs.active(tenant).entity(entity)
         with self.store.read() as tx:
             entries = tx.history(tenant, record_id)
@@ -750,7 +793,8 @@ class RecordService:
         if record is None:
             raise NotFound(f"no {entity} record with id {record_id}")
         created = HistoryEntry(entity, 1, "create", record.created_by, record.created_at, {})
-        return [history_json(e) for e in _with_created_values([created, *entries], record.data)]
+        out = [history_json(e) for e in _with_created_values([created, *entries], record.data)]
+        return out if mask is None else mask.history(entity, out)
 
     # changing ------------------------------------------------------------------------------
     def update(
@@ -762,11 +806,17 @@ class RecordService:
         *,
         expected_version: int | None = None,
         actor: str | None = None,
+        mask: Mask | None = None,
     ) -> Record:
+        """Change some fields. With a `mask` (the writer's), a masked field sent back as it
+        was shown (`138****5678`) is left as stored: what a masked user reads and saves
+        back never overwrites the real value. Any other value is written as usual."""
         cfg = self.configs.active(tenant)
         cfg.validator(entity)
         with self.store.write() as tx:
             current = self._current(tx, cfg, entity, record_id, expected_version)
+            if mask is not None:
+                patch = mask.without_echoes(entity, current.data, patch)
             return self._update_in(tx, cfg, current, patch, actor)
 
     def _update_in(

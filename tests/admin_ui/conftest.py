@@ -4,6 +4,7 @@ user with the password PASSWORD, and a helper that signs a client in."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,17 +23,26 @@ DEMOS = ("chaotu-demo", "acme-saas")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture
-def ui_svc(tmp_path: Path) -> Iterator[Services]:
-    """Services on a fresh SQLite file with the demo bundles and passwords set."""
-    svc = Services.open(
-        engine=make_engine(f"sqlite:///{tmp_path / 'ui.db'}"), clock=FixedClock(START)
-    )
+@pytest.fixture(scope="session")
+def _ui_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo bundles installed and every password set, once (hashing is slow on purpose)."""
+    path = tmp_path_factory.mktemp("ui") / "template.db"
+    svc = Services.open(engine=make_engine(f"sqlite:///{path}"), clock=FixedClock(START))
     for name in DEMOS:
         bundle = load_bundle_dir(ROOT / "configs" / name)
         svc.install_bundle(bundle, actor="tests", tests=False)
         for user in bundle.tenant.users:
             svc.passwords.set(bundle.id, user, PASSWORD)
+    svc.close()
+    return path
+
+
+@pytest.fixture
+def ui_svc(_ui_template: Path, tmp_path: Path) -> Iterator[Services]:
+    """Services on a fresh copy of that database."""
+    path = tmp_path / "ui.db"
+    shutil.copy(_ui_template, path)
+    svc = Services.open(engine=make_engine(f"sqlite:///{path}"), clock=FixedClock(START))
     yield svc
     svc.close()
 

@@ -136,3 +136,15 @@ def test_the_full_app_serves_the_jobs_of_its_services(svc: Services, auth: dict[
     enqueue(svc.jobs, "shop", "a")
     client = TestClient(create_app(svc), raise_server_exceptions=False)
     assert [j["key"] for j in client.get(f"{BASE}/jobs", headers=auth).json()["jobs"]] == ["a"]
+
+
+def test_only_users_who_can_configure_see_and_retry_jobs(svc: Services) -> None:
+    enqueue(svc.jobs, "shop", "a")
+    job = kill(svc.jobs)
+    client = TestClient(create_app(svc), raise_server_exceptions=False)
+    rep = {"Authorization": f"Bearer {svc.keys.create('shop', 'rep', user='alice')}"}
+    problem(client.get(f"{BASE}/jobs", headers=rep), 403)
+    problem(client.post(f"{BASE}/jobs/{job}/retry", headers=rep), 403)
+    manager = {"Authorization": f"Bearer {svc.keys.create('shop', 'boss', user='mia')}"}
+    body = problem(client.get(f"{BASE}/jobs", headers=manager), 403)
+    assert "may not configure" in body["detail"]
