@@ -1,0 +1,516 @@
+"""Config pages, for roles that `can: [configure]` only: the active version and its files, an
+editor that checks the whole bundle on every submit and shows each problem at its line, the
+stored versions with their semantic diff, dry runs, activate and roll back.
+
+Nothing here reads records except the dry run, a POST; a bundle is loaded at most once per
+digest (engine.service.config_editing), so the GET pages stay fast."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from admin_ui.session import AdminRoute, Checked, Svc, Viewer, Who
+from admin_ui.templating import render
+from admin_ui.texts import add
+from engine.config.model import Label
+from engine.service import NotFound, Services
+from engine.service.config_editing import (
+    Check,
+    StoredVersion,
+    activations,
+    bundle_of,
+    changes,
+    check_edit,
+    failed_cases,
+    marked,
+    normalized_text,
+    source_lines,
+    split_files,
+    stored_version,
+)
+from engine.service.errors import Refused
+from engine.service.simulate import dry_run
+from engine.service.simulate_report import SimulationReport
+from engine.service.simulate_text import entity_line, header, notes, sections
+
+router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
+PERMISSION = "configure"
+
+# Form fields -------------------------------------------------------------------------------------
+Text = Annotated[str, Form()]
+
+
+# the active version, its files, the versions ---------------------------------------------------
+@router.get("/config")
+def overview(request: Request, who: Who, svc: Svc) -> Response:
+    who.require(PERMISSION)
+    versions = svc.configs.versions(who.tenant)
+    history = activations(svc.store, who.tenant, limit=10)
+    own, templates = split_files(list(who.cfg.bundle.files))
+    current = next((v for v in versions if v["number"] == who.cfg.version), None)
+    return render(
+        request,
+        who,
+        "config.html",
+        active=current,
+        activation=next((a for a in history if a.number == who.cfg.version), None),
+        own_files=own,
+        templates=templates,
+        versions=versions,
+        history=history,
+        previous=history[0].previous if history else None,
+        flash=_flash(request),
+        **_helpers(who),
+    )
+
+
+@router.post("/config/rollback")
+def rollback(request: Request, who: Checked, svc: Svc) -> Response:
+    who.require(PERMISSION)
+    target = svc.configs.previous(who.tenant)
+    try:
+        number = svc.rollback(who.tenant, _by(who), by=who.user.id)
+    except Refused as exc:
+        return _refused(request, who, svc, target, exc)
+    return _to_overview(rolled_back=number)
+
+
+@router.post("/config/versions/{number}/activate")
+def activate(request: Request, who: Checked, svc: Svc, number: int) -> Response:
+    who.require(PERMISSION)
+    try:
+        changed = svc.activate(who.tenant, number, _by(who), by=who.user.id)
+    except Refused as exc:
+        return _refused(request, who, svc, number, exc)
+    return _to_overview(**{"activated" if changed else "already": number})
+
+
+# one version: its diff against the active one, dry runs ----------------------------------------
+@router.get("/config/versions/{number}")
+def version_page(request: Request, who: Who, svc: Svc, number: int) -> Response:
+    who.require(PERMISSION)
+    version = stored_version(svc.store, who.tenant, number)
+    return _version(request, who, version, flash=_flash(request))
+
+
+@router.post("/config/versions/{number}/dry-run")
+def dry_run_page(
+    request: Request, who: Checked, svc: Svc, number: int, sample: Text = "", now: Text = ""
+) -> Response:
+    """The dry run of a stored version against every stored record (seconds with many)."""
+    who.require(PERMISSION)
+    version = stored_version(svc.store, who.tenant, number)
+    form = {"sample": sample, "now": now}
+    try:
+        count, moment = _sample(sample), _moment(who, now)
+    except BadOption as bad:
+        return _version(request, who, version, status=422, dry_error=bad.key, dry_form=form)
+    report = dry_run(svc, who.tenant, number, now=moment, sample=count, by=who.user.id)
+    return _version(request, who, version, report=_report(report, who.locale), dry_form=form)
+
+
+@router.get("/config/diff")
+def diff_page(request: Request, who: Who, svc: Svc, a: int, b: int) -> Response:
+    who.require(PERMISSION)
+    old, new = stored_version(svc.store, who.tenant, a), stored_version(svc.store, who.tenant, b)
+    found = changes(bundle_of(old), bundle_of(new))
+    versions = [v["number"] for v in svc.configs.versions(who.tenant)]
+    return render(
+        request, who, "config_diff.html", a=a, b=b, changes=found, numbers=versions, **_helpers(who)
+    )
+
+
+# the editor ------------------------------------------------------------------------------------
+@router.get("/config/files")
+def editor(
+    request: Request, who: Who, svc: Svc, file: str = "", version: int | None = None
+) -> Response:
+    """One file of a stored version (the active one unless `version` says) in an editor;
+    names of template files hold '../', so the name is a query parameter."""
+    who.require(PERMISSION)
+    base = stored_version(svc.store, who.tenant, version or who.cfg.version)
+    _require_file(base, file)
+    return _editor(request, who, base, file, base.files[file])
+
+
+@router.get("/config/files/{name:path}")
+def editor_by_path(who: Who, name: str) -> Response:
+    who.require(PERMISSION)
+    return RedirectResponse(f"/admin/config/files?{urlencode({'file': name})}", status_code=303)
+
+
+@router.post("/config/files")
+def edit(
+    request: Request,
+    who: Checked,
+    svc: Svc,
+    file: Text,
+    version: Annotated[int, Form()],
+    text: Text = "",
+    action: Text = "validate",
+) -> Response:
+    """Validate the bundle with this file as written, and with "save" store it as a new
+    version (not active). Errors are shown at their lines; nothing is stored then."""
+    who.require(PERMISSION)
+    base = stored_version(svc.store, who.tenant, version)
+    _require_file(base, file)
+    text = normalized_text(text)
+    check = check_edit(base.files, file, text, who.tenant)
+    if action == "save" and check.bundle is not None:
+        return _save(svc, who, {**base.files, file: text})
+    status = 200 if check.bundle is not None else 422
+    active = who.cfg.bundle
+    diff = changes(active, check.bundle) if check.bundle is not None else None
+    return _editor(request, who, base, file, text, check=check, diff=diff, status=status)
+
+
+def _save(svc: Services, who: Viewer, files: dict[str, str]) -> Response:
+    stored = svc.push(who.tenant, files, actor=_by(who), by=who.user.id)
+    flash = "saved" if stored["created"] else "same"
+    target = f"/admin/config/versions/{stored['number']}?{urlencode({'done': flash})}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _require_file(version: StoredVersion, name: str) -> None:
+    if name not in version.files:
+        raise NotFound(f"version {version.number} has no file '{name}'")
+
+
+def _editor(
+    request: Request,
+    who: Viewer,
+    base: StoredVersion,
+    name: str,
+    text: str,
+    *,
+    check: Check | None = None,
+    diff: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> Response:
+    problems = check.problems if check is not None else ()
+    own, templates = split_files(list(base.files))
+    template = next((tp for tp in templates if name in tp.files), None)
+    here = marked(text, problems, name)
+    return render(
+        request,
+        who,
+        "config_file.html",
+        status=status,
+        file=name,
+        text=text,
+        base=base,
+        template=template,
+        own_files=own,
+        templates=templates,
+        lines=source_lines(text, problems, name),
+        check=check,
+        here=here,
+        elsewhere=[p for p in problems if p not in {m.problem for m in here}],
+        warnings=sum(1 for p in problems if p.severity != "error"),
+        changes=diff,
+        **_helpers(who),
+    )
+
+
+# pieces ----------------------------------------------------------------------------------------
+def _version(
+    request: Request, who: Viewer, version: StoredVersion, status: int = 200, **extra: Any
+) -> Response:
+    active = who.cfg.version
+    diff = None if version.number == active else changes(who.cfg.bundle, bundle_of(version))
+    own, templates = split_files(list(version.files))
+    context = {"report": None, "refused": None, "dry_error": None, "dry_form": {}} | extra
+    return render(
+        request,
+        who,
+        "config_version.html",
+        status=status,
+        version=version,
+        active_number=active,
+        changes=diff,
+        own_files=own,
+        templates=templates,
+        **context,
+        **_helpers(who),
+    )
+
+
+def _refused(request: Request, who: Viewer, svc: Services, number: int, exc: Refused) -> Response:
+    """Activation refused because the version's tests fail: the version with the cases."""
+    version = stored_version(svc.store, who.tenant, number)
+    failed = failed_cases(bundle_of(version), exc)
+    refused = {"detail": exc.detail, "cases": failed, "number": number}
+    return _version(request, who, version, status=409, refused=refused)
+
+
+def _report(report: SimulationReport, locale: str) -> dict[str, Any]:
+    """The dry run as the page shows it: the summary, each entity's tables, the notes."""
+    return {
+        "lines": header(report, locale)[:2],
+        "entities": [(entity_line(e, locale), sections(e, locale)) for e in report.entities],
+        "notes": notes(report, locale),
+    }
+
+
+class BadOption(ValueError):
+    """A dry-run option the page cannot use."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key  # the text saying what is wrong
+
+
+def _sample(raw: str) -> int | None:
+    """Records per entity to scan (None: all)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadOption("config.bad_sample")
+    return int(raw)
+
+
+def _moment(who: Viewer, raw: str) -> datetime | None:
+    """A time to run "as of" (the tenant's local time unless it has an offset; None: now)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadOption("config.bad_now") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=who.cfg.tz)
+
+
+def _by(who: Viewer) -> str:
+    """The actor recorded on versions and activations made in these pages."""
+    return f"admin:{who.user.id}"
+
+
+def _actor(who: Viewer, actor: str | None) -> str:
+    """Who made a version or an activation, by name when it was a user of these pages."""
+    if actor and actor.startswith("admin:"):
+        user = who.cfg.bundle.tenant.users.get(actor[6:])
+        return f"{user.name} ({user.id})" if user is not None else actor[6:]
+    return actor or "—"
+
+
+def _when(who: Viewer, moment: datetime | str | None) -> str:
+    """A time in the tenant's zone, to the minute."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return moment.astimezone(who.cfg.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _helpers(who: Viewer) -> dict[str, Any]:
+    def item_label(raw: Any) -> str:
+        return who.label(Label.of(raw, "")) if raw is not None else ""
+
+    return {
+        "when": lambda moment: _when(who, moment),
+        "actor": lambda name: _actor(who, name),
+        "item_label": item_label,
+    }
+
+
+def _flash(request: Request) -> tuple[str, dict[str, Any]] | None:
+    """A message after a redirect, from the query: ?activated=3, ?done=saved (version page)."""
+    done = request.query_params.get("done")
+    if done in ("saved", "same"):
+        return f"config.flash.{done}", {"n": request.path_params.get("number")}
+    for key in ("activated", "already", "rolled_back"):
+        value = request.query_params.get(key, "")
+        if value.isdigit():
+            return f"config.flash.{key}", {"n": int(value)}
+    return None
+
+
+def _to_overview(**done: int) -> Response:
+    return RedirectResponse(f"/admin/config?{urlencode(done)}", status_code=303)
+
+
+# words -----------------------------------------------------------------------------------------
+add(
+    {
+        "config.title": ("Config", "配置"),
+        "config.active": ("Active version: {n}", "当前生效版本：{n}"),
+        "config.version_n": ("Version {n}", "版本 {n}"),
+        "config.digest": ("Digest", "摘要"),
+        "config.stored": ("Stored", "保存于"),
+        "config.activated_at": ("Activated", "激活于"),
+        "config.files": ("Files", "文件"),
+        "config.own_files": ("The bundle's files", "配置包文件"),
+        "config.template_files": ("Template files", "模板文件"),
+        "config.template_named": ("Template {name}", "模板 {name}"),
+        "config.template_note": (
+            "This file comes from the template {name}: a change here is stored in this "
+            "tenant's versions only, never in the template folder.",
+            "此文件来自模板 {name}：在这里的修改只保存在本租户的版本中，不会改动模板目录。",
+        ),
+        "config.versions": ("Versions", "版本"),
+        "config.number": ("Version", "版本"),
+        "config.created": ("Stored", "保存时间"),
+        "config.created_by": ("Stored by", "保存人"),
+        "config.status": ("Status", "状态"),
+        "config.is_active": ("active", "生效中"),
+        "config.details": ("Details, diff and dry run", "详情、差异与试运行"),
+        "config.activate": ("Activate", "激活"),
+        "config.activate_confirm": (
+            "Activate version {n}? Its tests run first; then every write follows its rules.",
+            "激活版本 {n}？会先运行它的测试；之后所有写入都按它的规则执行。",
+        ),
+        "config.rollback": ("Roll back to version {n}", "回滚到版本 {n}"),
+        "config.rollback_confirm": (
+            "Go back to version {n}, the version active before?",
+            "回到之前生效的版本 {n}？",
+        ),
+        "config.no_rollback": (
+            "There is no earlier active version to go back to.",
+            "没有可以回滚到的更早生效版本。",
+        ),
+        "config.history": ("Activations", "激活记录"),
+        "config.when": ("When", "时间"),
+        "config.who": ("By", "操作人"),
+        "config.from": ("From", "从"),
+        "config.to": ("To", "到"),
+        "config.compare": ("Compare", "比较"),
+        "config.compare_help": (
+            "The semantic diff of two versions: fields, pools, rules and campaigns added, "
+            "removed or changed.",
+            "两个版本的语义差异：新增、删除或修改的字段、客户池、规则和营销活动。",
+        ),
+        "config.flash.activated": ("Version {n} is now active.", "版本 {n} 已生效。"),
+        "config.flash.already": ("Version {n} was active already.", "版本 {n} 本来就在生效。"),
+        "config.flash.rolled_back": ("Back to version {n}.", "已回滚到版本 {n}。"),
+        "config.flash.saved": (
+            "Stored as version {n}, not active yet: dry-run it, then activate it.",
+            "已保存为版本 {n}，尚未生效：先试运行，再激活。",
+        ),
+        "config.flash.same": (
+            "Nothing new: these files are version {n}.",
+            "没有新内容：这些文件就是版本 {n}。",
+        ),
+        # diffs
+        "config.diff_title": ("From version {a} to version {b}", "从版本 {a} 到版本 {b}"),
+        "config.diff_vs_active": (
+            "What activating it changes (from the active version {a})",
+            "激活后的改动（相对当前生效版本 {a}）",
+        ),
+        "config.diff_of_edit": (
+            "What these files change (from the active version {a})",
+            "这些文件带来的改动（相对当前生效版本 {a}）",
+        ),
+        "config.no_changes": (
+            "No change to fields, pools, rules or campaigns.",
+            "字段、客户池、规则和营销活动都没有改动。",
+        ),
+        "config.this_is_active": ("This is the active version.", "这是当前生效的版本。"),
+        "config.kind": ("What", "类型"),
+        "config.item": ("Item", "项目"),
+        "config.change": ("Change", "改动"),
+        "config.keys": ("Keys that differ", "改动的键"),
+        "config.change.added": ("added", "新增"),
+        "config.change.removed": ("removed", "删除"),
+        "config.change.changed": ("changed", "修改"),
+        "config.kind.user": ("user", "用户"),
+        "config.kind.team": ("team", "团队"),
+        "config.kind.role": ("role", "角色"),
+        "config.kind.entity": ("entity", "实体"),
+        "config.kind.field": ("field", "字段"),
+        "config.kind.form": ("form", "表单"),
+        "config.kind.view": ("view", "视图"),
+        "config.kind.pool set": ("pool set", "客户池组"),
+        "config.kind.pool": ("pool", "客户池"),
+        "config.kind.promotion": ("promotion", "流转规则"),
+        "config.kind.score": ("score", "评分"),
+        "config.kind.grade": ("grade", "等级"),
+        "config.kind.rollup": ("rollup", "汇总字段"),
+        "config.kind.assignment rule": ("assignment rule", "分配规则"),
+        "config.kind.queue": ("queue", "队列"),
+        "config.kind.segment": ("segment", "客群"),
+        "config.kind.campaign": ("campaign", "营销活动"),
+        "config.kind.tenant": ("tenant", "租户"),
+        # the editor
+        "config.edit": ("Edit", "编辑"),
+        "config.editing": ("Edit {file}", "编辑 {file}"),
+        "config.based_on": ("Based on version {n}", "基于版本 {n}"),
+        "config.based_on_active": (
+            "Based on version {n}, the active one",
+            "基于版本 {n}（当前生效）",
+        ),
+        "config.editor_help": (
+            "Every check runs on the whole bundle with this file as written. Saving stores a "
+            "new version; it is not active until you activate it.",
+            "每次校验都会用这里的内容检查整个配置包。保存会生成新版本，激活之前不会生效。",
+        ),
+        "config.validate": ("Validate", "校验"),
+        "config.save": ("Save as new version", "保存为新版本"),
+        "config.valid": ("No errors: the bundle is valid.", "没有错误：配置包有效。"),
+        "config.counts": (
+            "{errors} error(s), {warnings} warning(s)",
+            "{errors} 个错误，{warnings} 个警告",
+        ),
+        "config.not_saved": (
+            "Nothing was stored: fix the errors and try again.",
+            "未保存任何内容：请修正错误后重试。",
+        ),
+        "config.other_files": ("In other files", "其他文件中"),
+        "config.other_files_help": (
+            "These come from other files of the bundle, checked together with this one.",
+            "这些问题出现在配置包的其他文件中（与本文件一起校验）。",
+        ),
+        "config.severity.error": ("error", "错误"),
+        "config.severity.warning": ("warning", "警告"),
+        "config.hint": ("hint: {hint}", "提示：{hint}"),
+        "config.back": ("Back to config", "返回配置"),
+        "config.stale": (
+            "Edited since the last check: validate again to update the marks.",
+            "上次校验后已修改：请重新校验以更新标记。",
+        ),
+        # a version
+        "config.version_title": ("Version {n}", "版本 {n}"),
+        "config.version_files": ("Files of this version", "此版本的文件"),
+        "config.dry_run": ("Dry run", "试运行"),
+        "config.dry_run_help": (
+            "Applies this version's rules to every stored record without writing anything and "
+            "reports what would change. With many records it takes a few seconds.",
+            "用此版本的规则处理所有已存记录（不写入任何数据），报告会发生哪些变化。"
+            "记录多时需要几秒钟。",
+        ),
+        "config.running": ("Running…", "运行中…"),
+        "config.sample": ("Only the first N records of each entity", "每个实体只扫描前 N 条"),
+        "config.as_of": (
+            "As of (optional, the tenant's time)",
+            "时间点（可选，租户时区）",
+        ),
+        "config.report": ("Dry run report", "试运行报告"),
+        "config.notes": ("Notes", "说明"),
+        "config.bad_sample": (
+            "The number of records must be a whole number of at least 1.",
+            "记录数必须是不小于 1 的整数。",
+        ),
+        "config.bad_now": (
+            "The time must look like 2026-12-01T09:00.",
+            "时间格式应为 2026-12-01T09:00。",
+        ),
+        "config.refused": (
+            "Version {n} was not activated: {failed} of its tests fail.",
+            "版本 {n} 未激活：有 {failed} 个测试未通过。",
+        ),
+        "config.refused_help": (
+            "The version's own tests (tests.yaml) must pass before it can be activated. "
+            "Fix the rules or the tests, save a new version and activate that.",
+            "版本自带的测试（tests.yaml）全部通过后才能激活。请修正规则或测试，保存为新版本后再激活。",
+        ),
+        "config.case": ("Test", "测试用例"),
+        "config.failures": ("What differs", "差异"),
+        "config.why": ("The record's decisions", "记录的决策"),
+    }
+)
