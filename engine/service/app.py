@@ -205,7 +205,7 @@ def bundle_dirs(root: str | Path) -> list[Path]:
 _FAILING: dict[str, tuple[CaseResult, ...]] = {}  # by bundle digest
 
 
-def _failing(bundle: Bundle) -> tuple[CaseResult, ...]:
+def failing_tests(bundle: Bundle) -> tuple[CaseResult, ...]:
     """The failing cases of a bundle's tests, remembered by digest: a bundle is immutable
     and its tests start at a fixed time, so the same files give the same results."""
     if bundle.digest not in _FAILING:
@@ -217,7 +217,7 @@ def _failing(bundle: Bundle) -> tuple[CaseResult, ...]:
 
 def _check_tests(bundle: Bundle, number: int) -> None:
     """Refused (409) when the version's tests.yaml has a failing case."""
-    failed = _failing(bundle)
+    failed = failing_tests(bundle)
     if not failed:
         return
     errors = [

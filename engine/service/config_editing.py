@@ -290,8 +290,7 @@ def failed_cases(bundle: Bundle, refused: Refused) -> list[FailedCase]:
 
 
 def _remembered_failures(bundle: Bundle) -> tuple[Any, ...]:
-    """The results activation just computed, by digest (never runs the tests again).
-    engine.service.app keeps them privately; a public accessor there would be better."""
-    from engine.service import app
+    """The results activation just computed (remembered by digest: not run again)."""
+    from engine.service.app import failing_tests  # the façade imports this module's callers
 
-    return app._FAILING.get(bundle.digest, ())
+    return failing_tests(bundle)
