@@ -89,11 +89,11 @@ records = sa.Table(
     sa.Column("remind_at", UTCDateTime, nullable=True),
     sa.Column("queue", Name, nullable=True),  # where an unassigned record waits for a manager
     sa.Index("ix_records_list", "tenant_id", "entity", "created_at", "id"),
-    sa.Index("ix_records_owner", "tenant_id", "entity", "owner"),
-    sa.Index("ix_records_pool", "tenant_id", "entity", "pool"),
+    sa.Index("ix_records_owner", "tenant_id", "entity", "owner", "deleted_at"),
+    sa.Index("ix_records_pool", "tenant_id", "entity", "pool", "deleted_at"),
     sa.Index("ix_records_protected", "tenant_id", "entity", "protected_until"),
     sa.Index("ix_records_remind", "tenant_id", "entity", "remind_at"),
-    sa.Index("ix_records_queue", "tenant_id", "entity", "queue"),
+    sa.Index("ix_records_queue", "tenant_id", "entity", "queue", "deleted_at"),
 )
 
 # One row per (tenant, entity, unique field, value): the primary key makes uniqueness race-free.

@@ -1,0 +1,147 @@
+"""Campaigns: per campaign and variant, how many fired, were delivered, failed and converted,
+with charts (figures from CampaignService.stats, as GET …/campaigns/{id}/stats gives them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from admin_ui import texts
+from admin_ui.session import AdminRoute, Svc, Viewer, Who
+from admin_ui.templating import render
+from engine.config.model import CampaignDef
+from engine.service import Services
+
+router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
+PERIODS = (0, 7, 30, 90)  # days back; 0: since the beginning
+SERIES = ("fired", "delivered", "failed", "converted")  # the chart's bars per variant
+COLOURS = ("s0", "s1", "s3", "s4")  # blue, green, red, violet (admin.css): failed is the red one
+
+texts.add(
+    {
+        "camp.title": ("Campaigns", "营销活动"),
+        "camp.none": ("This tenant's bundle has no campaigns.", "该租户的配置没有营销活动。"),
+        "camp.period": ("Period", "时间范围"),
+        "camp.period.0": ("All time", "全部"),
+        "camp.period.7": ("Last 7 days", "最近 7 天"),
+        "camp.period.30": ("Last 30 days", "最近 30 天"),
+        "camp.period.90": ("Last 90 days", "最近 90 天"),
+        "camp.show": ("Show", "查看"),
+        "camp.overview": ("All campaigns", "全部营销活动"),
+        "camp.variant": ("Variant", "分组"),
+        "camp.no_split": ("All records", "全部记录"),
+        "camp.holdout": ("Holdout (nothing sent)", "对照组（不发送）"),
+        "camp.fired": ("Fired", "触发"),
+        "camp.delivered": ("Delivered", "送达"),
+        "camp.failed": ("Failed", "失败"),
+        "camp.held_out": ("Held out", "对照"),
+        "camp.pending": ("In progress", "进行中"),
+        "camp.pending_hint": (
+            "Sent and not answered yet, or waiting for the end of quiet hours",
+            "已发送尚无结果，或等待免打扰时段结束",
+        ),
+        "camp.converted": ("Converted", "转化"),
+        "camp.conversion": ("Conversion", "转化率"),
+        "camp.total": ("Total", "合计"),
+        "camp.not_fired": ("Has not fired in this period.", "该时间范围内没有触发。"),
+        "camp.disabled": ("disabled", "已停用"),
+        "camp.goal": ("goal within {days} days", "目标期限 {days} 天"),
+        "camp.trigger.created": ("on create", "新建时"),
+        "camp.trigger.updated": ("on update", "更新时"),
+        "camp.trigger.field_changed": ("when a field changes", "字段变化时"),
+        "camp.trigger.pool_entered": ("on entering a pool", "进入客户池时"),
+        "camp.trigger.pool_left": ("on leaving a pool", "离开客户池时"),
+        "camp.trigger.segment_enter": ("on entering a segment", "进入客群时"),
+        "camp.trigger.segment_leave": ("on leaving a segment", "离开客群时"),
+        "camp.trigger.schedule": ("on a schedule", "定时"),
+        "camp.trigger.relative": ("relative to a date", "相对日期"),
+    }
+)
+
+
+@router.get("/campaigns")
+def campaigns_page(
+    request: Request,
+    who: Who,
+    svc: Svc,
+    days: Annotated[int, Query(ge=0, le=3660)] = 0,
+) -> Response:
+    campaigns = [campaign_view(who, svc, c, days) for c in who.cfg.bundle.campaigns]
+    overview = [
+        (c["label"], [(_word(who, f"camp.{s}"), c["totals"][s]) for s in SERIES]) for c in campaigns
+    ]
+    return render(
+        request,
+        who,
+        "campaigns.html",
+        campaigns=campaigns,
+        overview=overview,
+        series=[_word(who, f"camp.{s}") for s in SERIES],
+        colours=COLOURS,
+        periods=[(d, _word(who, f"camp.period.{d}")) for d in PERIODS],
+        days=days,
+    )
+
+
+def _word(who: Viewer, key: str) -> str:
+    return texts.text(key, who.locale)
+
+
+def campaign_view(who: Viewer, svc: Services, campaign: CampaignDef, days: int) -> dict[str, Any]:
+    today = svc.clock.now().astimezone(who.cfg.tz).date()
+    since = today - timedelta(days=days - 1) if days else None
+    stats = svc.campaigns.stats(who.tenant, campaign.id, since)
+    variants = [
+        variant_view(who, name, stats["variants"].get(name))
+        for name in variant_order(campaign, stats["variants"])
+    ]
+    totals = {k: sum(v[k] for v in variants) for k in (*SERIES, "held_out", "pending")}
+    return {
+        "id": campaign.id,
+        "label": who.label(campaign.label, campaign.id),
+        "entity": who.label(who.cfg.bundle.entities[campaign.entity].label, campaign.entity),
+        "trigger": _trigger_word(who, campaign.trigger.kind),
+        "enabled": campaign.enabled,
+        "goal_days": campaign.goal.within.days if campaign.goal else None,
+        "variants": variants,
+        "totals": totals,
+        "groups": [
+            (v["label"], [(_word(who, f"camp.{s}"), v[s]) for s in SERIES]) for v in variants
+        ],
+    }
+
+
+def _trigger_word(who: Viewer, kind: str) -> str:
+    key = f"camp.trigger.{kind}"
+    return _word(who, key) if key in texts.TEXTS else kind
+
+
+def variant_order(campaign: CampaignDef, found: dict[str, Any]) -> list[str]:
+    """The split's variants in the bundle's order (those that have not fired too), then any
+    other that fired (a variant a former version had, or "-": no split)."""
+    named = [name for name, _ in campaign.split]
+    return named + sorted(v for v in found if v not in named)
+
+
+def variant_view(who: Viewer, name: str, totals: dict[str, float] | None) -> dict[str, Any]:
+    counts = {k: int((totals or {}).get(k, 0)) for k in (*SERIES, "held_out")}
+    fired = counts["fired"]
+    settled = counts["delivered"] + counts["failed"] + counts["held_out"]
+    return {
+        "name": name,
+        "label": _variant_label(who, name),
+        **counts,
+        "pending": max(0, fired - settled),
+        "conversion": f"{counts['converted'] * 100 / fired:.1f}%" if fired else "—",
+    }
+
+
+def _variant_label(who: Viewer, name: str) -> str:
+    if name == "-":
+        return _word(who, "camp.no_split")
+    if name == "holdout":
+        return _word(who, "camp.holdout")
+    return name
