@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import sqlalchemy as sa
@@ -91,9 +92,11 @@ def _index_ddl(conn: sa.Connection) -> list[tuple[str, str]]:
 
 
 def _stamp(db: SweepDb) -> Any:
-    """NOW as the created_at column sends it to this database."""
-    process = t.records.c.created_at.type.bind_processor(db.engine.dialect)
-    return NOW if process is None else process(NOW)
+    """NOW as the engine stores it: on SQLite the text SQLAlchemy writes (always with
+    microseconds: keyset pages compare the text), else the aware datetime."""
+    if db.engine.dialect.name == "sqlite":
+        return NOW.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return NOW
 
 
 def load(

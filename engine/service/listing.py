@@ -136,12 +136,18 @@ class ListCompiler:
         expr, descending = self._sort(query.sort)
         if query.cursor:
             stmt = stmt.where(self._after(expr, descending, query.cursor))
-        order = [
-            expr.is_(None),
+        order: list[ColumnElement[Any]] = [
             expr.desc() if descending else expr.asc(),
             t.records.c.id.desc() if descending else t.records.c.id.asc(),
         ]
+        if self._nullable:  # empty values last; a NOT NULL column skips it and keeps its index
+            order.insert(0, expr.is_(None))
         return stmt.order_by(*order).limit(limit + 1)
+
+    @property
+    def _nullable(self) -> bool:
+        column = COLUMNS.get(self._sort_name)
+        return column is None or bool(column.nullable)
 
     def _expr(self, name: str) -> ColumnElement[Any]:
         if name in COLUMNS:
@@ -196,6 +202,8 @@ class ListCompiler:
         typed = self._cursor_value(value)
         beyond = expr < typed if descending else expr > typed
         tie = t.records.c.id < last_id if descending else t.records.c.id > last_id
+        if not self._nullable:
+            return sa.or_(beyond, sa.and_(expr == typed, tie))
         return sa.or_(beyond, sa.and_(expr == typed, tie), expr.is_(None))
 
     def _cursor_value(self, value: Any) -> Any:
