@@ -1,0 +1,231 @@
+"""The pool board (客户池看板): a column per pool with its count and newest cards; cards move by
+hand only into pools the bundle marks `manual`, and the public pool (公海) has a claim button
+per card. A refused move or claim says why on the page, in the viewer's language."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from admin_ui import texts
+from admin_ui.pages.records import Shown, mask_of, pop_flash, set_flash
+from admin_ui.session import AdminRoute, Checked, Svc, Viewer, Who
+from admin_ui.templating import render
+from engine.config.model import PoolSetDef
+from engine.service import Refused, ServiceError, Services, VersionConflict
+from engine.service.board import Claims, Column, PoolBoard, pool_set, title_field
+from engine.storage.store import Record
+
+router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
+
+texts.add(
+    {
+        "pools.title": ("Pool board", "客户池看板"),
+        "pools.none": (
+            "This tenant's bundle has no pool sets (pools.yaml).",
+            "该租户的配置中没有客户池（pools.yaml）。",
+        ),
+        "pools.count": ("{n} records", "{n} 条"),
+        "pools.newest": ("newest {n} shown", "显示最新 {n} 条"),
+        "pools.empty": ("No records", "暂无记录"),
+        "pools.manual": ("cards may be moved here", "可手动移入"),
+        "pools.public": ("public pool", "公海"),
+        "pools.claim": ("Claim", "领取"),
+        "pools.move": ("Move", "移动"),
+        "pools.move_to": ("Move to", "移动到"),
+        "pools.owner": ("Owner: {name}", "负责人：{name}"),
+        "pools.claims": (
+            "Your claims today: {today}{cap} · holding {held}{max}",
+            "您今日已领取 {today}{cap} · 持有 {held}{max}",
+        ),
+        "pools.moved": ("{title} moved to {pool}.", "{title} 已移至{pool}。"),
+        "pools.moved_on": (
+            "{title} moved to {pool}; the rules then took it to {now}.",
+            "{title} 已移至{pool}，随后按规则进入{now}。",
+        ),
+        "pools.claimed": ("{title} is yours now ({pool}).", "已领取 {title}（{pool}）。"),
+        "pools.claim_refused": ("Claim refused: {reason}", "无法领取：{reason}"),
+        "pools.move_refused": ("Move refused: {reason}", "无法移动：{reason}"),
+        "pools.not_manual": (
+            "the bundle does not let records be moved into {pool} by hand",
+            "配置不允许手动将记录移入{pool}",
+        ),
+        "pools.stale": (
+            "the record changed meanwhile; look again and retry",
+            "记录已被修改，请刷新后重试",
+        ),
+        "pools.total": ("{n} records in all", "共 {n} 条"),
+    }
+)
+
+
+@router.get("/pools")
+def board(
+    request: Request, who: Who, svc: Svc, chosen: Annotated[str, Query(alias="set")] = ""
+) -> Response:
+    sets = list(who.cfg.bundle.pool_sets.values())
+    if not sets:
+        return render(request, who, "pools.html", sets=[], current=None, flash=pop_flash(request))
+    current = pool_set(who.cfg, chosen) if chosen else sets[0]
+    pools = PoolBoard(svc.store, svc.configs, svc.clock)
+    columns = pools.columns(who.tenant, current.name)
+    claims = pools.claims(who.tenant, current.entity, who.user.id)
+    shown = Shown(who, mask_of(svc, who))
+    return render(
+        request,
+        who,
+        "pools.html",
+        sets=[(s.name, who.label(s.label, s.name)) for s in sets],
+        current=current,
+        entity=who.cfg.entity(current.entity),
+        columns=[_column(shown, current, c) for c in columns],
+        total=sum(c.count for c in columns),
+        claims=_claims_line(who, claims),
+        flash=pop_flash(request),
+        here=f"/admin/pools?set={current.name}",
+    )
+
+
+def _column(shown: Shown, pools: PoolSetDef, column: Column) -> dict[str, Any]:
+    definition = pools.pools[column.pool]
+    public = pools.public is not None and pools.public.pool == column.pool
+    name = title_field(shown.bundle.entities[pools.entity])
+    manual = [p for p in pools.pools.values() if p.manual]
+    cards = []
+    for card in column.cards:
+        title = shown.mask.value(pools.entity, name, card.title) if name else None
+        cards.append(
+            {
+                "id": card.id,
+                "title": str(title) if title not in (None, "") else card.id[:8],
+                "owner": shown.user(card.owner) if card.owner else None,
+                "version": card.version,
+                "created": shown.instant(card.created_at),
+            }
+        )
+    return {
+        "pool": column.pool,
+        "label": shown.who.label(definition.label, column.pool),
+        "count": column.count,
+        "manual": definition.manual,
+        "public": public,
+        "cards": cards,
+        # the same targets for every card of a column: the pools people may move records into
+        "moves": [(p.id, shown.who.label(p.label, p.id)) for p in manual if p.id != column.pool],
+    }
+
+
+def _claims_line(who: Viewer, claims: Claims | None) -> str | None:
+    if claims is None:
+        return None
+    cap = f"/{claims.daily_cap}" if claims.daily_cap is not None else ""
+    most = f"/{claims.max_holdings}" if claims.max_holdings is not None else ""
+    return texts.text(
+        "pools.claims", who.locale, today=claims.today, cap=cap, held=claims.held, max=most
+    )
+
+
+# moving and claiming ---------------------------------------------------------------------------
+@router.post("/pools/move")
+async def move(
+    request: Request,
+    who: Checked,
+    svc: Svc,
+    entity: Annotated[str, Form()],
+    record_id: Annotated[str, Form()],
+    pool: Annotated[str, Form()],
+    version: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Move a card by hand; the service refuses pools the bundle does not mark manual."""
+    try:
+        moved = await run_in_threadpool(
+            svc.records.move,
+            who.tenant,
+            entity,
+            record_id,
+            pool,
+            expected_version=int(version) if version.isdigit() else None,
+            actor=_actor(who),
+        )
+    except ServiceError as exc:
+        reason = _move_reason(who, entity, pool, exc)
+        set_flash(request, "error", texts.text("pools.move_refused", who.locale, reason=reason))
+    else:
+        set_flash(request, "ok", _moved_text(who, svc, moved, pool))
+    return _back(next, entity, who)
+
+
+@router.post("/pools/claim")
+async def claim(
+    request: Request,
+    who: Checked,
+    svc: Svc,
+    entity: Annotated[str, Form()],
+    record_id: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """The viewer claims a card from the public pool; a refusal (daily cap, holdings cap,
+    cooldown…) is shown on the page it came from."""
+    user = who.user.id
+    try:
+        claimed = await run_in_threadpool(
+            svc.owners.claim, who.tenant, entity, record_id, user, actor=_actor(who), by=user
+        )
+    except ServiceError as exc:
+        text = texts.text("pools.claim_refused", who.locale, reason=_reason(who, exc))
+        set_flash(request, "error", text)
+    else:
+        shown = Shown(who, mask_of(svc, who))
+        title = _title(shown, claimed)
+        pool = shown.pool(entity, claimed.pool)
+        set_flash(request, "ok", texts.text("pools.claimed", who.locale, title=title, pool=pool))
+    return _back(next, entity, who)
+
+
+def _actor(who: Viewer) -> str:
+    return f"ui:{who.user.id}"
+
+
+def _reason(who: Viewer, exc: ServiceError) -> str:
+    """The service's reasons in the viewer's language (its detail when it gives none)."""
+    messages = [e.message(who.locale) for e in exc.errors]
+    return "; ".join(m for m in messages if m) or exc.detail
+
+
+def _move_reason(who: Viewer, entity: str, pool: str, exc: ServiceError) -> str:
+    if isinstance(exc, VersionConflict):
+        return texts.text("pools.stale", who.locale)
+    pool_set_def = who.cfg.bundle.pool_set_of(entity)
+    target = pool_set_def.pools.get(pool) if pool_set_def is not None else None
+    if isinstance(exc, Refused) and target is not None and not target.manual:
+        label = who.label(target.label, pool)
+        return texts.text("pools.not_manual", who.locale, pool=label)
+    return _reason(who, exc)
+
+
+def _moved_text(who: Viewer, svc: Services, moved: Record, pool: str) -> str:
+    shown = Shown(who, mask_of(svc, who))
+    title = _title(shown, moved)
+    target = shown.pool(moved.entity, pool)
+    if moved.pool != pool:  # promotions from the target took it further
+        now = shown.pool(moved.entity, moved.pool)
+        return texts.text("pools.moved_on", who.locale, title=title, pool=target, now=now)
+    return texts.text("pools.moved", who.locale, title=title, pool=target)
+
+
+def _title(shown: Shown, record: Record) -> str:
+    entity = shown.bundle.entities[record.entity]
+    return shown.title(entity, record.id, shown.mask.data(record.entity, record.data))
+
+
+def _back(target: str, entity: str, who: Viewer) -> Response:
+    """Back to the page the form was on (only pages of the admin UI), else the board."""
+    safe = target.startswith("/admin/") and not target.startswith("//") and "\\" not in target
+    if not safe:
+        found = who.cfg.bundle.pool_set_of(entity)
+        target = f"/admin/pools?set={found.name}" if found is not None else "/admin/pools"
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,564 @@
+"""Records: a list per entity with the `where=` condition box (errors shown where they are),
+saved views, sort and cursor pages; a CSV export of the same list; a record's page with its
+fields, history, decision timeline ("why") and the promotions it has not taken ("why not").
+
+Every value is shown as the viewer may see it: fields their roles see masked stay masked here,
+in the export, in the history and in the traces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+
+from admin_ui import texts
+from admin_ui.session import AdminRoute, Svc, Viewer, Who
+from admin_ui.templating import render
+from engine.config.model import Bundle, EntityDef, FieldDef, Label
+from engine.fields.validator import FieldError
+from engine.service import BadQuery, Forbidden, NotFound, Services
+from engine.service.board import title_field
+from engine.service.listing import DEFAULT_LIMIT, Search
+from engine.service.masking import Mask
+from engine.service.record_export import csv_chunks
+from engine.storage.store import Record
+
+router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
+
+MAX_COLUMNS = 6  # fields shown in the list besides the title, pool and owner
+FLASH = "pools.flash"  # what the last move or claim did (set by the pool board's forms)
+
+texts.add(
+    {
+        "records.title": ("Records", "记录"),
+        "records.where": ("Condition", "条件"),
+        "records.where_hint": (
+            "e.g. budget >= 10000 and region == 'east'",
+            "例如 budget >= 10000 and region == 'east'",
+        ),
+        "records.filter": ("Filter", "筛选"),
+        "records.clear": ("Clear", "清除"),
+        "records.view": ("Saved view", "常用视图"),
+        "records.all": ("All records", "全部记录"),
+        "records.sort": ("Sort", "排序"),
+        "records.sort.newest": ("Newest first", "最新创建"),
+        "records.sort.oldest": ("Oldest first", "最早创建"),
+        "records.sort.updated": ("Recently changed", "最近修改"),
+        "records.sort.asc": ("{field} ↑", "{field} ↑"),
+        "records.sort.desc": ("{field} ↓", "{field} ↓"),
+        "records.export": ("Export CSV", "导出 CSV"),
+        "records.next": ("Next page →", "下一页 →"),
+        "records.first": ("← First page", "← 第一页"),
+        "records.none": ("No records match.", "没有符合条件的记录。"),
+        "records.shown": ("{n} records on this page", "本页 {n} 条记录"),
+        "records.bad_condition": (
+            "The condition has an error at column {column}:",
+            "条件第 {column} 列有错误：",
+        ),
+        "records.masked_query": (
+            "{names}: masked for you, so you cannot filter or sort by it.",
+            "{names}：对您脱敏显示，不能用于筛选或排序。",
+        ),
+        "records.masked_note": (
+            "Some fields are masked for your role: {names}.",
+            "部分字段对您的角色脱敏显示：{names}。",
+        ),
+        "records.col.title": ("Name", "名称"),
+        "records.col.pool": ("Pool", "所在池"),
+        "records.col.owner": ("Owner", "负责人"),
+        "records.col.created": ("Created", "创建时间"),
+        "records.col.updated": ("Changed", "修改时间"),
+        "records.col.queue": ("Queue", "待分配队列"),
+        "records.col.version": ("Version", "版本"),
+        "records.col.protected": ("Protected until", "保护期至"),
+        "records.col.owner_since": ("Owner since", "负责起始"),
+        "records.yes": ("yes", "是"),
+        "records.no": ("no", "否"),
+        "records.nobody": ("nobody", "无"),
+        "records.fields": ("Fields", "字段"),
+        "records.history": ("History", "变更历史"),
+        "records.timeline": ("Decisions: why", "决策记录：原因"),
+        "records.timeline.none": (
+            "No automatic decision about this record yet.",
+            "该记录还没有自动决策。",
+        ),
+        "records.why_not": ("Why not: rules it has not moved by", "为何未移动：尚未满足的规则"),
+        "records.why_not.none": (
+            "No promotion leads out of this pool.",
+            "当前池没有可移出的规则。",
+        ),
+        "records.why_not.holds": (
+            "holds — it moves on the next change or sweep",
+            "已满足 — 下次变更或定时检查时移动",
+        ),
+        "records.why_not.fails": ("does not hold", "未满足"),
+        "records.why_not.waits": (
+            "waits for the owner's protection to end ({until})",
+            "等待负责人保护期结束（{until}）",
+        ),
+        "records.to_pool": ("→ {pool}", "→ {pool}"),
+        "records.config_version": ("config v{n}", "配置版本 {n}"),
+        "records.by": ("by {actor}", "操作人 {actor}"),
+        "records.changed": ("{field}: {old} → {new}", "{field}：{old} → {new}"),
+        "records.set": ("{field}: {new}", "{field}：{new}"),
+        "records.back": ("← {entity} list", "← {entity}列表"),
+        "records.actions": ("Actions", "操作"),
+        "records.on_board": ("Open the pool board", "打开客户池看板"),
+        "records.action.create": ("created", "创建"),
+        "records.action.update": ("changed", "修改"),
+        "records.action.move": ("moved by hand", "手动移动"),
+        "records.action.claim": ("claimed", "领取"),
+        "records.action.release": ("released", "退回公海"),
+        "records.action.assign": ("assigned by hand", "手动分配"),
+        "records.action.delete": ("deleted", "删除"),
+        "records.action.handover": ("handed over", "移交"),
+        "records.action.sweep": ("changed by a sweep", "定时检查变更"),
+        "records.action.reassign": ("reassigned", "重新分配"),
+        "records.kind.pool_move": ("pool move", "池间移动"),
+        "records.kind.manual_move": ("moved by hand", "手动移动"),
+        "records.kind.campaign_move": ("moved by a campaign", "营销活动移动"),
+        "records.kind.score": ("score", "评分"),
+        "records.kind.grade": ("grade", "等级"),
+        "records.kind.rollup": ("rollup", "汇总"),
+        "records.kind.assignment": ("assignment", "分配"),
+        "records.kind.claim": ("claim", "领取"),
+        "records.kind.release": ("release", "退回公海"),
+        "records.kind.reminder": ("reminder", "提醒"),
+        "records.kind.campaign": ("campaign fired", "营销活动触发"),
+        "records.kind.campaign_limited": ("campaign limited", "营销活动受限"),
+        "records.kind.campaign_error": ("campaign failed", "营销活动失败"),
+        "records.kind.campaign_step": ("campaign step", "营销活动步骤"),
+        "records.kind.campaign_step_skipped": ("campaign step skipped", "营销活动步骤跳过"),
+    }
+)
+
+
+# showing values --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shown:
+    """How the pages show stored things to one viewer: labels from the bundle in their
+    language, times in the tenant's zone, users by name, values masked where they must be."""
+
+    who: Viewer
+    mask: Mask
+
+    @property
+    def bundle(self) -> Bundle:
+        return self.who.cfg.bundle
+
+    def t(self, key: str, **params: Any) -> str:
+        return texts.text(key, self.who.locale, **params)
+
+    def word(self, prefix: str, key: str) -> str:
+        """A UI word for a code (`kind.pool_move`), or the code itself when there is none."""
+        found = self.t(f"{prefix}.{key}")
+        return key if found == f"{prefix}.{key}" else found
+
+    def label(self, label: Label | None, default: str) -> str:
+        return self.who.label(label, default) if label is not None else default
+
+    def field_label(self, entity: str, name: str) -> str:
+        found = (
+            self.bundle.entities[entity].fields.get(name)
+            if entity in self.bundle.entities
+            else None
+        )
+        if found is None:
+            return self.word("records.col", name) if name in ("pool", "owner", "queue") else name
+        return self.who.label(found.label, name)
+
+    def pool(self, entity: str, pool: str | None) -> str:
+        if pool is None:
+            return self.t("none")
+        pool_set = self.bundle.pool_set_of(entity)
+        found = pool_set.pools.get(pool) if pool_set is not None else None
+        return self.who.label(found.label, pool) if found is not None else pool
+
+    def user(self, user: str | None) -> str:
+        if user is None:
+            return self.t("records.nobody")
+        found = self.bundle.tenant.users.get(user)
+        return found.name if found is not None else user
+
+    @cached_property
+    def rules(self) -> dict[str, Label]:
+        return rule_labels(self.bundle)
+
+    def rule(self, rule: str) -> str:
+        return self.label(self.rules.get(rule), rule)
+
+    def instant(self, moment: datetime | str | None) -> str:
+        """A time as the tenant reads it (minutes); text that is no time stays as it is."""
+        if moment is None:
+            return self.t("none")
+        if isinstance(moment, str):
+            try:
+                parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+            except ValueError:
+                return moment
+        else:
+            parsed = moment
+        if parsed.tzinfo is None:
+            return parsed.isoformat(sep=" ", timespec="minutes")
+        return parsed.astimezone(self.who.cfg.tz).strftime("%Y-%m-%d %H:%M")
+
+    def value(self, field: FieldDef | None, value: Any) -> str:
+        """A (masked) stored value in words: option labels, yes/no, local times."""
+        if value is None or value == [] or value == "":
+            return self.t("none")
+        if field is None:
+            return str(value)
+        if isinstance(value, bool):
+            return self.t("records.yes" if value else "records.no")
+        if field.type in ("enum", "multi_enum"):
+            labels = {o.value: o.label for o in field.options}
+            items = value if isinstance(value, list) else [value]
+            return ", ".join(self.label(labels.get(str(v)), str(v)) for v in items)
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        if field.type == "datetime":
+            return self.instant(str(value))
+        if field.type == "money" and field.currency:
+            return f"{value} {field.currency}"
+        return str(value)
+
+    def link(self, field: FieldDef | None, value: Any) -> str | None:
+        """Where a reference field's value leads (None for other fields)."""
+        if field is None or field.type != "reference" or not isinstance(value, str):
+            return None
+        if field.ref_entity is None or "*" in value:  # masked: no record to open
+            return None
+        return f"/admin/records/{field.ref_entity}/{value}"
+
+    def item(self, entity: str, name: str, value: Any) -> str:
+        """A field or column (pool, owner) value of a change or decision, in words."""
+        if name == "pool":
+            return self.pool(entity, value if isinstance(value, str) else None)
+        if name == "owner":
+            return self.user(value if isinstance(value, str) else None)
+        fields = self.bundle.entities[entity].fields if entity in self.bundle.entities else {}
+        return self.value(fields.get(name), value)
+
+    def changes(
+        self, entity: str, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> list[str]:
+        """'field: old → new' for each name of a decision's before/after."""
+        out = []
+        for name in [*before, *(n for n in after if n not in before)]:
+            label = self.field_label(entity, name)
+            new = self.item(entity, name, after.get(name))
+            if name in before:
+                old = self.item(entity, name, before.get(name))
+                out.append(self.t("records.changed", field=label, old=old, new=new))
+            else:
+                out.append(self.t("records.set", field=label, new=new))
+        return out
+
+    def title(self, entity: EntityDef, record_id: str, data: Mapping[str, Any]) -> str:
+        name = title_field(entity)
+        value = data.get(name) if name else None
+        return str(value) if value not in (None, "") else record_id[:8]
+
+
+def rule_labels(bundle: Bundle) -> dict[str, Label]:
+    """Labels of the rules decisions name (`customer_pool.need_confirmed`, `assignment.east`,
+    `campaign.wake_up`, rollups, scores and grades by name)."""
+    found: dict[str, Label] = {}
+    for pool_set in bundle.pool_sets.values():
+        for promotion in pool_set.promotions:
+            if promotion.label is not None:
+                found[f"{pool_set.name}.{promotion.id}"] = promotion.label
+                found[promotion.id] = promotion.label  # why-not entries name the id alone
+    for rule in bundle.assignment:
+        if rule.label is not None:
+            found[f"assignment.{rule.id}"] = rule.label
+    for campaign in bundle.campaigns:
+        if campaign.label is not None:
+            found[f"campaign.{campaign.id}"] = campaign.label
+    for rollup in bundle.rollups:
+        if rollup.label is not None:
+            found[rollup.name] = rollup.label
+    for derived in bundle.derived:  # a score or grade is known by the field it computes
+        field = bundle.entities[derived.entity].fields.get(derived.field)
+        if field is not None:
+            found.setdefault(derived.name, field.label)
+    return found
+
+
+def mask_of(svc: Services, who: Viewer) -> Mask:
+    """What this viewer sees masked (their roles, or everything PII when switched off)."""
+    return svc.records.mask_for(who.tenant, who.user.id)
+
+
+def pop_flash(request: Request) -> dict[str, str] | None:
+    found = request.session.pop(FLASH, None)
+    return found if isinstance(found, dict) else None
+
+
+def set_flash(request: Request, kind: str, text: str) -> None:
+    request.session[FLASH] = {"kind": kind, "text": text}
+
+
+# the list --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """Why the list could not be shown; for a condition, where in it."""
+
+    message: str
+    lead: str = ""  # where the error is, in the viewer's language
+    start: int | None = None
+    end: int | None = None
+    caret: str = ""
+
+
+@router.get("/records")
+def records_home(who: Who) -> Response:
+    entity = next(iter(who.cfg.bundle.entities), None)
+    if entity is None:
+        raise NotFound("this tenant's bundle has no entities")
+    return RedirectResponse(f"/admin/records/{entity}", status_code=303)
+
+
+@router.get("/records/{entity}")
+def record_list(
+    request: Request,
+    who: Who,
+    svc: Svc,
+    entity: str,
+    where: str = "",
+    view: str = "",
+    sort: str = "",
+    cursor: str = "",
+) -> Response:
+    definition = who.cfg.entity(entity)
+    mask = mask_of(svc, who)
+    shown = Shown(who, mask)
+    where = where.strip()  # error positions count in the text as searched
+    search = _search(where, view, sort, cursor, DEFAULT_LIMIT)
+    records: list[Record] = []
+    next_cursor, problems = None, []
+    try:
+        page = svc.records.search(who.tenant, entity, search, mask=mask)
+        records, next_cursor = page.records, page.next_cursor
+    except Forbidden as exc:
+        problems = [Problem(_masked_query(shown, entity, exc.errors))]
+    except BadQuery as exc:
+        problems = [_problem(who, e) for e in exc.errors] or [Problem(exc.detail)]
+    query = {"where": where, "view": view, "sort": sort}
+    return render(
+        request,
+        who,
+        "records.html",
+        entity=definition,
+        entities=_entities(who),
+        columns=_columns(definition),
+        rows=[_row(shown, definition, r) for r in records],
+        shown=shown,
+        where=where,
+        view=view,
+        sort=sort,
+        cursor=cursor,
+        views=[(v.name, who.label(v.label, v.name)) for v in _views(who, entity)],
+        sorts=_sorts(who, definition, mask, sort),
+        problems=problems,
+        masked=sorted(shown.field_label(entity, n) for n in mask.fields(entity)),
+        next_url=_url(entity, {**query, "cursor": next_cursor}) if next_cursor else None,
+        first_url=_url(entity, query) if cursor else None,
+        export_url=_url(entity, query, "/export.csv"),
+    )
+
+
+@router.get("/records/{entity}/export.csv")
+def export_csv(
+    who: Who, svc: Svc, entity: str, where: str = "", view: str = "", sort: str = ""
+) -> Response:
+    """The filtered list, every page of it, as the viewer may see it."""
+    who.cfg.entity(entity)
+    search = _search(where, view, sort, "", DEFAULT_LIMIT)
+    chunks = csv_chunks(svc.records, who.tenant, entity, search, mask_of(svc, who))
+    disposition = f'attachment; filename="{who.tenant}-{entity}.csv"'
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
+
+
+def _search(where: str, view: str, sort: str, cursor: str, limit: int) -> Search:
+    return Search(
+        (),
+        where.strip() or None,
+        view or None,
+        sort or None,
+        limit,
+        cursor or None,
+    )
+
+
+def _problem(who: Viewer, error: FieldError) -> Problem:
+    params = error.params
+    if "start" not in params:
+        return Problem(error.message(who.locale))
+    start, end = int(params["start"]), int(params["end"])
+    lead = texts.text("records.bad_condition", who.locale, column=start + 1)
+    caret = str(params.get("caret", ""))
+    return Problem(error.message(who.locale), lead, start, end, caret)
+
+
+def _masked_query(shown: Shown, entity: str, errors: Iterable[FieldError]) -> str:
+    names = sorted({str(e.params.get("name", e.field)) for e in errors})
+    labels = ", ".join(shown.field_label(entity, n) for n in names)
+    return shown.t("records.masked_query", names=labels)
+
+
+def _entities(who: Viewer) -> list[tuple[str, str]]:
+    return [(e.name, who.label(e.label, e.name)) for e in who.cfg.bundle.entities.values()]
+
+
+def _views(who: Viewer, entity: str) -> list[Any]:
+    return [v for v in who.cfg.bundle.views.values() if v.entity == entity]
+
+
+def _columns(entity: EntityDef) -> list[FieldDef]:
+    """The list's field columns: the first few besides the title, long texts left out."""
+    title = title_field(entity)
+    fields = [f for f in entity.fields.values() if f.name != title and f.type != "text"]
+    return fields[:MAX_COLUMNS]
+
+
+def _row(shown: Shown, entity: EntityDef, record: Record) -> dict[str, Any]:
+    data = shown.mask.data(entity.name, record.data)
+    return {
+        "id": record.id,
+        "title": shown.title(entity, record.id, data),
+        "pool": shown.pool(entity.name, record.pool),
+        "owner": shown.user(record.owner),
+        "created": shown.instant(record.created_at),
+        "cells": [
+            (shown.value(f, data.get(f.name)), shown.link(f, data.get(f.name)))
+            for f in _columns(entity)
+        ],
+    }
+
+
+def _sorts(who: Viewer, entity: EntityDef, mask: Mask, current: str) -> list[tuple[str, str]]:
+    """Orders the list offers: by time, and by each indexed field the viewer sees (fast)."""
+    t = texts.text
+    out = [
+        ("", t("records.sort.newest", who.locale)),
+        ("created_at", t("records.sort.oldest", who.locale)),
+        ("-updated_at", t("records.sort.updated", who.locale)),
+    ]
+    masked = mask.fields(entity.name)
+    for field in entity.fields.values():
+        if field.indexed and field.name not in masked:
+            label = who.label(field.label, field.name)
+            out.append((f"-{field.name}", t("records.sort.desc", who.locale, field=label)))
+            out.append((field.name, t("records.sort.asc", who.locale, field=label)))
+    if current and current not in {value for value, _ in out}:
+        out.append((current, current))
+    return out
+
+
+def _url(entity: str, params: Mapping[str, str | None], suffix: str = "") -> str:
+    kept = {k: v for k, v in params.items() if v}
+    return f"/admin/records/{entity}{suffix}" + (f"?{urlencode(kept)}" if kept else "")
+
+
+# one record ------------------------------------------------------------------------------------
+@router.get("/records/{entity}/{record_id}")
+def record_page(request: Request, who: Who, svc: Svc, entity: str, record_id: str) -> Response:
+    definition = who.cfg.entity(entity)
+    mask = mask_of(svc, who)
+    shown = Shown(who, mask)
+    explained = svc.records.explain(who.tenant, entity, record_id, who.locale, mask)
+    record = svc.records.get(who.tenant, entity, record_id)
+    data = mask.data(entity, record.data)
+    history = svc.records.history(who.tenant, entity, record_id, mask)
+    return render(
+        request,
+        who,
+        "record.html",
+        entity=definition,
+        record=record,
+        title=shown.title(definition, record.id, data),
+        shown=shown,
+        fields=[
+            (
+                who.label(f.label, f.name),
+                shown.value(f, data.get(f.name)),
+                shown.link(f, data.get(f.name)),
+            )
+            for f in definition.fields.values()
+        ],
+        history=[_history_entry(shown, entity, e) for e in reversed(history)],
+        timeline=[_decision(shown, entity, d) for d in reversed(explained["timeline"])],
+        why_not=[_why_not(shown, entity, w) for w in explained["why_not"]],
+        actions=_actions(who, entity, record),
+        masked=sorted(shown.field_label(entity, n) for n in mask.fields(entity)),
+        flash=pop_flash(request),
+        here=f"/admin/records/{entity}/{record_id}",
+    )
+
+
+def _history_entry(shown: Shown, entity: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    changes = entry.get("changes") or {}
+    before = {k: v.get("old") for k, v in changes.items() if v.get("old") is not None}
+    after = {k: v.get("new") for k, v in changes.items()}
+    return {
+        "at": shown.instant(entry.get("at")),
+        "action": shown.word("records.action", str(entry.get("action"))),
+        "actor": entry.get("actor"),
+        "version": entry.get("version"),
+        "changes": shown.changes(entity, before, after),
+    }
+
+
+def _decision(shown: Shown, entity: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "at": shown.instant(item.get("at")),
+        "kind": shown.word("records.kind", str(item.get("kind"))),
+        "rule": shown.rule(str(item.get("rule"))),
+        "rule_id": item.get("rule"),
+        "config_version": item.get("config_version"),
+        "changes": shown.changes(entity, item.get("before") or {}, item.get("after") or {}),
+        "why": item.get("explanation") or "",
+    }
+
+
+def _why_not(shown: Shown, entity: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    waits = item.get("waits_until")
+    if waits:
+        verdict = shown.t("records.why_not.waits", until=shown.instant(str(waits)))
+    else:
+        verdict = shown.t("records.why_not.holds" if item.get("holds") else "records.why_not.fails")
+    return {
+        "rule": shown.rule(str(item.get("rule"))),
+        "rule_id": item.get("rule"),
+        "to": shown.pool(entity, str(item.get("to"))),
+        "holds": bool(item.get("holds")),
+        "verdict": verdict,
+        "why": item.get("explanation") or "",
+    }
+
+
+def _actions(who: Viewer, entity: str, record: Record) -> dict[str, Any]:
+    """What the viewer can do to the record from its page: claim it from the public pool,
+    or move it into a pool the bundle lets people move records into."""
+    pool_set = who.cfg.bundle.pool_set_of(entity)
+    if pool_set is None:
+        return {"claim": False, "moves": []}
+    public = pool_set.public
+    moves = [
+        (p.id, who.label(p.label, p.id))
+        for p in pool_set.pools.values()
+        if p.manual and p.id != record.pool
+    ]
+    return {"claim": public is not None and record.pool == public.pool, "moves": moves}
