@@ -427,11 +427,13 @@ class Tx:
 
     def count_owned(self, tenant: str, entity: str, owner: str, pools: Iterable[str]) -> int:
         r = t.records.c
+        # `pool || ''`: not the pool index (a public pool holds thousands) but the owner's
+        # (SQLite's planner picks the pool index and reads every row in those pools).
         query = sa.select(sa.func.count()).where(
             r.tenant_id == tenant,
             r.entity == entity,
             r.owner == owner,
-            r.pool.in_(list(pools)),
+            r.pool.concat("").in_(list(pools)),
             r.deleted_at.is_(None),
         )
         return int(self.conn.execute(query).scalar_one())
