@@ -19,7 +19,7 @@ from engine.storage.db import make_engine
 from tests.helpers import ROOT, START
 
 PASSWORD = "correct-horse-42"
-DEMOS = ("chaotu-demo", "acme-saas")
+DEMOS = ("chaotu-demo", "acme-saas", "northwind-b2b")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -15,14 +13,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from engine.clock import FixedClock
 from engine.config.errors import ConfigError
-from engine.config.loader import load_bundle_dir
 from engine.service import Services
 from engine.service.config_editing import marked, source_lines
-from engine.storage.db import make_engine
-from tests.admin_ui.conftest import PASSWORD, SignIn, csrf_of
-from tests.helpers import ROOT, START
+from tests.admin_ui.conftest import SignIn, csrf_of
 
 TENANT = "chaotu-demo"
 # one quick case instead of the demo's 29, so activations in these tests take a second
@@ -38,33 +32,6 @@ tests:
 RULE = 'when: "budget >= 10000"'
 TYPO = 'when: "budgit >= 5000"'
 FIXED = 'when: "budget >= 5000"'
-
-
-USERS = {"chaotu-demo": ("frank", "alice", "carol"), "northwind-b2b": ("henry",)}
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database like the conftest's, made once for the module (installs and argon2 hashes
-    take seconds): the bundles installed, the users these tests sign in as with PASSWORD."""
-    path = tmp_path_factory.mktemp("config-pages") / "ui.db"
-    svc = Services.open(engine=make_engine(f"sqlite:///{path}"), clock=FixedClock(START))
-    for tenant, users in USERS.items():
-        svc.install_bundle(load_bundle_dir(ROOT / "configs" / tenant), actor="tests", tests=False)
-        for user in users:
-            svc.passwords.set(tenant, user, PASSWORD)
-    svc.close()
-    return path
-
-
-@pytest.fixture
-def ui_svc(installed: Path, tmp_path: Path) -> Iterator[Services]:
-    """This module's ui_svc (sign_in uses it): a fresh copy of the installed database."""
-    copy = tmp_path / "ui.db"
-    shutil.copyfile(installed, copy)
-    svc = Services.open(engine=make_engine(f"sqlite:///{copy}"), clock=FixedClock(START))
-    yield svc
-    svc.close()
 
 
 @pytest.fixture
