@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from admin_ui import texts
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
+from engine.conditions.messages import render_json
 from engine.config.model import Bundle, EntityDef, FieldDef, Label
 from engine.fields.validator import FieldError
 from engine.service import BadQuery, Forbidden, NotFound, Services
@@ -316,6 +317,7 @@ class Problem:
     start: int | None = None
     end: int | None = None
     caret: str = ""
+    hint: str = ""  # how to fix a condition, in the viewer's language
 
 
 @router.get("/records")
@@ -409,7 +411,11 @@ def _problem(who: Viewer, error: FieldError) -> Problem:
     start, end = int(params["start"]), int(params["end"])
     lead = texts.text("records.bad_condition", who.locale, column=start + 1)
     caret = str(params.get("caret", ""))
-    return Problem(error.message(who.locale), lead, start, end, caret)
+    message, hint = params.get("error"), params.get("hint_error")
+    if not isinstance(message, dict):  # no code: the text as it came
+        return Problem(error.message(who.locale), lead, start, end, caret)
+    hint_text = render_json(hint, who.locale) if isinstance(hint, dict) else ""
+    return Problem(render_json(message, who.locale), lead, start, end, caret, hint_text)
 
 
 def _masked_query(shown: Shown, entity: str, errors: Iterable[FieldError]) -> str:

@@ -16,9 +16,9 @@ from engine.conditions import nodes as n
 from engine.conditions import types as T
 from engine.conditions.errors import ConditionError
 from engine.conditions.functions import FUNCTIONS
+from engine.conditions.messages import Msg, choices_hint, type_name
 from engine.conditions.printer import to_text
-from engine.conditions.regex import portable_regex
-from engine.config.errors import choices_hint
+from engine.conditions.regex import PatternError, portable_regex
 from engine.fields.validator import storable
 
 MAX_DIGITS = 15  # decimals compare exactly on every backend up to here (see docs/conditions.md)
@@ -39,10 +39,10 @@ def check(node: n.Node, scope: Scope) -> n.Node:
     typed = _Checker(scope).visit(node)
     if typed.type != T.BOOLEAN:
         raise ConditionError(
-            f"a condition must be true or false, this is {typed.type}",
+            Msg.of("not_condition", type=type_name(typed.type)),
             typed.pos,
             typed.end,
-            "compare it, e.g. budget > 0",
+            Msg("hint.compare_it"),
         )
     return typed
 
@@ -65,25 +65,21 @@ class _Checker:
         result: n.Node = method(node)
         return result
 
-    def fail(self, node: n.Node, message: str, hint: str | None = None) -> ConditionError:
+    def fail(self, node: n.Node, message: Msg, hint: Msg | None = None) -> ConditionError:
         return ConditionError(message, node.pos, node.end, hint)
 
     # leaves --------------------------------------------------------------------------------
     def visit_Literal(self, node: n.Literal) -> n.Node:
         if isinstance(node.value, Decimal) and len(node.value.as_tuple().digits) > MAX_DIGITS:
-            raise self.fail(node, f"a number may have at most {MAX_DIGITS} digits")
+            raise self.fail(node, Msg.of("too_many_digits", n=MAX_DIGITS))
         if (
             isinstance(node.value, int)
             and not isinstance(node.value, bool)
             and abs(node.value) > 2**53
         ):
-            raise self.fail(node, "number is too large")
+            raise self.fail(node, Msg("number_too_large"))
         if isinstance(node.value, str) and not storable(node.value):
-            raise self.fail(
-                node,
-                "text contains characters that cannot be stored",
-                "remove NUL bytes and unpaired surrogates",
-            )
+            raise self.fail(node, Msg("unstorable_text"), Msg("hint.unstorable"))
         if isinstance(node.value, datetime):
             # Times are to the second everywhere (stored values, now(), SQL text).
             moment = node.value.replace(microsecond=0)
@@ -96,7 +92,7 @@ class _Checker:
         try:
             moment.astimezone(UTC)
         except OverflowError:
-            raise self.fail(node, "this time is outside the calendar (years 1 to 9999)") from None
+            raise self.fail(node, Msg("out_of_calendar")) from None
         return moment
 
     def visit_FieldRef(self, node: n.FieldRef) -> n.Node:
@@ -104,7 +100,7 @@ class _Checker:
         if kind is None:
             raise self.fail(
                 node,
-                f"unknown field '{node.name}'",
+                Msg.of("unknown_field", name=node.name),
                 choices_hint(node.name, self.scope.fields, "fields"),
             )
         return _typed(node, kind)
@@ -115,9 +111,9 @@ class _Checker:
         item = kinds[0] if kinds else T.NULL
         for child in items:
             if child.type and not T.comparable(child.type, item):
-                raise self.fail(child, f"a list holds one kind of value: {item}, not {child.type}")
+                raise self.fail(child, Msg.of("mixed_list", item=item, type=child.type))
             if child.type and child.type.name == "list":
-                raise self.fail(child, "lists cannot hold lists")
+                raise self.fail(child, Msg("nested_list"))
         if any(k.name == "decimal" for k in kinds):
             item = T.DECIMAL
         return _typed(node, T.list_of(item.base), items=items)
@@ -128,49 +124,47 @@ class _Checker:
         if fn is None:
             raise self.fail(
                 node,
-                f"unknown function '{node.name}'",
+                Msg.of("unknown_function", name=node.name),
                 choices_hint(node.name, FUNCTIONS, "functions"),
             )
         if fn.update_only and not self.scope.update:
-            raise self.fail(
-                node,
-                f"{node.name}() only works in rules that run when a record is written",
-                "it compares with the values before the write",
-            )
+            raise self.fail(node, Msg.of("update_only", name=node.name), Msg("hint.write_time"))
         args = tuple(self.visit(a) for a in node.args)
         if fn.field_args and any(not isinstance(a, n.FieldRef) for a in args):
-            raise self.fail(node, f"{node.name}() takes a field name", f"e.g. {fn.example}")
+            hint = Msg.of("hint.e_g", example=fn.example)
+            raise self.fail(node, Msg.of("field_args", name=node.name), hint)
         kind = fn.result([a.type or T.NULL for a in args])
         if kind is None:
-            got = ", ".join(str(a.type) for a in args) or "nothing"
-            raise self.fail(node, f"{node.name}() does not take ({got})", f"use it as {fn.example}")
+            got = [type_name(a.type) for a in args] or Msg("word.nothing")
+            hint = Msg.of("hint.use_as", example=fn.example)
+            raise self.fail(node, Msg.of("bad_arguments", name=node.name, got=got), hint)
         return _typed(node, kind, args=args)
 
     def visit_Neg(self, node: n.Neg) -> n.Node:
         operand = self.visit(node.operand)
         kind = operand.type or T.NULL
         if kind.name not in ("integer", "decimal", "duration"):
-            raise self.fail(node, f"cannot negate {kind}")
+            raise self.fail(node, Msg.of("cannot_negate", type=kind))
         return _typed(node, kind, operand=operand)
 
     def visit_Arith(self, node: n.Arith) -> n.Node:
         left, right = self.visit(node.left), self.visit(node.right)
         kind = _arith_type(node.op, left.type or T.NULL, right.type or T.NULL)
         if kind is None:
-            raise self.fail(
-                node,
-                f"cannot compute {left.type} {node.op} {right.type}",
-                "+ - * / work on numbers and money; dates and times take +/- a duration such as 3d",
+            message = Msg.of(
+                "cannot_compute",
+                left=type_name(left.type),
+                op=node.op,
+                right=type_name(right.type),
             )
+            raise self.fail(node, message, Msg("hint.arithmetic"))
         if kind == T.DATE and right.type == T.DURATION:
             self._whole_days(right)
         return _typed(node, kind, left=left, right=right)
 
     def _whole_days(self, node: n.Node) -> None:
         if not isinstance(node, n.Literal) or node.value % 86400:
-            raise self.fail(
-                node, "a date moves by whole days", "write e.g. 3d, or use a datetime field"
-            )
+            raise self.fail(node, Msg("whole_days"), Msg("hint.whole_days"))
 
     # tests ---------------------------------------------------------------------------------
     def visit_Compare(self, node: n.Compare) -> n.Node:
@@ -193,15 +187,10 @@ class _Checker:
 
     def _check_equal(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         if T.NULL in (left.type, right.type):
-            raise self.fail(
-                node, "comparing with null is never true", "use 'is null' or 'is not null'"
-            )
+            raise self.fail(node, Msg("null_compare"), Msg("hint.is_null"))
         if left.type is not None and left.type.name == "list":
-            raise self.fail(
-                node,
-                "lists are not compared as a whole",
-                f"test items with contains, or the size with len({_name(left)})",
-            )
+            hint = Msg.of("hint.list_items", name=_name(left))
+            raise self.fail(node, Msg("list_compare"), hint)
         self._comparable(node, left, right)
         self._options(left, right)
         self._options(right, left)
@@ -211,12 +200,12 @@ class _Checker:
         self._check_equal(node, left, right)
         kind = left.type or T.NULL
         if kind.name not in _ORDERED:
-            raise self.fail(node, f"{kind} values have no order", "use == or !=")
+            raise self.fail(node, Msg.of("no_order", type=kind), Msg("hint.equality_only"))
         return right
 
     def _comparable(self, node: n.Node, left: n.Node, right: n.Node) -> None:
         if left.type and right.type and not T.comparable(left.type, right.type):
-            message = f"cannot compare {_describe(left)} with {_describe(right)}"
+            message = Msg.of("cannot_compare", left=_describe(left), right=_describe(right))
             raise self.fail(node, message, _mismatch_hint(left, right))
 
     def _options(self, node: n.Node, literal: n.Node) -> None:
@@ -230,29 +219,24 @@ class _Checker:
                 and isinstance(value.value, str)
                 and value.value not in options
             ):
+                name = getattr(node, "name", None)
+                where = Msg("word.this_field") if name is None else name
                 raise self.fail(
                     value,
-                    f"'{value.value}' is not an option of {getattr(node, 'name', 'this field')}",
+                    Msg.of("not_option", value=value.value, field=where),
                     choices_hint(value.value, options, "options"),
                 )
 
     def _check_in(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         kind = right.type or T.NULL
         if kind.name != "list":
-            raise self.fail(
-                right,
-                f"'{node.op}' needs a list on its right, not {kind}",
-                "write e.g. region in ['east', 'north']",
-            )
+            message = Msg.of("in_needs_list", op=node.op, type=kind)
+            raise self.fail(right, message, Msg("hint.in_example"))
         if left.type and left.type.name == "list":
-            raise self.fail(
-                left,
-                f"'{node.op}' tests one value",
-                "to test a list field, write: tags contains 'vip'",
-            )
+            raise self.fail(left, Msg.of("in_one_value", op=node.op), Msg("hint.list_field"))
         item = kind.item or T.NULL
         if item != T.NULL and left.type and not T.comparable(left.type, item):
-            raise self.fail(node, f"cannot look for {left.type} in a {kind}")
+            raise self.fail(node, Msg.of("in_mismatch", type=left.type, list=kind))
         self._options(left, right)
         if isinstance(right, n.FieldRef):
             self._options(right, left)
@@ -263,7 +247,7 @@ class _Checker:
         if kind.name == "list":
             item = kind.item or T.NULL
             if right.type and not T.comparable(item, right.type):
-                raise self.fail(node, f"a {kind} cannot contain {right.type}")
+                raise self.fail(node, Msg.of("contains_mismatch", list=kind, type=right.type))
             if item.options is not None:
                 self._options(n.FieldRef(left.pos, left.end, "", type=item), right)
             return right
@@ -272,17 +256,17 @@ class _Checker:
     def _check_text(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         for side in (left, right):
             if side.type not in (T.STRING,) and (side.type or T.NULL).base != T.STRING:
-                raise self.fail(side, f"'{node.op}' works on text, not {side.type}")
+                raise self.fail(side, Msg.of("text_only", op=node.op, type=type_name(side.type)))
         return right
 
     def _check_matches(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         self._check_text(node, left, right)
         if not isinstance(right, n.Literal) or not isinstance(right.value, str):
-            raise self.fail(right, "the pattern of 'matches' must be written out as text")
+            raise self.fail(right, Msg("pattern_not_text"))
         try:
             pattern = portable_regex(right.value)
-        except ValueError as exc:
-            raise self.fail(right, f"pattern not allowed: {exc}") from None
+        except PatternError as exc:
+            raise self.fail(right, Msg.of("pattern_refused", reason=exc.msg)) from None
         return _typed(right, T.STRING, value=pattern)
 
     def visit_Between(self, node: n.Between) -> n.Node:
@@ -309,11 +293,8 @@ class _Checker:
     def _boolean(self, node: n.Node) -> n.Node:
         typed = self.visit(node)
         if typed.type != T.BOOLEAN:
-            raise self.fail(
-                typed,
-                f"expected a true/false condition, got {typed.type}",
-                "compare it, e.g. budget > 0",
-            )
+            message = Msg.of("expected_condition", type=type_name(typed.type))
+            raise self.fail(typed, message, Msg("hint.compare_it"))
         return typed
 
 
@@ -347,30 +328,32 @@ def _arith_type(op: str, a: T.Type, b: T.Type) -> T.Type | None:
     return table.get((op, a.name, b.name))
 
 
-def _describe(node: n.Node) -> str:
+def _describe(node: n.Node) -> Msg:
     """How a side of a comparison is named in messages: 'budget (decimal)', 'text 'abc''."""
+    kind = type_name(node.type)
     if isinstance(node, n.FieldRef):
-        return f"{node.name} ({node.type})"
+        return Msg.of("side.field", name=node.name, type=kind)
     if isinstance(node, n.Literal):
-        return f"{node.type} {node.text}"
+        return Msg.of("side.literal", type=kind, text=node.text)
     if isinstance(node, n.Call):
-        return f"{to_text(node)} ({node.type})"
+        return Msg.of("side.call", call=to_text(node), type=kind)
     article = "an" if str(node.type)[:1] in "aeiou" else "a"
-    return f"{article} {node.type} value"
+    return Msg.of("side.value", article=article, type=kind)
 
 
-def _mismatch_hint(left: n.Node, right: n.Node) -> str | None:
+def _mismatch_hint(left: n.Node, right: n.Node) -> Msg | None:
     for a, b in ((left, right), (right, left)):
         if not isinstance(b, n.Literal) or a.type is None:
             continue
         if a.type.name in ("date", "datetime") and isinstance(b.value, str):
-            return "write dates and times without quotes, e.g. 2026-01-31 or 2026-01-31T09:00"
+            return Msg("hint.unquote_time")
         if a.type.name in T.NUMERIC and isinstance(b.value, str):
             if b.value.replace(".", "", 1).lstrip("-").isdigit():
-                return f"write numbers without quotes: {b.value}"
-            return f"{getattr(a, 'name', 'it')} holds numbers"
+                return Msg.of("hint.unquote_number", value=b.value)
+            name = getattr(a, "name", None)
+            return Msg.of("hint.holds_numbers", name=Msg("word.it") if name is None else name)
         if a.type.base == T.STRING and b.type is not None and b.type.name in T.NUMERIC:
-            return f"to compare with text, quote it: '{b.text}'"
+            return Msg.of("hint.quote_text", text=b.text)
     return None
 
 

@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from engine.conditions.messages import EN, RAW, Msg
+
 
 class ConditionError(Exception):
-    """A syntax or type error at [pos, end) of the expression, with an optional hint."""
+    """A syntax or type error at [pos, end) of the expression, with an optional hint.
+
+    Message and hint are `Msg`s (a stable code and JSON params, see messages.py): `.message`
+    and `.hint` are their English texts, `.text(locale)` and `.hint_text(locale)` any locale.
+    """
 
     def __init__(
-        self, message: str, pos: int, end: int | None = None, hint: str | None = None
+        self,
+        message: str | Msg,
+        pos: int,
+        end: int | None = None,
+        hint: str | Msg | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.msg = message if isinstance(message, Msg) else Msg(RAW, {"message": message})
+        self.hint_msg = Msg(RAW, {"message": hint}) if isinstance(hint, str) else hint
+        self.message = self.msg.text(EN)
+        super().__init__(self.message)
         self.pos = pos
         self.end = end if end is not None else pos + 1
-        self.hint = hint
+        self.hint = self.hint_msg.text(EN) if self.hint_msg is not None else None
+
+    @property
+    def code(self) -> str:
+        return self.msg.code
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.msg.params)
+
+    def text(self, locale: str | None = EN) -> str:
+        """The message in a locale (en, zh-CN; others read English)."""
+        return self.msg.text(locale)
+
+    def hint_text(self, locale: str | None = EN) -> str | None:
+        return self.hint_msg.text(locale) if self.hint_msg is not None else None
 
     def caret(self, source: str) -> str:
         """The expression with a ^~~ line under the faulty part."""

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine.conditions.errors import ConditionError
+from engine.conditions.messages import Msg
 
 MAX_LENGTH = 4000
 KEYWORDS = frozenset(
@@ -39,13 +40,13 @@ _RULES = [
 ]
 _SCANNER = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _RULES))
 _MISTAKES = {
-    "=": "use == to compare",
-    "&&": "use and",
-    "||": "use or",
-    "!": "use not or !=",
-    "<>": "use !=",
-    "'": "close the text with a matching quote",
-    '"': "close the text with a matching quote",
+    "=": "hint.double_equals",
+    "&&": "hint.use_and",
+    "||": "hint.use_or",
+    "!": "hint.use_not",
+    "<>": "hint.use_not_equal",
+    "'": "hint.close_quote",
+    '"': "hint.close_quote",
 }
 
 
@@ -62,11 +63,7 @@ class Token:
 
 def tokenize(source: str) -> Iterator[Token]:
     if len(source) > MAX_LENGTH:
-        raise ConditionError(
-            f"condition is longer than {MAX_LENGTH} characters",
-            MAX_LENGTH,
-            hint="split it into named segments or simpler rules",
-        )
+        raise ConditionError(Msg.of("too_long", n=MAX_LENGTH), MAX_LENGTH, hint=Msg("hint.split"))
     pos = 0
     while pos < len(source):
         match = _SCANNER.match(source, pos)
@@ -85,12 +82,12 @@ def _bad_char(source: str, pos: int) -> ConditionError:
     two = source[pos : pos + 2]
     for mistake in sorted(_MISTAKES, key=len, reverse=True):
         if two.startswith(mistake):
+            hint = Msg(_MISTAKES[mistake])
             if mistake in "'\"":
-                return ConditionError("text is not closed", pos, len(source), _MISTAKES[mistake])
-            return ConditionError(
-                f"unexpected '{mistake}'", pos, pos + len(mistake), _MISTAKES[mistake]
-            )
-    return ConditionError(f"unexpected character {source[pos]!r}", pos)
+                return ConditionError(Msg("text_not_closed"), pos, len(source), hint)
+            message = Msg.of("unexpected", text=mistake)
+            return ConditionError(message, pos, pos + len(mistake), hint)
+    return ConditionError(Msg.of("unexpected_char", char=repr(source[pos])), pos)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}

@@ -14,6 +14,7 @@ from engine.conditions import nodes as n
 from engine.conditions import types as T
 from engine.conditions.errors import ConditionError
 from engine.conditions.lexer import Token, tokenize, unquote
+from engine.conditions.messages import Msg
 
 MAX_DEPTH = 40
 MAX_ITEMS = 1000
@@ -27,7 +28,7 @@ def parse(source: str) -> n.Node:
     try:
         return _Parser(source).parse()
     except RecursionError:
-        raise ConditionError("condition is nested too deeply", 0, len(source)) from None
+        raise ConditionError(Msg("too_deep"), 0, len(source)) from None
 
 
 def duration_seconds(text: str) -> int:
@@ -55,34 +56,37 @@ class _Parser:
         return self.tok.kind == kind and (not texts or self.tok.text in texts)
 
     def expect(self, kind: str, text: str, what: str) -> Token:
+        """The next token, which must be `text`; `what` is the code of its description."""
         if not self.at(kind, text):
-            self.fail(f"expected {what}", self.tok)
+            self.fail("expected", self.tok, what=Msg(f"what.{what}"))
         return self.next()
 
-    def fail(self, message: str, token: Token, hint: str | None = None) -> NoReturn:
-        found = {"eof": "the end", "string": token.text}.get(token.kind, f"'{token.text}'")
-        raise ConditionError(
-            f"{message}, found {found}", token.pos, max(token.end, token.pos + 1), hint
-        )
+    def fail(self, code: str, token: Token, hint: Msg | None = None, **params: object) -> NoReturn:
+        """A syntax error at a token; the message (`code`) ends with what was found there."""
+        found: Msg | str = f"'{token.text}'"
+        if token.kind == "eof":
+            found = Msg("found.end")
+        elif token.kind == "string":
+            found = token.text
+        message = Msg.of(code, **params, found=found)
+        raise ConditionError(message, token.pos, max(token.end, token.pos + 1), hint)
 
     def nest(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ConditionError(
-                f"condition is nested more than {MAX_DEPTH} levels deep",
-                self.tok.pos,
-                hint="simplify it",
+                Msg.of("nested_levels", n=MAX_DEPTH), self.tok.pos, hint=Msg("hint.simplify")
             )
 
     # grammar -------------------------------------------------------------------------------
     def parse(self) -> n.Node:
         if self.at("eof"):
-            raise ConditionError("condition is empty", 0, hint="write e.g. budget > 0")
+            raise ConditionError(Msg("empty"), 0, hint=Msg("hint.example"))
         node = self.parse_or()
         if self.at("string") and self.tokens[self.i - 1].kind == "string":
-            self.fail("two texts in a row", self.tok, "write a quote inside text as \\'")
+            self.fail("two_texts", self.tok, Msg("hint.quote_in_text"))
         if not self.at("eof"):
-            self.fail("expected and, or, or the end of the condition", self.tok)
+            self.fail("expected_end", self.tok)
         return node
 
     def parse_or(self) -> n.Node:
@@ -112,7 +116,7 @@ class _Parser:
         left = self.parse_additive()
         node = self._test(left)
         if node is not left and (self.at("op", *_COMPARE) or self.at("keyword", "in")):
-            self.fail("comparisons cannot be chained", self.tok, "join them with and")
+            self.fail("chained", self.tok, Msg("hint.join_with_and"))
         return node
 
     def _test(self, left: n.Node) -> n.Node:
@@ -136,7 +140,7 @@ class _Parser:
     def _not_in(self, left: n.Node) -> n.Node:
         self.next()
         if not self.at("keyword", "in"):
-            self.fail("expected in after not", self.tok, "write: x not in [...]")
+            self.fail("not_without_in", self.tok, Msg("hint.not_in"))
         self.next()
         right = self.parse_additive()
         return n.Compare(left.pos, right.end, "not in", left, right)
@@ -144,7 +148,7 @@ class _Parser:
     def _between(self, left: n.Node) -> n.Node:
         self.next()
         low = self.parse_additive()
-        self.expect("keyword", "and", "and (between low and high)")
+        self.expect("keyword", "and", "between_and")
         high = self.parse_additive()
         return n.Between(left.pos, high.end, left, low, high)
 
@@ -153,7 +157,7 @@ class _Parser:
         negated = self.at("keyword", "not")
         if negated:
             self.next()
-        end = self.expect("keyword", "null", "null (is null / is not null)")
+        end = self.expect("keyword", "null", "null")
         return n.IsNull(left.pos, end.end, left, negated)
 
     def parse_additive(self) -> n.Node:
@@ -185,7 +189,7 @@ class _Parser:
         tok = self.tok
         handler = _PRIMARY.get(tok.kind)
         if handler is None:
-            self.fail("expected a value, a field or (", tok)
+            self.fail("expected_value", tok)
         return handler(self, tok)
 
     def _literal(self, tok: Token) -> n.Node:
@@ -200,11 +204,7 @@ class _Parser:
             value = {"true": True, "false": False, "null": None}[tok.text]
             kind = T.NULL if value is None else T.BOOLEAN
             return n.Literal(tok.pos, tok.end, value, tok.text, type=kind)
-        self.fail(
-            "expected a value, a field or (",
-            tok,
-            f"'{tok.text}' is a keyword; put it between a field and a value",
-        )
+        self.fail("expected_value", tok, Msg.of("hint.keyword", word=tok.text))
 
     def _name(self, tok: Token) -> n.Node:
         self.next()
@@ -212,7 +212,7 @@ class _Parser:
             return n.FieldRef(tok.pos, tok.end, tok.text)
         self.next()
         args = self._items(")", "a function argument")
-        end = self.expect("op", ")", "',' or ')'")
+        end = self.expect("op", ")", "comma_or_paren")
         return n.Call(tok.pos, end.end, tok.text, tuple(args))
 
     def _op(self, tok: Token) -> n.Node:
@@ -221,21 +221,21 @@ class _Parser:
             self.nest()
             inner = self.parse_or()
             self.depth -= 1
-            self.expect("op", ")", "')'")
+            self.expect("op", ")", "close_paren")
             return inner
         if tok.text == "[":
             self.next()
             items = self._items("]", "a list item")
-            end = self.expect("op", "]", "',' or ']'")
+            end = self.expect("op", "]", "comma_or_bracket")
             return n.ListLit(tok.pos, end.end, tuple(items))
-        self.fail("expected a value, a field or (", tok)
+        self.fail("expected_value", tok)
 
     def _items(self, closing: str, what: str) -> list[n.Node]:
         items: list[n.Node] = []
         while not self.at("op", closing):
             items.append(self.parse_additive())
             if len(items) > MAX_ITEMS:
-                self.fail(f"more than {MAX_ITEMS} items", self.tok)
+                self.fail("too_many_items", self.tok, n=MAX_ITEMS)
             if not self.at("op", ","):
                 break
             self.next()
@@ -254,9 +254,8 @@ def _literal_value(tok: Token) -> object:
             return date.fromisoformat(tok.text)
         return datetime.fromisoformat(tok.text.replace("Z", "+00:00"))
     except ValueError:
-        raise ConditionError(
-            f"'{tok.text}' is not a real {tok.kind}", tok.pos, tok.end, "check the month and day"
-        ) from None
+        message = Msg.of("not_real", text=tok.text, kind=Msg(f"type.{tok.kind}"))
+        raise ConditionError(message, tok.pos, tok.end, Msg("hint.month_day")) from None
 
 
 _LITERAL_TYPES = {

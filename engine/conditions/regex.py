@@ -13,6 +13,8 @@ from typing import Any
 
 import re2
 
+from engine.conditions.messages import Msg
+
 MAX_PATTERN = 300
 _BOUND = std_re.compile(r"\{(\d{1,4})(?:,(\d{0,4}))?\}")
 _SHORTHAND = {"d": "0-9", "w": "0-9A-Za-z_", "s": "\t\n\f\r "}
@@ -23,15 +25,23 @@ _OPTIONS.log_errors = False
 _OPTIONS.dot_nl = True  # '.' matches a newline, as in PostgreSQL's default mode
 
 
+class PatternError(ValueError):
+    """Why a pattern is refused: `msg` by code, str() its English text."""
+
+    def __init__(self, msg: Msg) -> None:
+        super().__init__(msg.text())
+        self.msg = msg
+
+
 def portable_regex(pattern: str) -> str:
-    """The pattern with shorthands expanded; ValueError for anything not portable."""
+    """The pattern with shorthands expanded; PatternError for anything not portable."""
     if len(pattern) > MAX_PATTERN:
-        raise ValueError(f"longer than {MAX_PATTERN} characters")
+        raise PatternError(Msg.of("regex.too_long", n=MAX_PATTERN))
     out = _Translator(pattern).run()
     try:
         re2.compile(out, _OPTIONS)
     except re2.error as exc:
-        raise ValueError(str(exc)) from None
+        raise PatternError(Msg.of("regex.re2", detail=str(exc))) from None
     return out
 
 
@@ -55,7 +65,7 @@ class _Translator:
                 and self.p.startswith("(?", self.i)
                 and not self.p.startswith("(?:", self.i)
             ):
-                raise ValueError("only (…) and (?:…) groups are allowed")
+                raise PatternError(Msg("regex.groups"))
             else:
                 self.out.append(char)
                 self.i += 1
@@ -63,7 +73,7 @@ class _Translator:
 
     def _escape(self, in_class: bool) -> str:
         if self.i + 1 >= len(self.p):
-            raise ValueError("pattern ends with a backslash")
+            raise PatternError(Msg("regex.trailing_backslash"))
         char = self.p[self.i + 1]
         self.i += 2
         if char in _SHORTHAND:
@@ -74,14 +84,14 @@ class _Translator:
             return "\\" + char
         if char in "nt":
             return {"n": "\n", "t": "\t"}[char]
-        raise ValueError(f"'\\{char}' is not supported; use \\d \\w \\s, or escape punctuation")
+        raise PatternError(Msg.of("regex.escape", char=char))
 
     def _bound(self) -> None:
         match = _BOUND.match(self.p, self.i)
         if match is None:
-            raise ValueError("'{' starts a repeat like {2} or {1,3}; write \\{ for the sign")
+            raise PatternError(Msg("regex.brace"))
         if any(int(n) > 255 for n in match.groups() if n):
-            raise ValueError("repeats are limited to 255")
+            raise PatternError(Msg("regex.repeat_limit"))
         self.out.append(match.group())
         self.i = match.end()
 
@@ -99,12 +109,12 @@ class _Translator:
             elif self.p.startswith(("[:", "[.", "[="), self.i):
                 # POSIX classes, collating elements and equivalence classes: PostgreSQL reads
                 # them, RE2 does not — refuse rather than disagree.
-                raise ValueError("[:…:], [.….] and [=…=] are not supported; use \\d \\w \\s")
+                raise PatternError(Msg("regex.posix"))
             else:
                 self.out.append(self.p[self.i])
                 self.i += 1
         if self.i >= len(self.p):
-            raise ValueError("'[' is not closed")
+            raise PatternError(Msg("regex.bracket"))
         self.out.append("]")
         self.i += 1
 

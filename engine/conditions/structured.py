@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.conditions import types as T
 from engine.conditions.errors import ConditionError
+from engine.conditions.messages import Msg
 from engine.conditions.printer import literal_text
 from engine.config.errors import choices_hint
 
@@ -183,5 +184,5 @@ def _value_text(value: Any, kind: T.Type | None) -> str:
     if isinstance(value, str) and timed and _ISO.fullmatch(value):
         return value  # written bare, it is a date or datetime literal
     if isinstance(value, dict):
-        raise ConditionError("a value cannot be a mapping", 0)
+        raise ConditionError(Msg("value_mapping"), 0)
     return literal_text(value)

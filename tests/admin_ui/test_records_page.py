@@ -72,7 +72,7 @@ def test_a_bad_condition_is_shown_at_its_position(ui_svc: Services, sign_in: Sig
     page = client.get("/admin/records/customer", params={"where": where}).text
     assert page.count("<tr data-id=") == 0  # no list under a wrong condition
     assert "条件第 21 列有错误：" in page
-    assert "unknown field &#39;regoin&#39;" in page and "region" in page
+    assert "未知字段“regoin”" in page and "region" in page  # in the viewer's language
     assert 'data-start="20" data-end="26"' in page
     assert '<mark class="bad">regoin</mark>' in page
     assert '<span class="caret">' + " " * 20 + "^~~~~~</span>" in page
