@@ -89,6 +89,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "user '{value}' is inactive and cannot own records",
         "zh-CN": "用户“{value}”已停用，不能负责记录",
     },
+    # forms: conditional fields (visible_when / required_when)
+    "required_when": {
+        "en": "is required when {condition}",
+        "zh-CN": "当 {condition} 时必填",
+    },
 }
 
 _ZH_TYPES = {
@@ -109,5 +114,12 @@ def render(code: str, locale: str | None, params: dict[str, Any]) -> str:
     lang = locale if locale in texts else DEFAULT_LOCALE
     if locale and locale not in texts and locale.startswith("zh"):
         lang = "zh-CN"
+    error = params.get("error")
+    if code == "condition" and isinstance(error, dict):
+        # engine.conditions imports this module (through engine.fields), so import late.
+        from engine.conditions.messages import error_text
+
+        hint = params.get("hint_error")
+        return error_text(error, hint if isinstance(hint, dict) else None, lang)
     extra = {"expected_zh": _ZH_TYPES.get(str(params.get("expected", "")), params.get("expected"))}
     return texts[lang].format(**{**extra, **params})

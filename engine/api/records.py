@@ -86,11 +86,19 @@ def submit_form(
     who: Who,
     svc: Svc,
     form: str,
+    request: Request,
     data: Annotated[dict[str, Any], Body()],
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
-    idem = Idem.of(idempotency_key, "form", form, data) if idempotency_key else None
-    written = svc.records.submit_form(who.tenant, form, data, idem=idem)
+    """The body holds the entered values by field name. The query string is the form page's
+    URL parameters (`?source=qr_scan&activity=2026-expo`): they fill the form's hidden
+    `from_url` fields, so a page posts to this URL with its own query. Fields whose
+    `visible_when` does not hold are dropped; `required_when` fields are required when their
+    condition holds (422 otherwise)."""
+    params = dict(request.query_params)
+    parts = (form, data, params) if params else (form, data)
+    idem = Idem.of(idempotency_key, "form", *parts) if idempotency_key else None
+    written = svc.records.submit_form(who.tenant, form, data, params=params, idem=idem)
     return _written(_mask(svc, who).written(written.result), written.replayed, 201)
 
 

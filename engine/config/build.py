@@ -16,6 +16,7 @@ from engine.config.model import (
     FieldDef,
     FormDef,
     FormField,
+    FormSection,
     Hours,
     Label,
     Loc,
@@ -342,6 +343,12 @@ def build_forms(data: dict[str, Any], file: str) -> dict[str, FormDef]:
         fields = tuple(
             _form_field(f, Loc(file, f"{base}/fields/{i}")) for i, f in enumerate(raw["fields"])
         )
+        sections = tuple(
+            FormSection(
+                _label(s.get("label")), tuple(s["fields"]), Loc(file, f"{base}/sections/{i}")
+            )
+            for i, s in enumerate(raw.get("sections") or ())
+        )
         out[name] = FormDef(
             name=name,
             entity=raw["entity"],
@@ -350,6 +357,10 @@ def build_forms(data: dict[str, Any], file: str) -> dict[str, FormDef]:
             loc=Loc(file, base),
             description=_label(raw.get("description")),
             defaults=MappingProxyType(dict(raw.get("defaults") or {})),
+            public=bool(raw.get("public", False)),
+            thank_you=_label(raw.get("thank_you")),
+            redirect=raw.get("redirect"),
+            sections=sections,
         )
     return out
 
@@ -358,5 +369,13 @@ def _form_field(raw: Any, loc: Loc) -> FormField:
     if isinstance(raw, str):
         return FormField(raw, loc)
     return FormField(
-        raw["field"], loc, _label(raw.get("label")), _label(raw.get("help")), raw.get("required")
+        raw["field"],
+        loc,
+        _label(raw.get("label")),
+        _label(raw.get("help")),
+        raw.get("required"),
+        visible_when=raw.get("visible_when"),
+        required_when=raw.get("required_when"),
+        hidden=bool(raw.get("hidden", False)),
+        from_url=raw.get("from_url"),
     )

@@ -290,7 +290,10 @@ def check_forms(
             continue
         yield from check_labels(form.label, tenant.locales, src, form.loc, "/label")
         yield from check_labels(form.description, tenant.locales, src, form.loc, "/description")
+        yield from check_labels(form.thank_you, tenant.locales, src, form.loc, "/thank_you")
         yield from _check_form_fields(form, entity, tenant, src)
+        yield from _check_form_logic(form, entity, tenant, src)
+        yield from _check_form_sections(form, src)
         for name, value in form.defaults.items():
             sub = join_pointer("/defaults", name)
             if name not in entity.fields:
@@ -304,6 +307,111 @@ def check_forms(
                 )
             elif value is not None:
                 yield from _check_value(entity.fields[name], value, tenant, src, form.loc, sub)
+
+
+def _check_form_logic(
+    form: FormDef, entity: EntityDef, tenant: TenantDef, src: Sources
+) -> Iterator[ConfigError]:
+    """visible_when/required_when conditions, hidden fields filled from the URL, and
+    entity-required fields a condition could hide."""
+    # engine.config.conditions imports this module: import it when the checks run.
+    from engine.conditions import entity_scope
+    from engine.config.conditions import check_condition
+
+    scope = entity_scope(entity, zone_of(tenant.timezone))
+    params: dict[str, str] = {}
+    for ff in form.fields:
+        for key in ("visible_when", "required_when"):
+            raw = getattr(ff, key)
+            if raw is not None:
+                yield from check_condition(src, ff.loc, f"/{key}", raw, scope)
+        if ff.from_url is not None and not ff.hidden:
+            yield src.error(
+                ff.loc,
+                "/from_url",
+                f"'{ff.name}' is filled from the URL but is not hidden",
+                "add 'hidden: true' (a field the visitor fills in takes no URL value)",
+                code="form",
+            )
+        elif ff.hidden and ff.from_url is None:
+            yield src.error(
+                ff.loc,
+                "/hidden",
+                f"hidden field '{ff.name}' says nowhere where its value comes from",
+                "add 'from_url: <query parameter>'; for a fixed value use the form's defaults",
+                code="form",
+            )
+        if ff.from_url is not None:
+            other = params.setdefault(ff.from_url, ff.name)
+            if other != ff.name:
+                yield src.error(
+                    ff.loc,
+                    "/from_url",
+                    f"URL parameter '{ff.from_url}' already fills '{other}'",
+                    "give each hidden field its own parameter",
+                    code="duplicate",
+                )
+        f = entity.fields.get(ff.name)
+        if (
+            f is not None
+            and ff.visible_when is not None
+            and f.required
+            and f.default is None
+            and ff.name not in form.defaults
+        ):
+            yield src.error(
+                ff.loc,
+                "/visible_when",
+                f"{entity.name} requires '{ff.name}', so it cannot be hidden by a condition",
+                f"remove visible_when, or give '{ff.name}' a default (in the form's defaults "
+                "or on the field) — otherwise a submission that hides it always fails",
+                code="required",
+            )
+
+
+def _check_form_sections(form: FormDef, src: Sources) -> Iterator[ConfigError]:
+    """Sections group fields of this form, each at most once; hidden fields are not shown."""
+    on_form = {ff.name: ff for ff in form.fields}
+    placed: set[str] = set()
+    for section in form.sections:
+        for i, name in enumerate(section.fields):
+            sub = f"/fields/{i}"
+            ff = on_form.get(name)
+            if ff is None:
+                yield src.error(
+                    section.loc,
+                    sub,
+                    f"'{name}' is not a field of form '{form.name}'",
+                    choices_hint(name, on_form, "fields"),
+                    code="reference",
+                )
+            elif name in placed:
+                yield src.error(
+                    section.loc,
+                    sub,
+                    f"'{name}' is in more than one section",
+                    "put each field in one section",
+                    code="duplicate",
+                )
+            elif ff.hidden:
+                yield src.error(
+                    section.loc,
+                    sub,
+                    f"'{name}' is hidden: the page does not show it",
+                    "leave hidden fields out of the sections",
+                    code="form",
+                )
+            placed.add(name)
+    if form.sections:
+        missing = [ff.name for ff in form.fields if not ff.hidden and ff.name not in placed]
+        if missing:
+            yield src.error(
+                form.loc,
+                "/sections",
+                f"no section shows {', '.join(repr(m) for m in missing)}",
+                "add them to a section (the page shows only the fields of its sections)",
+                code="form",
+            )
 
 
 def _check_form_fields(

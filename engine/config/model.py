@@ -113,11 +113,28 @@ class EntityDef:
 
 @dataclass(frozen=True, slots=True)
 class FormField:
+    """One field of a form. visible_when/required_when are conditions (either form, as
+    written) on the submitted values; a hidden field is not shown and is filled from the page
+    URL's query parameter from_url."""
+
     name: str
     loc: Loc
     label: Label | None = None
     help: Label | None = None
     required: bool | None = None
+    visible_when: Any = None
+    required_when: Any = None
+    hidden: bool = False
+    from_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormSection:
+    """A titled group of the form's fields, in order (for the hosted page)."""
+
+    label: Label | None
+    fields: tuple[str, ...]
+    loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +146,19 @@ class FormDef:
     loc: Loc
     description: Label | None = None
     defaults: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    public: bool = False  # served as a hosted page
+    thank_you: Label | None = None  # shown after a submission on the hosted page
+    redirect: str | None = None  # an https URL the hosted page goes to after a submission
+    sections: tuple[FormSection, ...] = ()
 
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    @property
+    def url_params(self) -> dict[str, str]:
+        """The hidden fields filled from the URL: {query parameter: field}."""
+        return {f.from_url: f.name for f in self.fields if f.hidden and f.from_url}
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,13 @@ from engine.conditions import (
 )
 from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
-from engine.fields.validator import EntityValidator, FieldError, FormRules
+from engine.fields.validator import EntityValidator, FieldError
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
 from engine.rules.assignment import CompiledAssignment
 from engine.rules.campaigns import CompiledCampaigns, compile_campaigns
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.errors import BadQuery, NotFound
+from engine.service.form_logic import CompiledForm
 
 
 def _storer(coerce: Callable[[Any], Any], entity: EntityDef, name: str) -> Callable[[Any], Any]:
@@ -75,7 +76,7 @@ class CompiledConfig:
     version: int
     tz: ZoneInfo
     validators: dict[str, EntityValidator] = field(default_factory=dict)
-    forms: dict[str, FormRules] = field(default_factory=dict)
+    forms: dict[str, CompiledForm] = field(default_factory=dict)
     pools: dict[str, CompiledPoolSet] = field(default_factory=dict)  # by entity
     derived: dict[str, CompiledDerived] = field(default_factory=dict)  # by entity
     rollups: dict[str, list[CompiledRollup]] = field(default_factory=dict)  # by parent entity
@@ -97,7 +98,10 @@ class CompiledConfig:
         validators = {
             n: EntityValidator(e, tz, bundle.computed(n)) for n, e in bundle.entities.items()
         }
-        forms = {n: validators[f.entity].form_rules(f) for n, f in bundle.forms.items()}
+        forms = {
+            n: CompiledForm.compile(f, bundle.entities[f.entity], validators[f.entity], tz)
+            for n, f in bundle.forms.items()
+        }
         pools = {
             p.entity: CompiledPoolSet(p, bundle.entities[p.entity], tz)
             for p in bundle.pool_sets.values()
@@ -174,7 +178,7 @@ class CompiledConfig:
             self._conditions[key] = found
         return found, view.sort
 
-    def form(self, name: str) -> tuple[str, FormRules]:
+    def form(self, name: str) -> tuple[str, CompiledForm]:
         form = self.bundle.forms.get(name)
         if form is None:
             hint = choices_hint(name, self.bundle.forms, "forms")
@@ -183,10 +187,10 @@ class CompiledConfig:
 
 
 def condition_error(exc: ConditionError, text: str, name: str = "where") -> FieldError:
-    """A condition error as a field error: message, hint, position and a caret line."""
+    """A condition error as a field error: message, hint, position and a caret line. The
+    message and hint by code ("error", "hint_error") let engine.i18n show them in Chinese."""
     message = exc.message + (f" — {exc.hint}" if exc.hint else "")
-    return FieldError(
-        name,
-        "condition",
-        {"message": message, "start": exc.pos, "end": exc.end, "caret": exc.caret(text)},
-    )
+    params = {"message": message, "start": exc.pos, "end": exc.end, "caret": exc.caret(text)}
+    params["error"] = exc.msg.as_json()
+    params["hint_error"] = exc.hint_msg.as_json() if exc.hint_msg is not None else None
+    return FieldError(name, "condition", params)

@@ -139,16 +139,42 @@ class RecordService:
         form: str,
         data: Any,
         *,
+        params: Mapping[str, str] | None = None,
         actor: str | None = None,
         idem: Idem | None = None,
     ) -> Written:
+        """Create a record through a form, with the form's conditional logic.
+
+        `data` is what the visitor entered, by field name. `params` is the query of the page
+        the form was filled on (the hosted page passes `request.query_params`; the REST route
+        passes the submit URL's query): each hidden field takes the parameter its `from_url`
+        names, unless `data` names the field itself; other parameters are ignored. Then:
+
+        - a field whose `visible_when` does not hold on the submitted values (coerced, with
+          defaults) is not visible: a value sent for it is dropped, never stored, and it is
+          not required (even with `required: true`); it counts as empty (or its default) for
+          the other fields' conditions;
+        - a visible field whose `required_when` holds must have a value, else a 422 with the
+          error code `required_when` on that field;
+        - everything else is the usual create: types, options, `required`, defaults, unique
+          values; hidden fields are stored like any field (e.g. `source`, `activity`).
+        """
         cfg = self.configs.active(tenant)
-        entity, rules = cfg.form(form)
+        entity, compiled = cfg.form(form)
         validator = cfg.validator(entity)
+        given = compiled.prepare(validator, data, params, self.clock.now())
         return self._idempotent(
             tenant,
             idem,
-            lambda tx: self._create_one(tx, cfg, validator, data, rules, actor or f"form:{form}"),
+            lambda tx: self._create_one(
+                tx,
+                cfg,
+                validator,
+                given.data,
+                given.rules,
+                actor or f"form:{form}",
+                given.errors,
+            ),
         )
 
     def create_many(
@@ -181,12 +207,13 @@ class RecordService:
         data: Any,
         form: FormRules | None,
         actor: str | None,
+        form_errors: Sequence[FieldError] = (),
     ) -> dict[str, Any]:
         data, owner, owner_errors, _ = (
             _take_owner(cfg, data) if form is None else (data, None, [], False)
         )
         values, errors = validator.for_create(data, form)
-        item = _Item(0, values, owner_errors + errors, owner)
+        item = _Item(0, values, owner_errors + errors + list(form_errors), owner)
         self._check_refs(tx, cfg, validator, [item])
         self._check_owners(tx, cfg, [item])
         self._check_unique(tx, cfg, validator, [item])
