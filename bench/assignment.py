@@ -442,11 +442,13 @@ def print_profile(profiles: Sequence[cProfile.Profile], title: str) -> None:
 
 
 def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
+    began = time.perf_counter()
     leads = Leads.make(sizes)
     with contextlib.ExitStack() as stack:
         if args.profile == "pg":
             found = stack.enter_context(pg_engines(args.pg))
             if found is None:
+                print(json.dumps({"profile": args.profile, "error": "PostgreSQL unreachable"}))
                 return 1
             engines = found
         else:
@@ -458,6 +460,16 @@ def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
             title = f"{done.leads:,} creates, {path}, {sizes.clients} clients, {args.profile}"
             print(f"=== {title}: {done.seconds:.3f} s, {done.per_s:,.0f}/s")
             print_profile(done.profiles, title)
+    # the standing rule: a bench's last line is one JSON object of its figures
+    print(
+        json.dumps(
+            {
+                "profile": args.profile,
+                "db": args.profile,
+                "seconds": round(time.perf_counter() - began, 3),
+            }
+        )
+    )
     return 0
 
 
