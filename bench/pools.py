@@ -32,7 +32,7 @@ from typing import Any
 
 import _common
 import sqlalchemy as sa
-from _common import pg_schema, sqlite_url
+from _common import pg_schema, sqlite_engines
 from _pools_data import DEMO_DIR, ENTITY, KINDS, MIX, NOW, Op, base_customers, make_ops
 from _pools_events import EventDb, Round, check, open_event_db, plain_bundle, resolve, run_round
 from _pools_sweep import (
@@ -58,7 +58,6 @@ from engine.clock import FixedClock
 from engine.config.loader import load_bundle_dir
 from engine.service import Services
 from engine.service.compiled import CompiledConfig
-from engine.storage.db import make_engine
 
 TARGETS = {"event_vs_plain": 0.5, "sweep_select_vs_python": 10.0, "sweep_apply_vs_raw": 0.3}
 DATABASES = ("sqlite", "postgresql")
@@ -225,16 +224,6 @@ def _raw_run(db: SweepDb, loaded: Loaded) -> tuple[float, int]:
 
 
 # databases ---------------------------------------------------------------------------------
-@contextlib.contextmanager
-def sqlite_engines(folder: Path, names: Sequence[str]) -> Iterator[list[sa.Engine]]:
-    engines = [make_engine(sqlite_url(folder / f"{name}.db")) for name in names]
-    try:
-        yield engines
-    finally:
-        for engine in engines:
-            engine.dispose()
-
-
 @contextlib.contextmanager
 def pg_engines(url: str, count: int) -> Iterator[list[sa.Engine] | None]:
     """`count` engines, each on a fresh schema dropped at the end; None if PG is unusable."""
