@@ -24,6 +24,7 @@ from engine.service.errors import (
     TooLarge,
     VersionConflict,
 )
+from engine.service.public_forms import RateLimited, Spam
 
 log = logging.getLogger("tidepool.api")
 
@@ -38,6 +39,8 @@ STATUS: dict[type[ServiceError], int] = {
     Refused: 409,
     IdempotencyMismatch: 422,
     TooLarge: 413,
+    RateLimited: 429,
+    Spam: 422,
 }
 
 

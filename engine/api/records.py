@@ -14,6 +14,7 @@ from engine.service import Idem, Invalid, Services
 from engine.service.keys import Caller
 from engine.service.listing import DEFAULT_LIMIT, MAX_LIMIT, Search
 from engine.service.masking import Mask
+from engine.service.records import DUPLICATE_OF
 from engine.service.views import record_json
 from engine.storage.store import Record
 
@@ -94,12 +95,14 @@ def submit_form(
     URL parameters (`?source=qr_scan&activity=2026-expo`): they fill the form's hidden
     `from_url` fields, so a page posts to this URL with its own query. Fields whose
     `visible_when` does not hold are dropped; `required_when` fields are required when their
-    condition holds (422 otherwise)."""
+    condition holds (422 otherwise). With the form's `duplicates` rule, a repeat within the
+    window answers 200 with the earlier record and `duplicate_of` (no new record)."""
     params = dict(request.query_params)
     parts = (form, data, params) if params else (form, data)
     idem = Idem.of(idempotency_key, "form", *parts) if idempotency_key else None
     written = svc.records.submit_form(who.tenant, form, data, params=params, idem=idem)
-    return _written(_mask(svc, who).written(written.result), written.replayed, 201)
+    status = 200 if DUPLICATE_OF in written.result else 201
+    return _written(_mask(svc, who).written(written.result), written.replayed, status)
 
 
 @router.post("/records/{entity}/batch", summary="Create up to 1,000 records; one result each")

@@ -12,10 +12,12 @@ from engine.config.model import (
     Capacity,
     DerivedDef,
     DerivedRule,
+    DuplicateRule,
     EntityDef,
     FieldDef,
     FormDef,
     FormField,
+    FormLimits,
     FormSection,
     Hours,
     Label,
@@ -361,8 +363,17 @@ def build_forms(data: dict[str, Any], file: str) -> dict[str, FormDef]:
             thank_you=_label(raw.get("thank_you")),
             redirect=raw.get("redirect"),
             sections=sections,
+            embed_origins=tuple((raw.get("embed") or {}).get("origins") or ()),
+            limits=FormLimits(**(raw.get("limits") or {})),
+            duplicates=_duplicates(raw.get("duplicates"), Loc(file, f"{base}/duplicates")),
         )
     return out
+
+
+def _duplicates(raw: Any, loc: Loc) -> DuplicateRule | None:
+    if raw is None:
+        return None
+    return DuplicateRule(tuple(raw["by"]), raw.get("within_minutes", 30), loc)
 
 
 def _form_field(raw: Any, loc: Loc) -> FormField:

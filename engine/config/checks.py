@@ -294,6 +294,15 @@ def check_forms(
         yield from _check_form_fields(form, entity, tenant, src)
         yield from _check_form_logic(form, entity, tenant, src)
         yield from _check_form_sections(form, src)
+        yield from _check_form_duplicates(form, src)
+        if form.embed_origins and not form.public:
+            yield src.error(
+                form.loc,
+                "/embed",
+                f"form '{form.name}' is embedded but not public",
+                "add public: true (only a public form has a page to embed)",
+                code="form",
+            )
         for name, value in form.defaults.items():
             sub = join_pointer("/defaults", name)
             if name not in entity.fields:
@@ -366,6 +375,23 @@ def _check_form_logic(
                 f"remove visible_when, or give '{ff.name}' a default (in the form's defaults "
                 "or on the field) — otherwise a submission that hides it always fails",
                 code="required",
+            )
+
+
+def _check_form_duplicates(form: FormDef, src: Sources) -> Iterator[ConfigError]:
+    """Duplicates are told apart by fields the form takes."""
+    rule = form.duplicates
+    if rule is None or rule.loc is None:
+        return
+    on_form = form.field_names
+    for i, name in enumerate(rule.by):
+        if name not in on_form:
+            yield src.error(
+                rule.loc,
+                f"/by/{i}",
+                f"'{name}' is not a field of form '{form.name}'",
+                choices_hint(name, on_form, "fields"),
+                code="reference",
             )
 
 

@@ -138,6 +138,30 @@ class FormSection:
 
 
 @dataclass(frozen=True, slots=True)
+class FormLimits:
+    """The hosted page's abuse limits: submissions per network address and per form within
+    a window, and the largest body taken."""
+
+    per_ip: int = 20
+    per_form: int = 2000
+    window_minutes: int = 60
+    max_body_kb: int = 32
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_kb * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRule:
+    """Submissions with equal values of `by` within the window make one record."""
+
+    by: tuple[str, ...]
+    within_minutes: int = 30
+    loc: Loc | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FormDef:
     name: str
     entity: str
@@ -150,6 +174,9 @@ class FormDef:
     thank_you: Label | None = None  # shown after a submission on the hosted page
     redirect: str | None = None  # an https URL the hosted page goes to after a submission
     sections: tuple[FormSection, ...] = ()
+    embed_origins: tuple[str, ...] = ()  # sites that may frame the page or post to it (CORS)
+    limits: FormLimits = FormLimits()
+    duplicates: DuplicateRule | None = None
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -25,8 +25,9 @@ from engine.service.indexes import ensure_indexes
 from engine.service.jobs import Jobs
 from engine.service.keys import ApiKeys
 from engine.service.owners import Owners
-from engine.service.passwords import Passwords
+from engine.service.passwords import Passwords, app_secret
 from engine.service.permissions import require
+from engine.service.public_forms import PublicForms
 from engine.service.records import RecordService
 from engine.service.sweeps import Sweeper
 from engine.service.worker import Worker, default_handlers
@@ -48,6 +49,7 @@ class Services:
     jobs: Jobs
     campaigns: CampaignService
     passwords: Passwords
+    forms: PublicForms
 
     @staticmethod
     def open(
@@ -73,6 +75,7 @@ class Services:
             Jobs(store, clock, on_finish=campaigns.settle),
             campaigns,
             Passwords(store, configs, clock),
+            PublicForms(store, configs, clock, records, app_secret(store, clock, "form_clients")),
         )
 
     def sweep(self, tenant: str, now: datetime | None = None) -> dict[str, int]:

@@ -32,6 +32,14 @@ class FormInput:
 
 
 @dataclass(frozen=True)
+class FormState:
+    """Which of a form's fields the page shows and requires for the values entered so far."""
+
+    visible: frozenset[str]
+    required: frozenset[str]
+
+
+@dataclass(frozen=True)
 class CompiledForm:
     rules: FormRules
     visible_when: tuple[tuple[str, Condition], ...] = ()  # in the form's order
@@ -95,6 +103,35 @@ class CompiledForm:
         )
         kept = {k: v for k, v in merged.items() if k not in invisible}
         return FormInput(kept, rules, errors)
+
+    def state(
+        self,
+        validator: EntityValidator,
+        data: Any,
+        params: Mapping[str, str] | None,
+        now: datetime,
+    ) -> FormState:
+        """What the hosted page shows and marks required for the values entered so far (the
+        page asks this as the visitor types: one implementation of the conditions). Values
+        that do not parse yet count as empty."""
+        entered = dict(data) if isinstance(data, Mapping) else {}
+        for param, name in (self.url_params or {}).items():
+            if params and params.get(param) and name not in entered:
+                entered[name] = params[param]
+        known = {k: v for k, v in entered.items() if k in self.rules.allowed}
+        values, _ = validator.clean(known, self.rules.allowed, self.rules.name)
+        defaults = {**validator.defaults, **self.rules.defaults}
+        seen = {k: v for k, v in values.items() if v is not None}
+        seen.update({k: v for k, v in defaults.items() if k not in values})
+        invisible = self._invisible(seen, defaults, now)
+        shown = self.rules.allowed - invisible - frozenset((self.url_params or {}).values())
+        required = {
+            name
+            for name, condition in self.required_when
+            if name not in invisible and condition.evaluate(seen, now)
+        }
+        must = (self.rules.required | required) - defaults.keys()  # a default fills it
+        return FormState(shown, frozenset(must & shown))
 
     def _invisible(
         self, seen: dict[str, Any], defaults: Mapping[str, Any], now: datetime

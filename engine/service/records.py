@@ -20,10 +20,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.clock import Clock
 from engine.conditions.nodes import field_names
 from engine.config.errors import choices_hint
-from engine.config.model import RESERVED_FIELDS
+from engine.config.model import RESERVED_FIELDS, FormDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
 from engine.rules import CompiledDerived
 from engine.rules.rollups import RollupOverflow
+from engine.service import submissions
 from engine.service.assigning import Assigner
 from engine.service.campaign_runner import CampaignRunner
 from engine.service.compiled import CompiledConfig
@@ -38,6 +39,7 @@ from engine.service.errors import (
     TooLarge,
     VersionConflict,
 )
+from engine.service.form_logic import FormInput
 from engine.service.jobs import Jobs
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.masking import Mask
@@ -65,6 +67,7 @@ from engine.storage import tables as t
 from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken, transient
 
 MAX_BATCH = 1000
+DUPLICATE_OF = "duplicate_of"  # in a form submission's answer: the earlier record's id
 DEADLOCK_RETRIES = 3  # tries of a write PostgreSQL picked as a deadlock's victim
 
 
@@ -142,6 +145,7 @@ class RecordService:
         params: Mapping[str, str] | None = None,
         actor: str | None = None,
         idem: Idem | None = None,
+        client: str | None = None,
     ) -> Written:
         """Create a record through a form, with the form's conditional logic.
 
@@ -158,6 +162,12 @@ class RecordService:
           error code `required_when` on that field;
         - everything else is the usual create: types, options, `required`, defaults, unique
           values; hidden fields are stored like any field (e.g. `source`, `activity`).
+
+        With the form's `duplicates` rule, a submission whose `by` values equal one made
+        within the window makes no record: the answer is the earlier record with
+        `duplicate_of` set. Every submission that makes or finds a record is logged with its
+        channel (the hidden fields' values) and `client` (the hosted page's keyed hash of the
+        visitor's address) for the rate limits and the submissions report.
         """
         cfg = self.configs.active(tenant)
         entity, compiled = cfg.form(form)
@@ -166,16 +176,81 @@ class RecordService:
         return self._idempotent(
             tenant,
             idem,
-            lambda tx: self._create_one(
-                tx,
-                cfg,
-                validator,
-                given.data,
-                given.rules,
-                actor or f"form:{form}",
-                given.errors,
-            ),
+            lambda tx: self._submit(tx, cfg, form, validator, given, actor, client),
         )
+
+    def _submit(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        form: str,
+        validator: EntityValidator,
+        given: FormInput,
+        actor: str | None,
+        client: str | None,
+    ) -> dict[str, Any]:
+        """One submission: the duplicate window, the record, the log row — one transaction."""
+        tenant, now = cfg.bundle.id, self.clock.now()
+        form_def = cfg.bundle.forms[form]
+        values, _ = validator.clean(given.data, given.rules.allowed, given.rules.name)
+        channel = submissions.channel_of(tuple(form_def.url_params.values()), values)
+        rule = form_def.duplicates
+        key = submissions.dedupe_key(rule, values) if rule else None
+        if rule is not None and key is not None:
+            earlier = self._earlier(tx, cfg, form_def, key, now, validator, given)
+            if earlier is not None:
+                submissions.log(
+                    tx,
+                    tenant,
+                    form,
+                    now,
+                    submissions.DUPLICATE,
+                    channel=channel,
+                    client=client,
+                    record_id=earlier.id,
+                )
+                return {**record_json(earlier), DUPLICATE_OF: earlier.id}
+        result = self._create_one(
+            tx, cfg, validator, given.data, given.rules, actor or f"form:{form}", given.errors
+        )
+        if key is not None:
+            submissions.hold(tx, tenant, form, key, result["id"])
+        submissions.log(
+            tx,
+            tenant,
+            form,
+            now,
+            submissions.CREATED,
+            channel=channel,
+            client=client,
+            record_id=result["id"],
+        )
+        return result
+
+    def _earlier(
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        form: FormDef,
+        key: str,
+        now: datetime,
+        validator: EntityValidator,
+        given: FormInput,
+    ) -> Record | None:
+        """The record an identical submission made within the window, if it still exists
+        (this submission must be valid all the same: a refusal says what is wrong)."""
+        assert form.duplicates is not None
+        within = timedelta(minutes=form.duplicates.within_minutes)
+        held = submissions.claim(tx, cfg.bundle.id, form.name, key, now, within)
+        if held is None:
+            return None
+        _, errors = validator.for_create(given.data, given.rules)
+        if errors or given.errors:
+            raise _error_for(errors + list(given.errors))
+        record = tx.get_record(cfg.bundle.id, form.entity, held) if held else None
+        if record is None:  # deleted meanwhile, or its write failed: this one makes a new one
+            submissions.take_over(tx, cfg.bundle.id, form.name, key, now)
+        return record
 
     def create_many(
         self,

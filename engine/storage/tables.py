@@ -318,3 +318,32 @@ app_secrets = sa.Table(
     sa.Column("value", sa.String(300), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Every submission of a form that reached the service (hosted page or API): the basis of the
+# rate limits (counted per network address and per form) and the submissions report.
+form_submissions = sa.Table(
+    "form_submissions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", Name, nullable=False),
+    sa.Column("form", Name, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),  # created|duplicate|invalid|spam
+    sa.Column("channel", Json, nullable=True),  # the hidden URL fields' values: {field: value}
+    sa.Column("client", sa.String(64), nullable=True),  # keyed hash of the network address
+    sa.Column("record_id", sa.String(36), nullable=True),
+    sa.Index("ix_form_submissions_form", "tenant_id", "form", "at"),
+    sa.Index("ix_form_submissions_client", "tenant_id", "client", "at"),
+)
+
+# The last record a form's submitter (by the form's `duplicates.by` values) made: a second
+# submission within the window finds it here, under the row's lock, and makes no record.
+form_dedupe = sa.Table(
+    "form_dedupe",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("form", Name, primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),  # sha256 of the values
+    sa.Column("record_id", sa.String(36), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,121 @@
+"""Form submissions inside a caller's transaction: the log (rate limits, report) and the
+duplicate window.
+
+The window is one row per form and submitter (the sha256 of the form's `duplicates.by`
+values). A submission claims it with an insert that, on conflict, only takes over a row older
+than the window: two identical submissions at once (a double click) meet on that row's key,
+the second waits for the first to commit and then finds its record — one record, on SQLite
+and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from engine.config.model import DuplicateRule
+from engine.storage import tables as t
+from engine.storage.store import Tx
+
+S = t.form_submissions.c
+D = t.form_dedupe.c
+
+CREATED, DUPLICATE, INVALID, SPAM = "created", "duplicate", "invalid", "spam"
+
+
+def dedupe_key(rule: DuplicateRule, values: Mapping[str, Any]) -> str | None:
+    """The submitter's key: None when a `by` field has no value (nothing to compare)."""
+    parts = [values.get(name) for name in rule.by]
+    if any(p is None or p == "" or p == [] for p in parts):
+        return None
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def claim(tx: Tx, tenant: str, form: str, key: str, now: datetime, within: timedelta) -> str | None:
+    """Take the window for this submitter; the earlier record's id when it is still held."""
+    insert = (pg_insert if tx.dialect == "postgresql" else sqlite_insert)(t.form_dedupe)
+    statement = (
+        insert.values(tenant_id=tenant, form=form, key=key, record_id=None, at=now)
+        .on_conflict_do_update(
+            index_elements=[D.tenant_id, D.form, D.key],
+            set_={"record_id": None, "at": now},
+            where=D.at <= now - within,
+        )
+        .returning(D.key)
+    )
+    if tx.conn.execute(statement).first() is not None:
+        return None
+    held = sa.select(D.record_id).where(D.tenant_id == tenant, D.form == form, D.key == key)
+    return tx.conn.execute(held).scalar_one_or_none() or ""
+
+
+def take_over(tx: Tx, tenant: str, form: str, key: str, now: datetime) -> None:
+    """Claim the window whatever it holds (its record was deleted meanwhile)."""
+    where = sa.and_(D.tenant_id == tenant, D.form == form, D.key == key)
+    tx.conn.execute(sa.update(t.form_dedupe).where(where).values(record_id=None, at=now))
+
+
+def hold(tx: Tx, tenant: str, form: str, key: str, record_id: str) -> None:
+    where = sa.and_(D.tenant_id == tenant, D.form == form, D.key == key)
+    tx.conn.execute(sa.update(t.form_dedupe).where(where).values(record_id=record_id))
+
+
+def log(
+    tx: Tx,
+    tenant: str,
+    form: str,
+    now: datetime,
+    outcome: str,
+    *,
+    channel: Mapping[str, Any] | None = None,
+    client: str | None = None,
+    record_id: str | None = None,
+) -> None:
+    row = {
+        "tenant_id": tenant,
+        "form": form,
+        "at": now,
+        "outcome": outcome,
+        "channel": dict(channel) if channel else None,
+        "client": client,
+        "record_id": record_id,
+    }
+    tx.conn.execute(t.form_submissions.insert().values(row))
+
+
+def count_since(
+    tx: Tx, tenant: str, since: datetime, *, form: str | None = None, client: str | None = None
+) -> int:
+    """Submissions since `since`, of one form or from one client (both indexed)."""
+    query = sa.select(sa.func.count()).where(S.tenant_id == tenant, S.at > since)
+    if form is not None:
+        query = query.where(S.form == form)
+    if client is not None:
+        query = query.where(S.client == client)
+    return int(tx.conn.execute(query).scalar_one())
+
+
+def oldest_since(
+    tx: Tx, tenant: str, since: datetime, *, form: str | None = None, client: str | None = None
+) -> datetime | None:
+    """The oldest counted submission: when it leaves the window, one more is allowed."""
+    query = sa.select(sa.func.min(S.at)).where(S.tenant_id == tenant, S.at > since)
+    if form is not None:
+        query = query.where(S.form == form)
+    if client is not None:
+        query = query.where(S.client == client)
+    found: datetime | None = tx.conn.execute(query).scalar_one_or_none()
+    return found
+
+
+def channel_of(hidden: Sequence[str], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The hidden (URL-filled) fields' values: where the submission came from."""
+    return {name: values[name] for name in hidden if values.get(name) not in (None, "")}
