@@ -294,7 +294,7 @@ def check_forms(
         yield from _check_form_fields(form, entity, tenant, src)
         yield from _check_form_logic(form, entity, tenant, src)
         yield from _check_form_sections(form, src)
-        yield from _check_form_duplicates(form, src)
+        yield from _check_form_duplicates(form, entity, src)
         if form.embed_origins and not form.public:
             yield src.error(
                 form.loc,
@@ -378,7 +378,9 @@ def _check_form_logic(
             )
 
 
-def _check_form_duplicates(form: FormDef, src: Sources) -> Iterator[ConfigError]:
+def _check_form_duplicates(
+    form: FormDef, entity: EntityDef, src: Sources
+) -> Iterator[ConfigError]:
     """Duplicates are told apart by fields the form takes."""
     rule = form.duplicates
     if rule is None or rule.loc is None:
@@ -390,7 +392,9 @@ def _check_form_duplicates(form: FormDef, src: Sources) -> Iterator[ConfigError]
                 rule.loc,
                 f"/by/{i}",
                 f"'{name}' is not a field of form '{form.name}'",
-                choices_hint(name, on_form, "fields"),
+                f"add '{name}' to the form's fields"
+                if name in entity.fields
+                else choices_hint(name, on_form, "fields"),
                 code="reference",
             )
 

@@ -177,3 +177,76 @@ def test_redirect_must_be_https(tmp_path: Path) -> None:
     assert [(e.pointer, e.message) for e in errors] == [
         ("/forms/signup/redirect", "'http://example.com/x' is not a valid redirect URL")
     ]
+
+
+def test_public_form_guards_build_the_model() -> None:
+    forms = load_bundle_dir(str(FIXTURES / "public_forms")).forms
+    expo = forms["expo"]
+    assert expo.duplicates is not None
+    assert (expo.duplicates.by, expo.duplicates.within_minutes) == (("phone",), 30)
+    limits = expo.limits
+    assert (limits.per_ip, limits.per_form, limits.window_minutes) == (3, 5, 10)
+    assert limits.max_body_bytes == 32 * 1024  # the default
+    both = forms["by_both"]
+    assert both.duplicates is not None and both.duplicates.within_minutes == 30
+    assert (both.limits.per_ip, both.limits.per_form, both.limits.window_minutes) == (20, 2000, 60)
+    assert forms["private"].duplicates is None and forms["private"].embed_origins == ()
+    chaotu = load_bundle_dir("configs/chaotu-demo").forms["qr_signup"]
+    assert chaotu.embed_origins == ("https://www.chaotu.example",)
+
+
+def test_duplicates_name_fields_of_the_form(tmp_path: Path) -> None:
+    form = "    fields: [name, note]\n    duplicates: {by: [note, nmae, budget]}\n"
+    errors = errors_of(tmp_path, form)
+    got = [(e.line, e.pointer, e.message, e.hint) for e in errors]
+    assert got == [
+        (
+            13,
+            "/forms/signup/duplicates/by/1",
+            "'nmae' is not a field of form 'signup'",
+            "did you mean 'name'?",
+        ),
+        (
+            13,
+            "/forms/signup/duplicates/by/2",
+            "'budget' is not a field of form 'signup'",
+            "add 'budget' to the form's fields",
+        ),
+    ]
+
+
+def test_embed_origins_are_origins_of_a_public_form(tmp_path: Path) -> None:
+    form = (
+        "    fields: [name]\n"
+        "    embed: {origins: ['https://ok.example', 'https://x.example/path', 'ftp://x.example']}\n"
+    )
+    errors = errors_of(tmp_path, form)
+    assert [(e.pointer, e.message) for e in errors] == [
+        (
+            "/forms/signup/embed/origins/1",
+            "'https://x.example/path' is not a valid origin",
+        ),
+        ("/forms/signup/embed/origins/2", "'ftp://x.example' is not a valid origin"),
+    ]
+    assert (
+        errors[0].hint == "an origin such as https://www.example.com (no path, no trailing slash)"
+    )
+    errors = errors_of(
+        tmp_path, "    fields: [name]\n    embed: {origins: ['https://ok.example']}\n"
+    )
+    assert [(e.pointer, e.message, e.hint) for e in errors] == [
+        (
+            "/forms/signup/embed",
+            "form 'signup' is embedded but not public",
+            "add public: true (only a public form has a page to embed)",
+        )
+    ]
+
+
+def test_limits_are_positive_and_known(tmp_path: Path) -> None:
+    form = "    fields: [name]\n    limits: {per_ip: 0, per_minute: 5}\n"
+    errors = errors_of(tmp_path, form)
+    assert sorted((e.pointer, e.code, e.message) for e in errors) == [
+        ("/forms/signup/limits/per_ip", "minimum", "must be at least 1, got 0"),
+        ("/forms/signup/limits/per_minute", "unknown_key", "unknown key 'per_minute'"),
+    ]
