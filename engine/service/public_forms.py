@@ -99,7 +99,23 @@ class PublicForms:
         self.get(tenant, form)
         cfg = self.configs.active(tenant)
         entity, compiled = cfg.form(form)
-        return compiled.state(cfg.validator(entity), data, params, self.clock.now())
+        usable = self.usable_params(tenant, form, params)
+        return compiled.state(cfg.validator(entity), data, usable, self.clock.now())
+
+    def usable_params(
+        self, tenant: str, form: str, params: Mapping[str, str] | None
+    ) -> dict[str, str]:
+        """The page URL's parameters without values its hidden fields refuse: a visitor who
+        scanned a mistyped link cannot fix a field they do not see, so such a value is
+        dropped (the field takes its default) instead of refusing the submission."""
+        cfg = self.configs.active(tenant)
+        entity, compiled = cfg.form(form)
+        validator = cfg.validator(entity)
+        kept = dict(params or {})
+        for param, name in (compiled.url_params or {}).items():
+            if param in kept and validator.clean({name: kept[param]})[1]:
+                del kept[param]
+        return kept
 
     def client(self, address: str | None) -> str | None:
         """A keyed hash of the visitor's address: counted, never stored as such."""
@@ -123,6 +139,7 @@ class PublicForms:
         if honeypot:
             self._log(tenant, form, submissions.SPAM, client)
             raise Spam("the submission looks automated")
+        params = self.usable_params(tenant, form, params)
         try:
             written = self.records.submit_form(tenant, form, data, params=params, client=client)
         except (Invalid, DuplicateValue):

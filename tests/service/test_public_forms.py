@@ -220,3 +220,11 @@ def test_the_state_ignores_values_that_do_not_parse_yet(expo: Services) -> None:
     state = expo.forms.state(T, "expo", {"industry": "manufact", "phone": "1", "bogus": 1})
     assert "size" not in state.visible
     assert expo.forms.state(T, "expo", ["not", "an", "object"]).required == {"name"}
+
+
+def test_a_url_value_the_hidden_field_refuses_is_dropped(expo: Services) -> None:
+    made = submit(expo, {"name": "甲"}, params={"source": "billboard", "act": "2026-expo"})
+    stored = expo.records.get(T, "lead", made.record_id).data
+    assert (stored["source"], stored["activity"]) == ("website", "2026-expo")  # the default
+    with pytest.raises(Invalid):  # the API, used by a developer, is told instead
+        expo.records.submit_form(T, "expo", {"name": "乙"}, params={"source": "billboard"})
