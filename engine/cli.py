@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import posixpath
+import re
 import secrets
 import signal
 import sys
@@ -33,6 +35,7 @@ from engine.config.resolved import resolved_json, resolved_yaml
 from engine.service import ListQuery, ServiceError, Services, bundle_dirs, simulate_text
 from engine.service.bundle_tests import CaseResult, run_bundle_tests
 from engine.service.permissions import may
+from engine.service.qr import checked_url, embed_script_url, form_url, qr_png
 from engine.service.scheduler import SweepLoop
 from engine.service.seed import seed as seed_records
 from engine.service.simulate import dry_run, parse_now
@@ -53,6 +56,8 @@ webhooks_app = typer.Typer(help="Outgoing webhooks.", no_args_is_help=True)
 users_app = typer.Typer(help="The bundle's users: admin UI passwords.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(webhooks_app, name="webhooks")
+forms_app = typer.Typer(help="Forms: hosted pages' URLs and QR codes.", no_args_is_help=True)
+app.add_typer(forms_app, name="forms")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -560,6 +565,98 @@ def show(
         for folder, name in zip(folders, chain, strict=True):
             own = sorted(n for n in files if posixpath.dirname(n) == name)
             out.print(f"{folder}/: {', '.join(posixpath.basename(n) for n in own)}", markup=False)
+
+
+PUBLIC_URL = "TIDEPOOL_PUBLIC_URL"
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="Where visitors reach the hosted pages (default: $TIDEPOOL_PUBLIC_URL, else "
+        "http://127.0.0.1:8000)",
+    ),
+]
+
+
+def _base_url(given: str | None) -> str:
+    return given or os.environ.get(PUBLIC_URL) or "http://127.0.0.1:8000"
+
+
+def _params(given: list[str]) -> dict[str, str]:
+    """--param name=value options as a mapping; exit 1 on a malformed or repeated one."""
+    params: dict[str, str] = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            err.print(f"error: --param takes name=value, not {item!r}", markup=False)
+            raise typer.Exit(1)
+        if name in params:
+            err.print(f"error: --param {name} given twice", markup=False)
+            raise typer.Exit(1)
+        params[name] = value
+    return params
+
+
+@forms_app.command("qr")
+def forms_qr(
+    tenant: Annotated[str, typer.Argument(help="Tenant id")],
+    form: Annotated[str, typer.Argument(help="A public form of the tenant's active config")],
+    base_url: BaseUrl = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", help="A channel value for the URL, e.g. source=qr_scan (repeatable)"
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="The PNG to write (default: TENANT-FORM[-values].png)"),
+    ] = None,
+    scale: Annotated[int, typer.Option(help="Pixels per module", min=1, max=40)] = 8,
+    db: Db = None,
+) -> None:
+    """Write a QR code (PNG) of a public form's hosted page, with channel values in its URL;
+    exit 1 for an unknown tenant or form, a form that is not public, a parameter the form does
+    not take or a value its hidden field refuses."""
+    params = _params(param or [])
+    cfg = _open(db).configs.active(tenant)
+    url = checked_url(cfg, _base_url(base_url), form, params)
+    name = "-".join([tenant, form, *(v for v in params.values() if v)])
+    target = out_file or Path(re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") + ".png")
+    try:
+        target.write_bytes(qr_png(url, scale))
+    except OSError as exc:
+        err.print(f"error: cannot write {target}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(1) from None
+    out.print(f"{target}: {url}", markup=False)
+
+
+@forms_app.command("list")
+def forms_list(
+    tenant: Annotated[str, typer.Argument(help="Tenant id")],
+    base_url: BaseUrl = None,
+    db: Db = None,
+) -> None:
+    """The tenant's forms: entity, public or API only, and for public ones the hosted page's
+    URL, its URL parameters, the embed script and the sites that may embed it."""
+    cfg = _open(db).configs.active(tenant)
+    base = _base_url(base_url)
+    forms = cfg.bundle.forms.values()
+    if not forms:
+        out.print(f"{tenant}: no forms", markup=False)
+    for form in forms:
+        if not form.public:
+            out.print(f"{form.name:<24} {form.entity:<16} API only", markup=False)
+            continue
+        out.print(
+            f"{form.name:<24} {form.entity:<16} public   {form_url(base, tenant, form)}",
+            markup=False,
+        )
+        params = ", ".join(f"{p} ({f})" for p, f in form.url_params.items()) or "none"
+        origins = ", ".join(form.embed_origins) or "none listed: embedding is blocked"
+        out.print(f"  URL parameters: {params}", markup=False)
+        out.print(f"  embed script: {embed_script_url(base, tenant, form.name)}", markup=False)
+        out.print(f"  embed origins: {origins}", markup=False)
 
 
 def main() -> None:

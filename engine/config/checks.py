@@ -378,9 +378,7 @@ def _check_form_logic(
             )
 
 
-def _check_form_duplicates(
-    form: FormDef, entity: EntityDef, src: Sources
-) -> Iterator[ConfigError]:
+def _check_form_duplicates(form: FormDef, entity: EntityDef, src: Sources) -> Iterator[ConfigError]:
     """Duplicates are told apart by fields the form takes."""
     rule = form.duplicates
     if rule is None or rule.loc is None:

@@ -1,0 +1,484 @@
+"""Forms: the tenant's forms (public or not) and, for one form and period, submissions per day
+and channel, their outcomes and how far the records they made have come (figures from
+engine.service.form_report); per public form its hosted URL, a QR code to download and the
+snippets that embed it in another site (engine.service.qr).
+
+Every signed-in user of the tenant may open it, like the dashboard and campaigns pages: it
+shows counts and channel values (the hidden URL fields), never a record's values, and the
+links it builds are those of pages anyone may open.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from admin_ui import texts
+from admin_ui.session import AdminRoute, Svc, Viewer, Who
+from admin_ui.templating import render
+from engine.config.model import FormDef
+from engine.service.errors import NotFound, Refused
+from engine.service.form_report import (
+    MAX_DAYS,
+    NONE,
+    OUTCOMES,
+    Conversion,
+    FormReport,
+    Outcomes,
+    Reached,
+    channel_fields,
+    report,
+)
+from engine.service.qr import (
+    BadParams,
+    checked_url,
+    embed_script_url,
+    form_path,
+    qr_png,
+)
+
+router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
+PERIODS = (7, 30, 90)  # days back, today included
+DEFAULT_DAYS = 30
+PARAM = "p."  # the page's own query names the form's URL parameters p.source, p.activity…
+PUBLIC_URL = "TIDEPOOL_PUBLIC_URL"  # where visitors reach the hosted pages, if not this host
+
+texts.add(
+    {
+        "nav.forms": ("Forms", "表单"),
+        "forms.title": ("Forms", "表单"),
+        "forms.none": ("This tenant's bundle has no forms.", "该租户的配置没有表单。"),
+        "forms.form": ("Form", "表单"),
+        "forms.entity": ("Entity", "实体"),
+        "forms.kind": ("Hosted page", "托管页面"),
+        "forms.public": ("public", "公开"),
+        "forms.private": ("API only", "仅 API"),
+        "forms.submissions": ("Submissions", "提交数"),
+        "forms.report": ("Report", "报表"),
+        "forms.counted": ("Submissions counted: {period}", "提交数统计范围：{period}"),
+        "forms.period": ("Period", "时间范围"),
+        "forms.period.7": ("Last 7 days", "最近 7 天"),
+        "forms.period.30": ("Last 30 days", "最近 30 天"),
+        "forms.period.90": ("Last 90 days", "最近 90 天"),
+        "forms.period.n": ("Last {days} days", "最近 {days} 天"),
+        "forms.range": ("{first} to {last}", "{first} 至 {last}"),
+        "forms.channel": ("Channel", "渠道"),
+        "forms.channel_is": ("Channel: {field}", "渠道：{field}"),
+        "forms.no_channel": (
+            "This form has no hidden URL fields, so its submissions have no channel.",
+            "该表单没有从网址填写的隐藏字段，提交没有渠道之分。",
+        ),
+        "forms.show": ("Show", "查看"),
+        "forms.value_none": ("(none)", "（无）"),
+        "forms.outcomes": ("Outcomes", "提交结果"),
+        "forms.outcome.created": ("Created a record", "新建记录"),
+        "forms.outcome.duplicate": ("Duplicate", "重复提交"),
+        "forms.outcome.invalid": ("Refused: invalid", "无效（已拒绝）"),
+        "forms.outcome.spam": ("Refused: spam", "垃圾提交（已拒绝）"),
+        "forms.total": ("Total", "合计"),
+        "forms.refused_note": (
+            "Refused submissions carry no channel: they count under (none).",
+            "被拒绝的提交没有渠道信息，计入“（无）”。",
+        ),
+        "forms.per_day": ("Submissions per day", "每日提交数"),
+        "forms.day": ("Day", "日期"),
+        "forms.per_channel": ("Outcomes per channel", "各渠道提交结果"),
+        "forms.no_submissions": ("No submissions in this period.", "该时间范围内没有提交。"),
+        "forms.days_shown": (
+            "Days with submissions; the chart shows every day.",
+            "仅列出有提交的日期；图表显示每一天。",
+        ),
+        "forms.conversion": ("Conversion to later pools", "转化到后续客户池"),
+        "forms.conversion_how": (
+            "Of the records this form's submissions created in the period, where they are now: "
+            "a record has reached its pool and every stage before it; % of the records created.",
+            "本时间范围内由该表单提交新建的记录目前所处的位置：记录视为已到达当前所在的池及其之前的"
+            "每个阶段；百分比为占新建记录数的比例。",
+        ),
+        "forms.created": ("Records created", "新建记录"),
+        "forms.other_pool": ("In no pool of the set", "不在本组客户池中"),
+        "forms.deleted": ("Deleted since", "已删除"),
+        "forms.no_pool_set": (
+            "{entity} records have no pool set: only live and deleted records are counted.",
+            "{entity}没有客户池：只统计现存和已删除的记录。",
+        ),
+        "forms.live": ("Live", "现存"),
+        "forms.all_channels": ("All channels", "全部渠道"),
+        "forms.no_conversion": (
+            "No records were created through this form in the period.",
+            "该时间范围内没有通过此表单新建的记录。",
+        ),
+        "forms.funnel": ("Funnel of all channels", "全部渠道的转化漏斗"),
+        "forms.to_next": ("Conversion to next", "到下一阶段转化率"),
+        "forms.links": ("Links, QR code and embedding", "链接、二维码与嵌入"),
+        "forms.not_public": (
+            "This form is not public: it has no hosted page (set public: true in the bundle).",
+            "该表单未公开，没有托管页面（在配置中设置 public: true）。",
+        ),
+        "forms.hosted_url": ("Hosted page", "托管页面"),
+        "forms.params": ("Channel values for the links", "链接中的渠道参数"),
+        "forms.params_hint": (
+            "Each value fills a hidden field of the form (its URL parameter in brackets).",
+            "每个值填入表单的一个隐藏字段（括号中为网址参数名）。",
+        ),
+        "forms.no_params": (
+            "This form takes no URL parameters.",
+            "该表单不接受网址参数。",
+        ),
+        "forms.any": ("(any)", "（不指定）"),
+        "forms.update": ("Update the links", "更新链接"),
+        "forms.bad_params": (
+            "These values cannot go in the links:",
+            "以下参数值不能用于链接：",
+        ),
+        "forms.unknown_param": (
+            "'{param}' is not a URL parameter of this form (it takes: {accepted}).",
+            "“{param}”不是该表单的网址参数（可用：{accepted}）。",
+        ),
+        "forms.refused_value": ("{param}: {message}", "{param}：{message}"),
+        "forms.qr": ("QR code", "二维码"),
+        "forms.qr_alt": ("QR code of {url}", "{url} 的二维码"),
+        "forms.download_qr": ("Download QR code (PNG)", "下载二维码（PNG）"),
+        "forms.embed": ("Embed in a website", "嵌入网站"),
+        "forms.embed_iframe": ("An iframe:", "iframe 方式："),
+        "forms.embed_script": (
+            "Or a script that inserts the iframe where it stands:",
+            "或使用脚本，在其所在位置插入 iframe：",
+        ),
+        "forms.origins": ("Sites allowed to embed it: {origins}", "允许嵌入的网站：{origins}"),
+        "forms.no_origins": (
+            "No embed origins are listed in the bundle, so browsers will refuse to show this "
+            "page inside another site (add embed: origins: [https://…] to the form).",
+            "配置中没有列出允许嵌入的网站，浏览器会拒绝在其他网站中显示此页面（在表单中添加 "
+            "embed: origins: [https://…]）。",
+        ),
+        "forms.no_form": ("This tenant has no form '{form}'.", "该租户没有表单“{form}”。"),
+        "forms.no_public_form": (
+            "This tenant has no public form '{form}': only a public form has a hosted page "
+            "and a QR code.",
+            "该租户没有公开表单“{form}”：只有公开表单才有托管页面和二维码。",
+        ),
+        "forms.bad_request": (
+            "The link asks for something this form does not have.",
+            "链接中的参数不适用于该表单。",
+        ),
+        "forms.unknown_channel": (
+            "'{channel}' is not a hidden URL field of this form (hidden fields: {fields}).",
+            "“{channel}”不是该表单从网址填写的隐藏字段（隐藏字段：{fields}）。",
+        ),
+    }
+)
+
+
+@router.get("/forms")
+def forms_page(
+    request: Request,
+    who: Who,
+    svc: Svc,
+    form: str | None = None,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = DEFAULT_DAYS,
+    channel: str | None = None,
+) -> Response:
+    bundle = who.cfg.bundle
+    if form and form not in bundle.forms:
+        return _error(request, who, 404, _word(who, "forms.no_form", form=form))
+    chosen = _chosen_form(who, form)
+    if chosen is None:
+        return render(request, who, "forms.html", forms=[], selected=None, **_periods(who, days))
+    if channel and channel not in channel_fields(chosen):
+        fields = ", ".join(channel_fields(chosen)) or "-"
+        message = _word(who, "forms.unknown_channel", channel=channel, fields=fields)
+        return _error(request, who, 422, _word(who, "forms.bad_request"), [message])
+    found = report(svc.store, who.cfg, chosen.name, days, svc.clock.now(), channel or None)
+    base = public_base(request)
+    forms = [
+        form_row(who, f, base, found.per_form.get(f.name, Outcomes()), f.name == chosen.name)
+        for f in bundle.forms.values()
+    ]
+    params = {k[len(PARAM) :]: v for k, v in request.query_params.items() if k.startswith(PARAM)}
+    return render(
+        request,
+        who,
+        "forms.html",
+        forms=forms,
+        selected=report_view(who, found),
+        links=links_view(who, chosen, base, params, days, found.channel),
+        **_periods(who, days),
+    )
+
+
+@router.get("/forms/{form}/qr.png")
+def form_qr(request: Request, form: str, who: Who) -> Response:
+    """The public form's URL with the query's channel parameters, as a QR code to download;
+    a 422 page for a parameter the form does not take or a value its hidden field refuses."""
+    params = dict(request.query_params)
+    try:
+        url = checked_url(who.cfg, public_base(request), form, params)
+    except BadParams as exc:
+        return _error(request, who, 422, _word(who, "forms.bad_request"), bad_params(who, exc))
+    except (NotFound, Refused):
+        return _error(request, who, 404, _word(who, "forms.no_public_form", form=form))
+    name = "-".join([who.tenant, form, *(v for v in params.values() if v)])
+    return Response(
+        qr_png(url),
+        media_type="image/png",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_file_name(name)}.png"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def public_base(request: Request) -> str:
+    """Where visitors reach the hosted pages: $TIDEPOOL_PUBLIC_URL when set (the admin UI may
+    sit behind another host name), else this request's own base URL."""
+    return (os.environ.get(PUBLIC_URL) or str(request.base_url)).rstrip("/")
+
+
+def _chosen_form(who: Viewer, name: str | None) -> FormDef | None:
+    """The form asked for, else the first public one, else the first; None without forms."""
+    forms = who.cfg.bundle.forms
+    if name:
+        return forms[name]
+    public = [f for f in forms.values() if f.public]
+    candidates = public or list(forms.values())
+    return candidates[0] if candidates else None
+
+
+def _word(who: Viewer, key: str, **params: Any) -> str:
+    return texts.text(key, who.locale, **params)
+
+
+def _periods(who: Viewer, days: int) -> dict[str, Any]:
+    periods = [(d, _word(who, f"forms.period.{d}")) for d in PERIODS]
+    if days not in PERIODS:
+        periods.append((days, _word(who, "forms.period.n", days=days)))
+    return {"periods": periods, "days": days}
+
+
+def _error(
+    request: Request, who: Viewer, status: int, detail: str, messages: list[str] | None = None
+) -> Response:
+    """An error page in the viewer's language."""
+    return render(
+        request,
+        who,
+        "error.html",
+        status=status,
+        status_code=status,
+        detail=detail,
+        messages=messages or [],
+    )
+
+
+def bad_params(who: Viewer, exc: BadParams) -> list[str]:
+    accepted = ", ".join(exc.accepted) or "-"
+    unknown = [_word(who, "forms.unknown_param", param=p, accepted=accepted) for p in exc.unknown]
+    refused = [
+        _word(who, "forms.refused_value", param=e.field, message=e.message(who.locale))
+        for e in exc.refused
+    ]
+    return unknown + refused
+
+
+def _file_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:120] or "form"
+
+
+# the forms ---------------------------------------------------------------------------------
+def form_row(
+    who: Viewer, form: FormDef, base: str, outcomes: Outcomes, selected: bool
+) -> dict[str, Any]:
+    entity = who.cfg.bundle.entities[form.entity]
+    return {
+        "id": form.name,
+        "label": who.label(form.label, form.name),
+        "entity": who.label(entity.label, entity.name),
+        "public": form.public,
+        "url": base + form_path(who.tenant, form.name) if form.public else None,
+        "submissions": outcomes.total,
+        "selected": selected,
+    }
+
+
+# the report --------------------------------------------------------------------------------
+def field_label(who: Viewer, form: FormDef, name: str) -> str:
+    own = next((f.label for f in form.fields if f.name == name and f.label), None)
+    defined = who.cfg.bundle.entities[form.entity].fields.get(name)
+    return who.label(own or (defined.label if defined else None), name)
+
+
+def value_label(who: Viewer, form: FormDef, field: str | None, value: str) -> str:
+    """A channel value as people read it: an enum option's label, "(none)" for none."""
+    if value == NONE:
+        return _word(who, "forms.value_none")
+    defined = who.cfg.bundle.entities[form.entity].fields.get(field) if field else None
+    option = next((o for o in defined.options if o.value == value), None) if defined else None
+    return who.label(option.label, value) if option else value
+
+
+def report_view(who: Viewer, found: FormReport) -> dict[str, Any]:
+    form, subs = found.form, found.submissions
+
+    def named(value: str) -> str:
+        return value_label(who, form, found.channel, value)
+
+    by_channel = subs.by_channel()
+    by_day = subs.by_day()
+    channels = list(by_channel)
+    totals = subs.total()
+    return {
+        "id": form.name,
+        "label": who.label(form.label, form.name),
+        "entity": who.label(who.cfg.bundle.entities[form.entity].label, form.entity),
+        "range": _word(
+            who, "forms.range", first=found.period.first.isoformat(), last=found.period.last
+        ),
+        "fields": [(f, field_label(who, form, f)) for f in channel_fields(form)],
+        "channel": found.channel,
+        "channel_label": field_label(who, form, found.channel) if found.channel else "",
+        "outcomes": [(o, _word(who, f"forms.outcome.{o}"), getattr(totals, o)) for o in OUTCOMES],
+        "outcome_bars": [
+            (_word(who, f"forms.outcome.{o}"), getattr(totals, o), "") for o in OUTCOMES
+        ],
+        "total": totals.total,
+        "refused": totals.invalid + totals.spam,
+        "per_channel": [
+            {"value": c, "label": named(c), **_counts(o)} for c, o in by_channel.items()
+        ],
+        "channels": [named(c) for c in channels],
+        "days": [
+            (day.strftime("%m-%d"), [(named(c), n) for c, n in counts.items()])
+            for day, counts in by_day.items()
+        ],
+        "day_rows": [
+            {"day": day.isoformat(), "counts": list(counts.values()), "total": sum(counts.values())}
+            for day, counts in by_day.items()
+            if any(counts.values())
+        ],
+        "day_totals": [by_channel[c].total for c in channels],
+        "conversion": conversion_view(who, found.conversion, named),
+    }
+
+
+def _counts(outcomes: Outcomes) -> dict[str, int]:
+    return {**{o: getattr(outcomes, o) for o in OUTCOMES}, "total": outcomes.total}
+
+
+def conversion_view(who: Viewer, conv: Conversion, named: Callable[[str], str]) -> dict[str, Any]:
+    pools = conv.pool_set.pools if conv.pool_set else {}
+    stages = [(s, who.label(pools[s].label, s)) for s in conv.stages]
+    exits = [(p, who.label(pools[p].label, p)) for p in conv.exits]
+
+    def row(reached: Reached, label: str) -> dict[str, Any]:
+        return {
+            "value": reached.channel,
+            "label": label,
+            "created": reached.created,
+            "stages": [
+                (reached.stages[s], _pct(reached.share(reached.stages[s]))) for s in conv.stages
+            ],
+            "exits": [reached.pools[p] for p in conv.exits],
+            "other": reached.other,
+            "live": reached.live,
+            "deleted": reached.deleted,
+        }
+
+    total = conv.total
+    funnel = [
+        {
+            "pool": s,
+            "label": label,
+            "reached": total.stages[s],
+            "pct": _pct(_ratio(total.stages, conv.stages, i)),
+            "hot": False,
+        }
+        for i, (s, label) in enumerate(stages)
+    ]
+    entity = who.cfg.bundle.entities[conv.entity]
+    return {
+        "stages": stages,
+        "exits": exits,
+        "has_pools": conv.pool_set is not None,
+        "entity": who.label(entity.label, entity.name),
+        "rows": [row(r, named(r.channel)) for r in conv.rows],
+        "total": row(total, _word(who, "forms.all_channels")),
+        "funnel": funnel,
+        "other": total.other > 0,
+    }
+
+
+def _ratio(reached: Mapping[str, int], stages: tuple[str, ...], i: int) -> float | None:
+    """Of the records at stage i, the share that reached the next one."""
+    if i + 1 >= len(stages) or not reached[stages[i]]:
+        return None
+    return reached[stages[i + 1]] / reached[stages[i]]
+
+
+def _pct(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f}%"
+
+
+# links, QR code and embedding ------------------------------------------------------------------
+def links_view(
+    who: Viewer,
+    form: FormDef,
+    base: str,
+    params: dict[str, str],
+    days: int,
+    channel: str | None,
+) -> dict[str, Any]:
+    entity = who.cfg.bundle.entities[form.entity]
+    inputs = []
+    for param, name in form.url_params.items():
+        defined = entity.fields.get(name)
+        options = (
+            [(o.value, who.label(o.label, o.value)) for o in defined.options] if defined else []
+        )
+        inputs.append(
+            {
+                "param": param,
+                "name": PARAM + param,
+                "label": field_label(who, form, name),
+                "value": params.get(param, ""),
+                "options": options,
+                "max_length": defined.max_length if defined else None,
+            }
+        )
+    view: dict[str, Any] = {
+        "public": form.public,
+        "inputs": inputs,
+        "keep": [("form", form.name), ("days", str(days)), ("channel", channel or "")],
+        "origins": list(form.embed_origins),
+        "errors": [],
+    }
+    if not form.public:
+        return view
+    try:
+        url = checked_url(who.cfg, base, form.name, params)
+    except BadParams as exc:
+        view["errors"] = bad_params(who, exc)
+        view["url"] = base + form_path(who.tenant, form.name)
+        return view
+    chosen = [(p, v) for p, v in params.items() if v and p in form.url_params]
+    query = urlencode(chosen)
+    title = html.escape(who.label(form.label, form.name), quote=True)
+    script = embed_script_url(base, who.tenant, form.name)
+    data_params = f' data-params="{html.escape(query, quote=True)}"' if query else ""
+    view.update(
+        url=url,
+        qr=f"/admin/forms/{quote(form.name, safe='')}/qr.png" + (f"?{query}" if query else ""),
+        iframe=(
+            f'<iframe src="{html.escape(url, quote=True)}" title="{title}" width="100%" '
+            'height="720" style="border:0" loading="lazy"></iframe>'
+        ),
+        script=f'<script src="{html.escape(script, quote=True)}"{data_params}></script>',
+    )
+    return view
