@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from admin_ui.hosted import router as hosted_router
 from admin_ui.pages import routers
 from admin_ui.session import SESSION_COOKIE, SESSION_SECONDS
 from admin_ui.templating import HERE
@@ -30,5 +31,6 @@ def mount(app: FastAPI, services: Services) -> None:
         https_only=os.environ.get("TIDEPOOL_SECURE_COOKIES") == "1",
     )
     app.mount("/admin/static", StaticFiles(directory=HERE / "static"), name="admin-static")
+    app.include_router(hosted_router)  # the public form pages under /f/
     for router in routers():
         app.include_router(router)

@@ -103,6 +103,7 @@ _ZH_TYPES = {
     "true or false": "是或否",
     "a list": "列表",
     "a record id": "记录 id",
+    "an object": "对象（字段名到值）",
 }
 
 

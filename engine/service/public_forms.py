@@ -27,7 +27,7 @@ from engine.service.form_logic import FormState
 from engine.service.records import DUPLICATE_OF, RecordService
 from engine.storage.store import Store, Tx
 
-HONEYPOT = "website_url"  # a field people never see; bots fill in every input
+HONEYPOT = "website-url"  # bots fill in every input; no field can take this name (a "-")
 
 
 class RateLimited(ServiceError):
@@ -61,8 +61,8 @@ class PublicForm:
 
 @dataclass(frozen=True)
 class Submitted:
-    record_id: str
-    duplicate: bool  # an identical submission within the window made the record
+    record_id: str | None  # None: a unique value is already on file (which record is not said)
+    duplicate: bool  # an earlier submission (or record) has these details
 
 
 class PublicForms:
@@ -142,9 +142,15 @@ class PublicForms:
         params = self.usable_params(tenant, form, params)
         try:
             written = self.records.submit_form(tenant, form, data, params=params, client=client)
-        except (Invalid, DuplicateValue):
+        except DuplicateValue:
+            # A unique value (a phone) already on file: the visitor hears "received", not
+            # that the CRM knows this number. The existing record is left as it is.
+            self._log(tenant, form, submissions.DUPLICATE, client)
+            return Submitted(None, True)
+        except Invalid as exc:
             self._log(tenant, form, submissions.INVALID, client)
-            raise
+            others = [e for e in exc.errors if e.code != "unique"]
+            raise Invalid(exc.detail, others) from None
         result = written.result
         return Submitted(str(result["id"]), DUPLICATE_OF in result)
 
