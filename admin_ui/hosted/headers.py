@@ -4,6 +4,7 @@ request whose Origin is listed gets the CORS headers naming it (and only it)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -26,12 +27,17 @@ def listed(origin: str | None, origins: Sequence[str]) -> str | None:
 
 
 def same_site(request: Request, origin: str) -> bool:
-    """The Origin is this server itself (the hosted page posting to itself)."""
+    """The Origin is this server itself (the hosted page posting to itself): the browser
+    says so (Sec-Fetch-Site, which no page can set), or the Origin is the Host asked for or
+    the public URL (behind a proxy that rewrites Host)."""
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
     try:
         netloc = urlsplit(origin).netloc.lower()
+        public = urlsplit(os.environ.get("TIDEPOOL_PUBLIC_URL", "")).netloc.lower()
     except ValueError:
         return False
-    return bool(netloc) and netloc == request.headers.get("host", "").lower()
+    return bool(netloc) and netloc in (request.headers.get("host", "").lower(), public)
 
 
 def foreign(request: Request, origins: Sequence[str]) -> str | None:

@@ -24,10 +24,12 @@ from admin_ui import texts
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import FormDef
-from engine.service.errors import NotFound, Refused
+from engine.service.errors import Invalid, NotFound, Refused
 from engine.service.form_report import (
+    MAX_CHANNELS,
     MAX_DAYS,
     NONE,
+    OTHER,
     OUTCOMES,
     Conversion,
     FormReport,
@@ -54,6 +56,10 @@ texts.add(
     {
         "nav.forms": ("Forms", "表单"),
         "forms.title": ("Forms", "表单"),
+        "forms.value_other": (
+            "(all others: beyond the {n} busiest)",
+            "（其余全部：最多的 {n} 个之外）",
+        ),
         "forms.none": ("This tenant's bundle has no forms.", "该租户的配置没有表单。"),
         "forms.form": ("Form", "表单"),
         "forms.entity": ("Entity", "实体"),
@@ -169,6 +175,10 @@ texts.add(
             "The link asks for something this form does not have.",
             "链接中的参数不适用于该表单。",
         ),
+        "forms.too_long": (
+            "The link is too long for a QR code: use shorter channel values.",
+            "链接太长，无法生成二维码：请使用更短的渠道参数值。",
+        ),
         "forms.unknown_channel": (
             "'{channel}' is not a hidden URL field of this form (hidden fields: {fields}).",
             "“{channel}”不是该表单从网址填写的隐藏字段（隐藏字段：{fields}）。",
@@ -226,8 +236,14 @@ def form_qr(request: Request, form: str, who: Who) -> Response:
     except (NotFound, Refused):
         return _error(request, who, 404, _word(who, "forms.no_public_form", form=form))
     name = "-".join([who.tenant, form, *(v for v in params.values() if v)])
+    try:
+        png = qr_png(url)
+    except Invalid:
+        return _error(
+            request, who, 422, _word(who, "forms.bad_request"), [_word(who, "forms.too_long")]
+        )
     return Response(
-        qr_png(url),
+        png,
         media_type="image/png",
         headers={
             "Content-Disposition": f'attachment; filename="{_file_name(name)}.png"',
@@ -319,6 +335,8 @@ def value_label(who: Viewer, form: FormDef, field: str | None, value: str) -> st
     """A channel value as people read it: an enum option's label, "(none)" for none."""
     if value == NONE:
         return _word(who, "forms.value_none")
+    if value == OTHER:
+        return _word(who, "forms.value_other", n=MAX_CHANNELS)
     defined = who.cfg.bundle.entities[form.entity].fields.get(field) if field else None
     option = next((o for o in defined.options if o.value == value), None) if defined else None
     return who.label(option.label, value) if option else value

@@ -177,7 +177,8 @@ class TenantConfigs:
         with self.store.read() as tx:
             row = tx.tenant(tenant)
         number = row.active_version if row else None
-        self._active[tenant] = (now, number)
+        if row is not None:  # misses are not kept: anyone can ask for made-up tenants
+            self._active[tenant] = (now, number)
         return number
 
     def _compile(self, tenant: str, number: int) -> CompiledConfig:

@@ -77,18 +77,11 @@ class CompiledForm:
         of the field (type, options): a wrong one is a 422 on that field."""
         if not isinstance(data, Mapping):
             return FormInput(data, self.rules)  # for_create reports "an object expected"
-        merged = dict(data)
-        for param, name in (self.url_params or {}).items():
-            value = params.get(param) if params is not None else None
-            if value and not value.isspace() and name not in merged:  # `?source=`: default
-                merged[name] = value
+        merged = self._with_params(data, params)
         if not self.visible_when and not self.required_when:
             return FormInput(merged, self.rules)
         values, _ = validator.clean(merged, self.rules.allowed, self.rules.name)
-        defaults = {**validator.defaults, **self.rules.defaults}
-        # what for_create will store: defaults fill fields not sent (sent empty stays empty)
-        seen = {k: v for k, v in values.items() if v is not None}
-        seen.update({k: v for k, v in defaults.items() if k not in values})
+        seen, defaults = self._seen(validator, values)
         invisible = self._invisible(seen, defaults, now)
         rules = replace(self.rules, required=self.rules.required - invisible)
         failed = {k for k in merged if k not in values}  # refused values: for_create says why
@@ -114,15 +107,10 @@ class CompiledForm:
         """What the hosted page shows and marks required for the values entered so far (the
         page asks this as the visitor types: one implementation of the conditions). Values
         that do not parse yet count as empty."""
-        entered = dict(data) if isinstance(data, Mapping) else {}
-        for param, name in (self.url_params or {}).items():
-            if params and params.get(param) and name not in entered:
-                entered[name] = params[param]
+        entered = self._with_params(data if isinstance(data, Mapping) else {}, params)
         known = {k: v for k, v in entered.items() if k in self.rules.allowed}
         values, _ = validator.clean(known, self.rules.allowed, self.rules.name)
-        defaults = {**validator.defaults, **self.rules.defaults}
-        seen = {k: v for k, v in values.items() if v is not None}
-        seen.update({k: v for k, v in defaults.items() if k not in values})
+        seen, defaults = self._seen(validator, values)
         invisible = self._invisible(seen, defaults, now)
         shown = self.rules.allowed - invisible - frozenset((self.url_params or {}).values())
         required = {
@@ -132,6 +120,27 @@ class CompiledForm:
         }
         must = (self.rules.required | required) - defaults.keys()  # a default fills it
         return FormState(shown, frozenset(must & shown))
+
+    def _with_params(
+        self, data: Mapping[str, Any], params: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """The data with each hidden field's URL value, unless the data names the field."""
+        merged = dict(data)
+        for param, name in (self.url_params or {}).items():
+            value = params.get(param) if params is not None else None
+            if value and not value.isspace() and name not in merged:  # `?source=`: default
+                merged[name] = value
+        return merged
+
+    def _seen(
+        self, validator: EntityValidator, values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What for_create will store — defaults fill fields not sent (sent empty stays
+        empty) — and the defaults."""
+        defaults = {**validator.defaults, **self.rules.defaults}
+        seen = {k: v for k, v in values.items() if v is not None}
+        seen.update({k: v for k, v in defaults.items() if k not in values})
+        return seen, defaults
 
     def _invisible(
         self, seen: dict[str, Any], defaults: Mapping[str, Any], now: datetime

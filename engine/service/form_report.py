@@ -34,6 +34,8 @@ from engine.storage import tables as t
 from engine.storage.store import Store, Tx
 
 NONE = "(none)"  # the channel of a submission without a value for the chosen field
+OTHER = "(other)"  # the channel values beyond the busiest MAX_CHANNELS, together
+MAX_CHANNELS = 20  # a free-text field (activity) takes whatever links visitors are given
 OUTCOMES = (CREATED, DUPLICATE, INVALID, SPAM)
 MAX_DAYS = 3660
 BUCKET = 900  # seconds: a quarter of an hour
@@ -155,6 +157,20 @@ class Submissions:
         found = _grouped((channel, o) for (_, channel, _), o in self.cells.items())
         return {c: found[c] for c in ordered({c: o.total for c, o in found.items()})}
 
+    def busiest(self, limit: int = MAX_CHANNELS) -> frozenset[str]:
+        """The `limit` channel values with the most submissions (and NONE)."""
+        totals = {c: o.total for c, o in self.by_channel().items()}
+        named = [c for c in ordered(totals) if c != NONE]
+        return frozenset([*named[:limit], NONE])
+
+    def folded(self, keep: frozenset[str]) -> Submissions:
+        """The channel values not in `keep` counted together as OTHER."""
+        cells: dict[tuple[str, str, date], Outcomes] = {}
+        for (form, channel, day), outcomes in self.cells.items():
+            key = (form, channel if channel in keep else OTHER, day)
+            cells[key] = cells.get(key, Outcomes()) + outcomes
+        return Submissions(self.period, self.channel, cells)
+
     def by_day(self) -> dict[date, dict[str, int]]:
         """Every day of the period (in order): submissions per channel value (those of the
         period, ordered as by_channel; zeros included)."""
@@ -272,6 +288,33 @@ class Conversion:
     rows: tuple[Reached, ...]  # per channel value: most created first, NONE last
     total: Reached
 
+    def folded(self, keep: frozenset[str]) -> Conversion:
+        """The rows of channel values not in `keep` as one OTHER row (after the others)."""
+        kept = tuple(r for r in self.rows if r.channel in keep)
+        rest = [r for r in self.rows if r.channel not in keep]
+        if not rest:
+            return self
+        other = _merged(OTHER, rest, self.stages)
+        named = tuple(r for r in kept if r.channel != NONE)
+        none = tuple(r for r in kept if r.channel == NONE)
+        rows = (*named, other, *none)
+        return Conversion(
+            self.form, self.entity, self.pool_set, self.stages, self.exits, rows, self.total
+        )
+
+
+def _merged(channel: str, rows: Iterable[Reached], stages: tuple[str, ...]) -> Reached:
+    created = other = deleted = 0
+    pools: dict[str, int] = {}
+    reached: dict[str, int] = dict.fromkeys(stages, 0)
+    for row in rows:
+        created, other, deleted = created + row.created, other + row.other, deleted + row.deleted
+        for pool, n in row.pools.items():
+            pools[pool] = pools.get(pool, 0) + n
+        for stage, n in row.stages.items():
+            reached[stage] += n
+    return Reached(channel, created, pools, other, deleted, reached)
+
 
 def conversion(
     tx: Tx,
@@ -382,4 +425,8 @@ def report(
     with store.read() as tx:
         every = submissions(tx, cfg.tenant, within, channel=chosen)
         converted = conversion(tx, cfg.tenant, within, found, pool_set, chosen)
-    return FormReport(within, every.by_form(), found, chosen, every.of_form(form), converted)
+    own = every.of_form(form)
+    keep = own.busiest()
+    return FormReport(
+        within, every.by_form(), found, chosen, own.folded(keep), converted.folded(keep)
+    )

@@ -1,25 +1,30 @@
 """Public forms: what the hosted page at /f/{tenant}/{form} asks of the engine.
 
-A visitor's submission goes: the form must be public → the visitor's network address and
-the form are under their rate limits (counted in the submissions log over the form's window)
-→ the honeypot is empty → `RecordService.submit_form` (conditional logic, duplicate window,
-the record and its rules, the log row: one transaction). A refusal after the rate limits is
-logged too (`invalid`, `spam`) so it counts against the address; a rate-limited request
-stores nothing, which bounds what one address can write.
+A visitor's submission goes: the form must be public → hidden fields take the page URL's
+values only → `RecordService.submit_form`, whose transaction first runs this module's guard
+(one submission of the form at a time: the visitor's address and the form under their limits,
+counted in the submissions log over the form's window), then the conditional logic, the
+duplicate window, the record with its rules and the log row. The honeypot's refusals and
+invalid submissions are logged too, so they count against the address (not the form: nobody
+can close a form to everyone by failing); a rate-limited request stores nothing, which bounds
+what one address can write.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from engine.clock import Clock
 from engine.config.model import Bundle, EntityDef, FormDef
+from engine.fields.validator import EntityValidator
 from engine.service import submissions
 from engine.service.configs import TenantConfigs
 from engine.service.errors import DuplicateValue, Invalid, NotFound, ServiceError
@@ -27,6 +32,8 @@ from engine.service.form_logic import FormState
 from engine.service.records import DUPLICATE_OF, RecordService
 from engine.storage.store import Store, Tx
 
+_SLUG = re.compile("[a-z0-9][a-z0-9_-]{0,62}")  # tenant ids (schemas/common.schema.json)
+_NAME = re.compile("[a-z][a-z0-9_]{0,62}")  # form names
 HONEYPOT = "website-url"  # bots fill in every input; no field can take this name (a "-")
 
 
@@ -62,7 +69,7 @@ class PublicForm:
 @dataclass(frozen=True)
 class Submitted:
     record_id: str | None  # None: a unique value is already on file (which record is not said)
-    duplicate: bool  # an earlier submission (or record) has these details
+    duplicate: bool  # the form's duplicate window found an earlier submission
 
 
 class PublicForms:
@@ -83,6 +90,8 @@ class PublicForms:
     def get(self, tenant: str, form: str) -> PublicForm:
         """The form if it is public under the tenant's active config; else NotFound (an
         unknown tenant, an unknown form and a private one look the same to a visitor)."""
+        if not (_SLUG.fullmatch(tenant) and _NAME.fullmatch(form)):
+            raise NotFound("no such public form")  # nothing looked up for made-up names
         try:
             bundle = self.configs.active(tenant).bundle
         except NotFound:
@@ -99,8 +108,9 @@ class PublicForms:
         self.get(tenant, form)
         cfg = self.configs.active(tenant)
         entity, compiled = cfg.form(form)
-        usable = self.usable_params(tenant, form, params)
-        return compiled.state(cfg.validator(entity), data, usable, self.clock.now())
+        validator = cfg.validator(entity)
+        usable = _usable(validator, compiled.url_params, params)
+        return compiled.state(validator, data, usable, self.clock.now())
 
     def usable_params(
         self, tenant: str, form: str, params: Mapping[str, str] | None
@@ -110,17 +120,19 @@ class PublicForms:
         dropped (the field takes its default) instead of refusing the submission."""
         cfg = self.configs.active(tenant)
         entity, compiled = cfg.form(form)
-        validator = cfg.validator(entity)
-        kept = dict(params or {})
-        for param, name in (compiled.url_params or {}).items():
-            if param in kept and validator.clean({name: kept[param]})[1]:
-                del kept[param]
-        return kept
+        return _usable(cfg.validator(entity), compiled.url_params, params)
 
     def client(self, address: str | None) -> str | None:
-        """A keyed hash of the visitor's address: counted, never stored as such."""
+        """A keyed hash of the visitor's address: counted, never stored as such. IPv6
+        addresses count by their /64, the block one subscriber is given."""
         if not address:
             return None
+        try:
+            ip = ipaddress.ip_address(address)
+            if ip.version == 6:
+                address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        except ValueError:
+            pass  # not an address (a test client): counted as written
         return hmac.new(self.secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
     def submit(
@@ -133,20 +145,28 @@ class PublicForms:
         address: str | None = None,
         honeypot: str | None = None,
     ) -> Submitted:
+        """One visitor's submission (see the module's docstring). Hidden fields take their
+        values from the page URL only, so the channel recorded is the link's."""
         found = self.get(tenant, form).form
         client = self.client(address)
-        self._check_limits(tenant, found, client)
+
+        def guard(tx: Tx) -> None:
+            self._check_limits(tx, tenant, found, client)
+
         if honeypot:
-            self._log(tenant, form, submissions.SPAM, client)
+            self._log(tenant, form, submissions.SPAM, client, guard)
             raise Spam("the submission looks automated")
+        data = _without_hidden(found, data)
         params = self.usable_params(tenant, form, params)
         try:
-            written = self.records.submit_form(tenant, form, data, params=params, client=client)
+            written = self.records.submit_form(
+                tenant, form, data, params=params, client=client, guard=guard
+            )
         except DuplicateValue:
-            # A unique value (a phone) already on file: the visitor hears "received", not
-            # that the CRM knows this number. The existing record is left as it is.
+            # A unique value (a phone) already on file: the visitor is thanked as for a new
+            # record, never told the CRM knows this number; the record is left as it is.
             self._log(tenant, form, submissions.DUPLICATE, client)
-            return Submitted(None, True)
+            return Submitted(None, False)
         except Invalid as exc:
             self._log(tenant, form, submissions.INVALID, client)
             others = [e for e in exc.errors if e.code != "unique"]
@@ -154,17 +174,47 @@ class PublicForms:
         result = written.result
         return Submitted(str(result["id"]), DUPLICATE_OF in result)
 
-    def _check_limits(self, tenant: str, form: FormDef, client: str | None) -> None:
+    def _check_limits(self, tx: Tx, tenant: str, form: FormDef, client: str | None) -> None:
+        """In the submission's own transaction, one submission of the form at a time: two
+        at once cannot both take the last place under a limit."""
+        submissions.serialize(tx, tenant, form.name)
         limits, now = form.limits, self.clock.now()
         window = timedelta(minutes=limits.window_minutes)
-        with self.store.read() as tx:
-            if client is not None:
-                _refuse_over(tx, tenant, form.name, now, window, limits.per_ip, client)
-            _refuse_over(tx, tenant, form.name, now, window, limits.per_form, None)
+        if client is not None:
+            _refuse_over(tx, tenant, form.name, now, window, limits.per_ip, client)
+        _refuse_over(tx, tenant, form.name, now, window, limits.per_form, None)
 
-    def _log(self, tenant: str, form: str, outcome: str, client: str | None) -> None:
+    def _log(
+        self,
+        tenant: str,
+        form: str,
+        outcome: str,
+        client: str | None,
+        guard: Callable[[Tx], None] | None = None,
+    ) -> None:
         with self.store.write() as tx:
+            if guard is not None:
+                guard(tx)
             submissions.log(tx, tenant, form, self.clock.now(), outcome, client=client)
+
+
+def _usable(
+    validator: EntityValidator,
+    url_params: Mapping[str, str] | None,
+    params: Mapping[str, str] | None,
+) -> dict[str, str]:
+    kept = dict(params or {})
+    for param, name in (url_params or {}).items():
+        if param in kept and validator.clean({name: kept[param]})[1]:
+            del kept[param]
+    return kept
+
+
+def _without_hidden(form: FormDef, data: Any) -> Any:
+    if not isinstance(data, Mapping):
+        return data  # the create path says "an object expected"
+    hidden = {f.name for f in form.fields if f.hidden}
+    return {k: v for k, v in data.items() if k not in hidden}
 
 
 def _refuse_over(
@@ -178,9 +228,9 @@ def _refuse_over(
 ) -> None:
     """RateLimited when the address (or, without one, the whole form) is at its limit."""
     since = now - window
-    if submissions.count_since(tx, tenant, since, form=form, client=client) < limit:
+    if submissions.count_since(tx, tenant, form, since, client) < limit:
         return
-    oldest = submissions.oldest_since(tx, tenant, since, form=form, client=client)
+    oldest = submissions.oldest_since(tx, tenant, form, since, client)
     minutes = int(window.total_seconds() // 60)
     who = "from one address" if client is not None else "to this form"
     raise RateLimited(

@@ -51,7 +51,12 @@ def qr_png(url: str, scale: int = SCALE, border: int = BORDER) -> bytes:
     """The URL as a QR code, black on white, in PNG."""
     if not 1 <= scale <= MAX_SCALE:
         raise Invalid(f"a QR code's scale is 1 to {MAX_SCALE} pixels per module, not {scale}")
-    code = segno.make(url, error=ERROR, micro=False)
+    try:
+        code = segno.make(url, error=ERROR, micro=False)
+    except segno.DataOverflowError:
+        raise Invalid(
+            f"the URL is too long for a QR code ({len(url)} characters): use shorter values"
+        ) from None
     out = io.BytesIO()
     code.save(out, kind="png", scale=scale, border=border)
     return out.getvalue()

@@ -146,6 +146,7 @@ class RecordService:
         actor: str | None = None,
         idem: Idem | None = None,
         client: str | None = None,
+        guard: Callable[[Tx], None] | None = None,
     ) -> Written:
         """Create a record through a form, with the form's conditional logic.
 
@@ -167,7 +168,9 @@ class RecordService:
         within the window makes no record: the answer is the earlier record with
         `duplicate_of` set. Every submission that makes or finds a record is logged with its
         channel (the hidden fields' values) and `client` (the hosted page's keyed hash of the
-        visitor's address) for the rate limits and the submissions report.
+        visitor's address) for the rate limits and the submissions report. `guard` runs
+        first in the write's transaction (the hosted page's rate limits): what it raises
+        undoes the write.
         """
         cfg = self.configs.active(tenant)
         entity, compiled = cfg.form(form)
@@ -176,7 +179,7 @@ class RecordService:
         return self._idempotent(
             tenant,
             idem,
-            lambda tx: self._submit(tx, cfg, form, validator, given, actor, client),
+            lambda tx: self._submit(tx, cfg, form, validator, given, actor, client, guard),
         )
 
     def _submit(
@@ -188,12 +191,16 @@ class RecordService:
         given: FormInput,
         actor: str | None,
         client: str | None,
+        guard: Callable[[Tx], None] | None,
     ) -> dict[str, Any]:
         """One submission: the duplicate window, the record, the log row — one transaction."""
+        if guard is not None:
+            guard(tx)
         tenant, now = cfg.bundle.id, self.clock.now()
         form_def = cfg.bundle.forms[form]
         values, _ = validator.clean(given.data, given.rules.allowed, given.rules.name)
-        channel = submissions.channel_of(tuple(form_def.url_params.values()), values)
+        with_defaults = {**validator.defaults, **given.rules.defaults, **values}
+        channel = submissions.channel_of(tuple(form_def.url_params.values()), with_defaults)
         rule = form_def.duplicates
         key = submissions.dedupe_key(rule, values) if rule else None
         if rule is not None and key is not None:

@@ -91,29 +91,36 @@ def log(
     tx.conn.execute(t.form_submissions.insert().values(row))
 
 
-def count_since(
-    tx: Tx, tenant: str, since: datetime, *, form: str | None = None, client: str | None = None
-) -> int:
-    """Submissions since `since`, of one form or from one client (both indexed)."""
-    query = sa.select(sa.func.count()).where(S.tenant_id == tenant, S.at > since)
-    if form is not None:
-        query = query.where(S.form == form)
+def _counted(tenant: str, form: str, since: datetime, client: str | None) -> Any:
+    """What a rate limit counts: from one client, everything it sent the form (refusals
+    too); for the whole form, the hosted page's accepted submissions only — refusals and API
+    writes cannot close the form to everyone else."""
+    where = sa.and_(S.tenant_id == tenant, S.form == form, S.at > since)
     if client is not None:
-        query = query.where(S.client == client)
+        return sa.and_(where, S.client == client)
+    return sa.and_(where, S.client.is_not(None), S.outcome.in_((CREATED, DUPLICATE)))
+
+
+def count_since(tx: Tx, tenant: str, form: str, since: datetime, client: str | None) -> int:
+    query = sa.select(sa.func.count()).where(_counted(tenant, form, since, client))
     return int(tx.conn.execute(query).scalar_one())
 
 
 def oldest_since(
-    tx: Tx, tenant: str, since: datetime, *, form: str | None = None, client: str | None = None
+    tx: Tx, tenant: str, form: str, since: datetime, client: str | None
 ) -> datetime | None:
     """The oldest counted submission: when it leaves the window, one more is allowed."""
-    query = sa.select(sa.func.min(S.at)).where(S.tenant_id == tenant, S.at > since)
-    if form is not None:
-        query = query.where(S.form == form)
-    if client is not None:
-        query = query.where(S.client == client)
+    query = sa.select(sa.func.min(S.at)).where(_counted(tenant, form, since, client))
     found: datetime | None = tx.conn.execute(query).scalar_one_or_none()
     return found
+
+
+def serialize(tx: Tx, tenant: str, form: str) -> None:
+    """Hold the form's submissions lock to the end of the transaction, so a limit is counted
+    and used up by one submission at a time (SQLite's write transactions already are)."""
+    if tx.dialect == "postgresql":
+        key = sa.func.hashtextextended(f"form_submissions:{tenant}:{form}", 0)
+        tx.conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def channel_of(hidden: Sequence[str], values: Mapping[str, Any]) -> dict[str, Any]:

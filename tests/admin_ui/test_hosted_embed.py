@@ -146,3 +146,16 @@ def test_the_embed_script_is_served_for_public_forms(svc: Services) -> None:
     missing = visitor(svc).get("/f/formdemo/private/embed.js")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/javascript")
+
+
+def test_behind_a_proxy_that_rewrites_host_the_page_may_still_post(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public = "https://crm.example.cn"
+    told = visitor(svc, Origin=public, **{"Sec-Fetch-Site": "same-origin"})
+    assert told.post(PAGE, json={"name": "浏览器说同源", "phone": GOOD_PHONE}).status_code == 201
+    untold = visitor(svc, "198.51.100.7", Origin=public)
+    assert untold.post(PLAIN, json={"name": "x", "industry": "retail"}).status_code == 403
+    monkeypatch.setenv("TIDEPOOL_PUBLIC_URL", public)
+    assert untold.post(PLAIN, json={"name": "公开地址", "industry": "retail"}).status_code == 201
+    assert sorted(r["name"] for r in records(svc)) == ["公开地址", "浏览器说同源"]

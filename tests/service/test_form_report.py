@@ -270,3 +270,23 @@ def test_days_in_any_zone_match_each_submission_read_alone(svc: Services, zone: 
             expected[day] += 1
     assert {d: c[NONE] for d, c in found.by_day().items()} == expected
     assert found.total().created == sum(expected.values())
+
+
+def test_channel_values_beyond_the_busiest_are_counted_together(
+    svc: Services, clock: FixedClock, tmp_path: Path
+) -> None:
+    svc.install_dirs([bundle(tmp_path)])
+    at(clock, "2026-11-24T08:00:00")
+    for i in range(fr.MAX_CHANNELS + 5):  # one activity per link: 25 values
+        for n in range(2 if i < fr.MAX_CHANNELS else 1):  # the first 20 are the busiest
+            data = {"name": f"{i}-{n}", "phone": f"1380000{i:02d}{n:02d}"}
+            svc.forms.submit(T, "signup", data, {"act": f"act-{i:02d}"}, address=f"10.9.{i}.{n}")
+    found = report(svc, channel="activity")
+    by_channel = found.submissions.by_channel()
+    assert len(by_channel) == fr.MAX_CHANNELS + 1
+    assert by_channel[fr.OTHER].created == 5 and by_channel["act-00"].created == 2
+    assert all(len(day) == fr.MAX_CHANNELS + 1 for day in found.submissions.by_day().values())
+    rows = {r.channel: r for r in found.conversion.rows}
+    assert list(rows)[-1] == fr.OTHER and len(rows) == fr.MAX_CHANNELS + 1
+    assert (rows[fr.OTHER].created, rows[fr.OTHER].pools["new"]) == (5, 5)
+    assert found.conversion.total.created == 45

@@ -228,3 +228,61 @@ def test_a_url_value_the_hidden_field_refuses_is_dropped(expo: Services) -> None
     assert (stored["source"], stored["activity"]) == ("website", "2026-expo")  # the default
     with pytest.raises(Invalid):  # the API, used by a developer, is told instead
         expo.records.submit_form(T, "expo", {"name": "乙"}, params={"source": "billboard"})
+
+
+def test_submissions_at_once_cannot_pass_the_limit_together(expo: Services) -> None:
+    start = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def one(i: int) -> None:
+        start.wait()
+        try:
+            submit(expo, {"name": f"甲{i}"})
+            outcomes.append("made")
+        except RateLimited:
+            outcomes.append("limited")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["limited"] * 5 + ["made"] * 3  # per_ip: 3
+    assert len(leads(expo)) == 3
+
+
+def test_refusals_and_api_writes_do_not_close_the_form(expo: Services) -> None:
+    for i in range(5):  # per_form: 5
+        with pytest.raises(Spam):
+            submit(expo, {"name": "bot"}, address=f"10.0.3.{i}", honeypot="x")
+        expo.records.submit_form(T, "expo", {"name": f"API {i}"})  # no client: not the page's
+    made = submit(expo, {"name": "人"}, address="10.0.4.1")
+    assert not made.duplicate and len(leads(expo)) == 6
+
+
+def test_ipv6_addresses_count_by_their_64_block(expo: Services) -> None:
+    assert expo.forms.client("2001:db8:0:1::1") == expo.forms.client("2001:db8:0:1:ffff::2")
+    assert expo.forms.client("2001:db8:0:1::1") != expo.forms.client("2001:db8:0:2::1")
+    for i in range(3):
+        submit(expo, {"name": f"甲{i}"}, address=f"2001:db8::{i + 1}")
+    with pytest.raises(RateLimited):
+        submit(expo, {"name": "乙"}, address="2001:db8::ff")
+
+
+def test_hidden_fields_take_the_url_only(expo: Services) -> None:
+    made = submit(expo, {"name": "甲", "source": "website", "activity": "forged"})
+    stored = expo.records.get(T, "lead", made.record_id).data
+    assert (stored["source"], stored["activity"]) == ("qr_scan", "2026-expo")
+
+
+def test_the_channel_logged_includes_a_default(expo: Services) -> None:
+    submit(expo, {"name": "甲"}, params={"act": "2026-expo"})
+    assert log(expo)[0][2] == {"source": "website", "activity": "2026-expo"}
+
+
+def test_made_up_tenants_are_not_remembered(expo: Services) -> None:
+    before = len(expo.configs._active)
+    for name in ("nobody", "x" * 300, "bad\x00name", "UPPER"):
+        with pytest.raises(NotFound):
+            expo.forms.get(name, "expo")
+    assert len(expo.configs._active) == before

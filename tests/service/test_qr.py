@@ -152,3 +152,9 @@ def test_a_checked_url_needs_a_public_form_and_accepted_values(chaotu: CompiledC
     assert "is not public" in refused.value.detail
     with pytest.raises(NotFound):
         checked_url(chaotu, "https://h", "nope")
+
+
+def test_a_url_too_long_for_a_qr_code_is_refused_in_words() -> None:
+    with pytest.raises(Invalid) as caught:
+        qr_png("https://crm.example.cn/f/t/f?activity=" + "%E5%B1%95" * 900)
+    assert caught.value.detail.startswith("the URL is too long for a QR code (8138 characters)")
