@@ -228,7 +228,7 @@ def _refuse_over(
 ) -> None:
     """RateLimited when the address (or, without one, the whole form) is at its limit."""
     since = now - window
-    if submissions.count_since(tx, tenant, form, since, client) < limit:
+    if submissions.count_since(tx, tenant, form, since, client, limit) < limit:
         return
     oldest = submissions.oldest_since(tx, tenant, form, since, client)
     minutes = int(window.total_seconds() // 60)
