@@ -80,10 +80,16 @@ class Services:
 
     def sweep(self, tenant: str, now: datetime | None = None) -> dict[str, int]:
         """Everything time brings about: promotions, protections, reassignments, segments
-        (the sweeper), then scheduled campaigns; counts per rule."""
+        (the sweeper), then scheduled campaigns, then public forms' spent duplicate windows;
+        counts per rule."""
         moved = self.sweeper.sweep(tenant, now)
         fired = self.campaigns.sweep_schedules(tenant, now)
-        return {**moved, **({"campaigns.schedule": fired} if fired else {})}
+        pruned = self.forms.prune(tenant, now)
+        return {
+            **moved,
+            **({"campaigns.schedule": fired} if fired else {}),
+            **({"forms.duplicate_windows_ended": pruned} if pruned else {}),
+        }
 
     def worker(self, **options: Any) -> Worker:
         """A worker for every kind of job: webhooks, emails and campaign steps and plans;

@@ -174,6 +174,13 @@ class PublicForms:
         result = written.result
         return Submitted(str(result["id"]), DUPLICATE_OF in result)
 
+    def prune(self, tenant: str, now: datetime | None = None) -> int:
+        """Drop duplicate-window rows whose window has passed (run by the sweep)."""
+        forms = self.configs.active(tenant).bundle.forms.values()
+        windows = {f.name: f.duplicates.within_minutes for f in forms if f.duplicates}
+        with self.store.write() as tx:
+            return submissions.prune(tx, tenant, now or self.clock.now(), windows)
+
     def _check_limits(self, tx: Tx, tenant: str, form: FormDef, client: str | None) -> None:
         """In the submission's own transaction, one submission of the form at a time: two
         at once cannot both take the last place under a limit."""

@@ -57,6 +57,18 @@ def claim(tx: Tx, tenant: str, form: str, key: str, now: datetime, within: timed
     return tx.conn.execute(held).scalar_one_or_none() or ""
 
 
+def prune(tx: Tx, tenant: str, now: datetime, windows: Mapping[str, int]) -> int:
+    """Drop the tenant's duplicate-window rows that decide nothing any more: past their
+    form's window (`windows`: form → minutes), or of a form without a duplicates rule."""
+    expired = [
+        sa.and_(D.form == form, D.at <= now - timedelta(minutes=minutes))
+        for form, minutes in windows.items()
+    ]
+    unruled = D.form.not_in(list(windows)) if windows else sa.true()
+    statement = sa.delete(t.form_dedupe).where(D.tenant_id == tenant, sa.or_(unruled, *expired))
+    return int(tx.conn.execute(statement).rowcount or 0)
+
+
 def take_over(tx: Tx, tenant: str, form: str, key: str, now: datetime) -> None:
     """Claim the window whatever it holds (its record was deleted meanwhile)."""
     where = sa.and_(D.tenant_id == tenant, D.form == form, D.key == key)

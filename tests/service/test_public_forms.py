@@ -286,3 +286,18 @@ def test_made_up_tenants_are_not_remembered(expo: Services) -> None:
         with pytest.raises(NotFound):
             expo.forms.get(name, "expo")
     assert len(expo.configs._active) == before
+
+
+def test_the_sweep_drops_duplicate_windows_that_have_ended(
+    expo: Services, clock: FixedClock
+) -> None:
+    first = submit(expo, {"name": "王", "phone": "13800138000"})
+    submit(expo, {"name": "甲", "phone": "13900000000", "email": "a@example.com"}, form="by_both")
+    clock.advance(minutes=29)
+    assert expo.sweep(T) == {}  # both windows (30 minutes) still hold
+    clock.advance(minutes=1)
+    assert expo.sweep(T) == {"forms.duplicate_windows_ended": 2}
+    with expo.store.read() as tx:
+        assert tx.conn.execute(sa.select(sa.func.count()).select_from(t.form_dedupe)).scalar() == 0
+    again = submit(expo, {"name": "王", "phone": "13800138000"}, "10.0.0.2")
+    assert not again.duplicate and again.record_id != first.record_id
