@@ -213,8 +213,11 @@ def owners(svc: Services, ids: Iterable[str]) -> tuple[Counter[str], int]:
 
 
 if __name__ == "__main__":
+    import json
     import sys
 
-    from assignment import main
+    from assignment import measured
 
-    sys.exit(main(sys.argv[1:]))
+    code, figs = measured([*sys.argv[1:]])
+    print(json.dumps(figs, sort_keys=True, ensure_ascii=False), flush=True)  # the last line
+    sys.exit(code)

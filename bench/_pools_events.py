@@ -178,8 +178,11 @@ def check(engine_db: EventDb, plain_db: EventDb, ops: Sequence[Op]) -> dict[str,
 
 
 if __name__ == "__main__":
+    import json
     import sys
 
-    from pools import main
+    from pools import measured
 
-    sys.exit(main(["--part", "events", *sys.argv[1:]]))
+    code, figs = measured(["--part", "events", *sys.argv[1:]])
+    print(json.dumps(figs, sort_keys=True, ensure_ascii=False), flush=True)  # the last line
+    sys.exit(code)

@@ -316,8 +316,11 @@ def timed(run: Callable[[], Any]) -> tuple[float, Any]:
 
 
 if __name__ == "__main__":
+    import json
     import sys
 
-    from pools import main
+    from pools import measured
 
-    sys.exit(main(["--part", "sweep", *sys.argv[1:]]))
+    code, figs = measured(["--part", "sweep", *sys.argv[1:]])
+    print(json.dumps(figs, sort_keys=True, ensure_ascii=False), flush=True)  # the last line
+    sys.exit(code)

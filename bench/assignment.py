@@ -441,15 +441,14 @@ def print_profile(profiles: Sequence[cProfile.Profile], title: str) -> None:
     stats.strip_dirs().sort_stats("tottime").print_stats(20)
 
 
-def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
+def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> tuple[int, dict[str, Any]]:
     began = time.perf_counter()
     leads = Leads.make(sizes)
     with contextlib.ExitStack() as stack:
         if args.profile == "pg":
             found = stack.enter_context(pg_engines(args.pg))
             if found is None:
-                print(json.dumps({"profile": args.profile, "error": "PostgreSQL unreachable"}))
-                return 1
+                return 1, {"profile": args.profile, "error": "PostgreSQL unreachable"}
             engines = found
         else:
             engines = stack.enter_context(sqlite_engines(folder))
@@ -460,17 +459,8 @@ def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
             title = f"{done.leads:,} creates, {path}, {sizes.clients} clients, {args.profile}"
             print(f"=== {title}: {done.seconds:.3f} s, {done.per_s:,.0f}/s")
             print_profile(done.profiles, title)
-    # the standing rule: a bench's last line is one JSON object of its figures
-    print(
-        json.dumps(
-            {
-                "profile": args.profile,
-                "db": args.profile,
-                "seconds": round(time.perf_counter() - began, 3),
-            }
-        )
-    )
-    return 0
+    seconds = round(time.perf_counter() - began, 3)
+    return 0, {"profile": args.profile, "db": args.profile, "seconds": seconds}
 
 
 # entry points --------------------------------------------------------------------------------
@@ -487,7 +477,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run(args: argparse.Namespace, folder: Path) -> int:
+def run(args: argparse.Namespace, folder: Path) -> tuple[int, dict[str, Any]]:
+    """The bench (or its profile) as asked: the exit code and the figures."""
     began = time.perf_counter()
     sizes = replace(QUICK if args.quick else FULL, clients=args.clients)
     if args.profile:
@@ -519,14 +510,21 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     extra["seconds_total"] = round(time.perf_counter() - began, 1)
     figs = figures(results, sizes, extra, problems)
     render(results, figs)
-    print(json.dumps(figs, sort_keys=True, ensure_ascii=False), flush=True)
-    return 1 if problems else 0
+    return (1 if problems else 0), figs
 
 
-def main(argv: list[str] | None = None) -> int:
+def measured(argv: list[str] | None = None) -> tuple[int, dict[str, Any]]:
+    """Run as the arguments ask; the exit code and the figures (printed by the caller, so
+    each script that runs this bench ends with their JSON line itself)."""
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tidepool-bench-") as tmp:
         return run(args, Path(tmp))
+
+
+def main(argv: list[str] | None = None) -> int:
+    code, figs = measured(argv)
+    print(json.dumps(figs, sort_keys=True, ensure_ascii=False), flush=True)  # the last line
+    return code
 
 
 if __name__ == "__main__":

@@ -421,14 +421,13 @@ def print_profile(profiler: cProfile.Profile, title: str) -> None:
     pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats("tottime").print_stats(25)
 
 
-def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
+def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> tuple[int, dict[str, Any]]:
     began = time.perf_counter()
     with contextlib.ExitStack() as stack:
         if args.profile_db == "pg":
             found = stack.enter_context(pg_engines(args.pg, 3))
             if found is None:
-                print(json.dumps({"profile": args.profile, "error": "PostgreSQL unreachable"}))
-                return 1
+                return 1, {"profile": args.profile, "error": "PostgreSQL unreachable"}
             engines = found
         else:
             engines = stack.enter_context(
@@ -451,17 +450,8 @@ def run_profile(args: argparse.Namespace, folder: Path, sizes: Sizes) -> int:
             print_profile(
                 profiler, f"Sweeper.sweep, {len(loaded.due):,} due of {sizes.customers:,}"
             )
-    # the standing rule: a bench's last line is one JSON object of its figures
-    print(
-        json.dumps(
-            {
-                "profile": args.profile,
-                "db": args.profile_db,
-                "seconds": round(time.perf_counter() - began, 3),
-            }
-        )
-    )
-    return 0
+    seconds = round(time.perf_counter() - began, 3)
+    return 0, {"profile": args.profile, "db": args.profile_db, "seconds": seconds}
 
 
 # entry points ------------------------------------------------------------------------------
@@ -515,7 +505,8 @@ def measure_sweeps(targets: dict[str, list[sa.Engine]], sizes: Sizes) -> dict[st
     return sweeps
 
 
-def run(args: argparse.Namespace, folder: Path) -> int:
+def run(args: argparse.Namespace, folder: Path) -> tuple[int, dict[str, Any]]:
+    """The bench (or its profile) as asked: the exit code and the figures."""
     began = time.perf_counter()
     sizes = QUICK if args.quick else FULL
     if args.profile:
@@ -548,14 +539,21 @@ def run(args: argparse.Namespace, folder: Path) -> int:
     extra["seconds_total"] = round(time.perf_counter() - began, 1)
     figs = figures(events, sweeps, sizes, extra)
     render(events, sweeps, figs, sizes)
-    print(json.dumps(figs, sort_keys=True, ensure_ascii=False), flush=True)
-    return 0
+    return 0, figs
 
 
-def main(argv: list[str] | None = None) -> int:
+def measured(argv: list[str] | None = None) -> tuple[int, dict[str, Any]]:
+    """Run as the arguments ask; the exit code and the figures (printed by the caller, so
+    each script that runs this bench ends with their JSON line itself)."""
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tidepool-bench-") as tmp:
         return run(args, Path(tmp))
+
+
+def main(argv: list[str] | None = None) -> int:
+    code, figs = measured(argv)
+    print(json.dumps(figs, sort_keys=True, ensure_ascii=False), flush=True)  # the last line
+    return code
 
 
 if __name__ == "__main__":
