@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from admin_ui.hosted.values import many, split_text
 from engine.config.model import FieldDef, FormField, Label
+from engine.fields.types import FIELD_TYPES, StringType
 from engine.service.form_logic import FormState
 from engine.service.public_forms import PublicForm
 
@@ -32,7 +33,6 @@ _INPUTS: dict[str, tuple[str, Attrs]] = {
     "tags": ("text", ()),  # without options: one text, split on commas
 }
 _BOUNDED = frozenset({"integer", "decimal", "money", "date"})  # min/max apply to the input
-_DEFAULT_MAX_LENGTH = {"string": 255, "text": 20_000}  # the engine's limits without max_length
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,9 @@ def _kind(page: Page, field: FieldDef, values: list[str]) -> tuple[str, str, tup
 def attributes(field: FieldDef) -> Attrs:
     """The input's own limits and hints: they help the visitor; the engine decides."""
     attrs = list(_INPUTS.get(field.type, ("", ()))[1])
-    if field.type in _DEFAULT_MAX_LENGTH:
-        attrs.append(("maxlength", str(field.max_length or _DEFAULT_MAX_LENGTH[field.type])))
+    kind = FIELD_TYPES[field.type]
+    if isinstance(kind, StringType):  # string and text: the engine's own limit by default
+        attrs.append(("maxlength", str(field.max_length or kind.default_max)))
         if field.min_length:
             attrs.append(("minlength", str(field.min_length)))
     if field.type in _BOUNDED:
