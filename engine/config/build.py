@@ -10,6 +10,7 @@ from engine.config.model import (
     AssignmentRuleDef,
     Candidates,
     Capacity,
+    Claimers,
     DerivedDef,
     DerivedRule,
     DuplicateRule,
@@ -28,6 +29,7 @@ from engine.config.model import (
     PromotionDef,
     ProtectionDef,
     PublicPoolDef,
+    RecordScopes,
     RoleDef,
     RollupDef,
     TeamDef,
@@ -70,6 +72,7 @@ def build_tenant(data: dict[str, Any], file: str) -> TenantDef:
         loc=Loc(file, ""),
         working_hours=_hours(data.get("working_hours")),
         on_deactivate=data.get("on_deactivate", "stay"),
+        template_budget_ms=data.get("template_budget_ms", 200),
     )
 
 
@@ -101,6 +104,7 @@ def _user(raw: dict[str, Any], loc: Loc) -> UserDef:
         capacity=Capacity(cap.get("open"), cap.get("per_day")),
         working_hours=_hours(raw.get("working_hours")),
         on_deactivate=raw.get("on_deactivate"),
+        manager=raw.get("manager"),
         out_of_office=tuple(
             (date.fromisoformat(o["from"]), date.fromisoformat(o["to"]))
             for o in raw.get("out_of_office", ())
@@ -168,7 +172,16 @@ def _assignment_rule(raw: dict[str, Any], loc: Loc) -> AssignmentRuleDef:
 def _role(role_id: str, raw: dict[str, Any], loc: Loc) -> RoleDef:
     label = Label.of(raw.get("label"), role_id)
     masked, can = tuple(raw.get("see_masked", ())), frozenset(raw.get("can", ()))
-    return RoleDef(role_id, label, loc, masked, can)
+    records = _scopes(raw, RecordScopes())
+    entities = {name: _scopes(v or {}, records) for name, v in (raw.get("entities") or {}).items()}
+    return RoleDef(role_id, label, loc, masked, can, records, MappingProxyType(entities))
+
+
+def _scopes(raw: dict[str, Any], base: RecordScopes) -> RecordScopes:
+    """A role's scopes: what it says, else `base` (the role's own for an entity's)."""
+    return RecordScopes(
+        raw.get("see", base.see), raw.get("edit", base.edit), raw.get("delete", base.delete)
+    )
 
 
 def build_entities(data: dict[str, Any], file: str, tz: tzinfo = UTC) -> dict[str, EntityDef]:
@@ -185,6 +198,7 @@ def build_entities(data: dict[str, Any], file: str, tz: tzinfo = UTC) -> dict[st
             MappingProxyType(fields),
             Loc(file, base),
             raw.get("title_field"),
+            raw.get("visible_via"),
         )
     return out
 
@@ -281,6 +295,7 @@ def _public(raw: dict[str, Any] | None, loc: Loc) -> PublicPoolDef | None:
         return None
     holding = raw.get("holding_pools")
     protection = raw.get("protection")
+    claimers = raw.get("claimers")
     return PublicPoolDef(
         pool=raw["pool"],
         loc=loc,
@@ -290,7 +305,12 @@ def _public(raw: dict[str, Any] | None, loc: Loc) -> PublicPoolDef | None:
         max_holdings=raw.get("max_holdings"),
         cooldown_days=raw.get("cooldown_days"),
         protection=None if protection is None else ProtectionDef(**protection),
+        claimers=None if claimers is None else Claimers(**_tuples(claimers)),
     )
+
+
+def _tuples(raw: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v or ()) for k, v in raw.items()}
 
 
 def build_rollups(data: dict[str, Any], file: str) -> tuple[RollupDef, ...]:

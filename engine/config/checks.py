@@ -101,11 +101,45 @@ def _check_users(tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
         seen.setdefault(raw["id"], loc)
         yield from _check_leave(raw.get("out_of_office", ()), loc, src)
         yield from _check_hours(raw.get("working_hours"), loc, src)
+        manager = raw.get("manager")
+        if manager is not None and manager not in tenant.users:
+            hint = choices_hint(manager, tenant.users, "users")
+            yield src.error(loc, "/manager", f"unknown user '{manager}'", hint, code="reference")
+    yield from _check_org_chart(tenant, src)
     yield from _check_hours(src.raw(tenant.loc).get("working_hours"), tenant.loc, src)
     yield from check_labels(tenant.name, tenant.locales, src, tenant.loc, "/name")
     for group in (tenant.teams, tenant.roles):
         for item in group.values():
             yield from check_labels(item.label, tenant.locales, src, item.loc, "/label")
+
+
+def _check_org_chart(tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
+    """Managers form a tree: a chain of `manager:` that comes back to a user is a cycle,
+    reported once, at the first user of it in the file."""
+    reported: set[str] = set()
+    for user in tenant.users.values():
+        chain: list[str] = []
+        at: str | None = user.id
+        while at is not None and at in tenant.users and at not in chain:
+            chain.append(at)
+            at = tenant.users[at].manager
+        if at is None or at not in chain:
+            continue
+        cycle = chain[chain.index(at) :]
+        if reported & set(cycle):
+            continue
+        reported |= set(cycle)
+        first = min(
+            (tenant.users[u] for u in cycle), key=lambda u: int(u.loc.pointer.split("/")[-1])
+        )
+        path = " → ".join([*cycle[cycle.index(first.id) :], *cycle[: cycle.index(first.id)]])
+        yield src.error(
+            first.loc,
+            "/manager",
+            f"the org chart has a cycle: {path} → {first.id}",
+            "a user cannot be (indirectly) their own manager: remove one manager: of the cycle",
+            code="cycle",
+        )
 
 
 def _check_leave(periods: Any, loc: Loc, src: Sources) -> Iterator[ConfigError]:
@@ -149,6 +183,11 @@ def check_roles(
 ) -> Iterator[ConfigError]:
     all_fields = {f for e in entities.values() for f in e.fields}
     for role in tenant.roles.values():
+        for name in role.entities:
+            if name not in entities:
+                sub = join_pointer("/entities", name)
+                hint = choices_hint(name, entities, "entities")
+                yield src.error(role.loc, sub, f"unknown entity '{name}'", hint, code="reference")
         for i, name in enumerate(role.see_masked):
             if name not in all_fields:
                 yield src.error(
@@ -195,6 +234,37 @@ def check_entities(
             )
         for f in entity.fields.values():
             yield from check_field(f, entities, tenant, src)
+        yield from _check_visible_via(entity, entities, src)
+
+
+def _check_visible_via(
+    entity: EntityDef, entities: Mapping[str, EntityDef], src: Sources
+) -> Iterator[ConfigError]:
+    """`visible_via` names a reference field; following it never comes back to the entity."""
+    via = entity.visible_via
+    if via is None:
+        return
+    refs = [n for n, f in entity.fields.items() if f.type == "reference"]
+    found = entity.fields.get(via)
+    if found is None or found.type != "reference":
+        message = f"unknown field '{via}'" if found is None else f"'{via}' is not a reference"
+        hint = choices_hint(via, refs, "reference fields") if refs else "add a reference field"
+        yield src.error(entity.loc, "/visible_via", message, hint, code="reference")
+        return
+    chain, at = [entity.name], found.ref_entity
+    while at is not None and at in entities and at not in chain:
+        chain.append(at)
+        parent = entities[at]
+        ref = parent.fields.get(parent.visible_via or "")
+        at = ref.ref_entity if ref is not None else None
+    if at == entity.name:
+        yield src.error(
+            entity.loc,
+            "/visible_via",
+            f"visibility goes round in a circle: {' → '.join([*chain, at])}",
+            "one entity of the circle must not say visible_via",
+            code="cycle",
+        )
 
 
 def check_field(

@@ -109,6 +109,7 @@ class EntityDef:
     fields: Mapping[str, FieldDef]
     loc: Loc
     title_field: str | None = None
+    visible_via: str | None = None  # a reference field: its parent's viewers see the record
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +235,15 @@ class ProtectionDef:
 
 
 @dataclass(frozen=True, slots=True)
+class Claimers:
+    """Who may claim from (and so see) a public pool: users in any of the teams or with any
+    of the roles (公海 are often per department)."""
+
+    teams: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PublicPoolDef:
     """The public pool (公海): claims, releases and the limits on them."""
 
@@ -245,6 +255,7 @@ class PublicPoolDef:
     max_holdings: int | None = None
     cooldown_days: int | None = None
     protection: ProtectionDef | None = None
+    claimers: Claimers | None = None  # None: every active user may claim
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +469,7 @@ class UserDef:
     working_hours: Hours | None = None  # None: the tenant's
     out_of_office: tuple[tuple[date, date], ...] = ()
     on_deactivate: str | None = None  # None: the tenant's
+    manager: str | None = None  # the org chart: `subtree` scopes follow it down
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,6 +479,35 @@ class TeamDef:
     loc: Loc
 
 
+# How far a role's reach over records goes, narrowest first: `own` = owned by the user,
+# `team` = owned by anyone sharing a team with the user, `subtree` = owned by the user or
+# anyone under them in the org chart (`manager:`), `all` = every record.
+SCOPES = ("none", "own", "team", "subtree", "all")
+
+# Every privileged action a role may be granted (`can:`). A feature that adds an action adds
+# it here first; tests/api/test_permission_table.py fails for an action without its rows.
+PERMISSIONS = (
+    "assign",  # hand a record to anyone (POST …/assign), see and edit unowned records
+    "configure",  # push, activate, roll back and dry-run config versions; jobs; sweeps
+    "manage_users",  # switch users off and on, set their passwords from the admin UI
+    "export",  # download record lists as files
+    "see_all_stats",  # dashboards and stats over every record and user, not only one's own
+    "import",  # load records from files
+    "import_history",  # keep a file's owner, creator and dates when importing
+    "merge",  # merge duplicate records
+    "bulk",  # change many records at once
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordScopes:
+    """Which records a role lets its users see, edit and delete (each one of SCOPES)."""
+
+    see: str = "own"
+    edit: str = "own"
+    delete: str = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class RoleDef:
     id: str
@@ -474,6 +515,11 @@ class RoleDef:
     loc: Loc
     see_masked: tuple[str, ...] = ()
     can: frozenset[str] = frozenset()  # permissions, e.g. "assign"
+    records: RecordScopes = RecordScopes()  # every entity's, unless `entities` says otherwise
+    entities: Mapping[str, RecordScopes] = field(default_factory=lambda: EMPTY)
+
+    def scopes(self, entity: str) -> RecordScopes:
+        return self.entities.get(entity, self.records)
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,6 +535,7 @@ class TenantDef:
     loc: Loc
     working_hours: Hours | None = None
     on_deactivate: str = "stay"  # stay | reassign | public
+    template_budget_ms: int = 200  # each template render's time budget
 
 
 @dataclass(frozen=True, slots=True)

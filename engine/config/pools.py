@@ -49,6 +49,26 @@ def check_pool_sets(
         yield from _check_promotions(pool_set, scope, src)
         yield from _check_cycles(pool_set, src)
         yield from _check_public(pool_set, entity, src)
+        yield from _check_claimers(pool_set, tenant, src)
+
+
+def _check_claimers(pool_set: PoolSetDef, tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
+    claimers = pool_set.public.claimers if pool_set.public is not None else None
+    if claimers is None or pool_set.public is None:
+        return
+    loc = pool_set.public.loc
+    for sub, names, known, noun in (
+        ("/claimers/teams", claimers.teams, tenant.teams, "team"),
+        ("/claimers/roles", claimers.roles, tenant.roles, "role"),
+    ):
+        for i, name in enumerate(names):
+            if name not in known:
+                hint = (
+                    choices_hint(name, known, f"{noun}s") if known else f"no {noun}s are declared"
+                )
+                yield src.error(
+                    loc, f"{sub}/{i}", f"unknown {noun} '{name}'", hint, code="reference"
+                )
 
 
 def _check_pools(pool_set: PoolSetDef, tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
