@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_ui.session import AdminRoute, Checked, Svc, Viewer, Who
 from admin_ui.templating import render
 from admin_ui.texts import add
+from engine.api.params import VersionNumber
 from engine.config.model import Label
 from engine.service import NotFound, Services
 from engine.service.config_editing import (
@@ -81,7 +82,7 @@ def rollback(request: Request, who: Checked, svc: Svc) -> Response:
 
 
 @router.post("/config/versions/{number}/activate")
-def activate(request: Request, who: Checked, svc: Svc, number: int) -> Response:
+def activate(request: Request, who: Checked, svc: Svc, number: VersionNumber) -> Response:
     who.require(PERMISSION)
     try:
         changed = svc.activate(who.tenant, number, _by(who), by=who.user.id)
@@ -92,7 +93,7 @@ def activate(request: Request, who: Checked, svc: Svc, number: int) -> Response:
 
 # one version: its diff against the active one, dry runs ----------------------------------------
 @router.get("/config/versions/{number}")
-def version_page(request: Request, who: Who, svc: Svc, number: int) -> Response:
+def version_page(request: Request, who: Who, svc: Svc, number: VersionNumber) -> Response:
     who.require(PERMISSION)
     version = stored_version(svc.store, who.tenant, number)
     return _version(request, who, version, flash=_flash(request))
@@ -100,7 +101,12 @@ def version_page(request: Request, who: Who, svc: Svc, number: int) -> Response:
 
 @router.post("/config/versions/{number}/dry-run")
 def dry_run_page(
-    request: Request, who: Checked, svc: Svc, number: int, sample: Text = "", now: Text = ""
+    request: Request,
+    who: Checked,
+    svc: Svc,
+    number: VersionNumber,
+    sample: Text = "",
+    now: Text = "",
 ) -> Response:
     """The dry run of a stored version against every stored record (seconds with many)."""
     who.require(PERMISSION)
@@ -115,7 +121,7 @@ def dry_run_page(
 
 
 @router.get("/config/diff")
-def diff_page(request: Request, who: Who, svc: Svc, a: int, b: int) -> Response:
+def diff_page(request: Request, who: Who, svc: Svc, a: VersionNumber, b: VersionNumber) -> Response:
     who.require(PERMISSION)
     old, new = stored_version(svc.store, who.tenant, a), stored_version(svc.store, who.tenant, b)
     found = changes(bundle_of(old), bundle_of(new))
@@ -128,7 +134,7 @@ def diff_page(request: Request, who: Who, svc: Svc, a: int, b: int) -> Response:
 # the editor ------------------------------------------------------------------------------------
 @router.get("/config/files")
 def editor(
-    request: Request, who: Who, svc: Svc, file: str = "", version: int | None = None
+    request: Request, who: Who, svc: Svc, file: str = "", version: VersionNumber | None = None
 ) -> Response:
     """One file of a stored version (the active one unless `version` says) in an editor;
     names of template files hold '../', so the name is a query parameter."""
@@ -150,7 +156,7 @@ def edit(
     who: Checked,
     svc: Svc,
     file: Text,
-    version: Annotated[int, Form()],
+    version: Annotated[VersionNumber, Form()],
     text: Text = "",
     action: Text = "validate",
 ) -> Response:

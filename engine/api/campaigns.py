@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from engine.api.auth import Svc, Who
+from engine.api.params import RowId
 
 router = APIRouter(prefix="/api/v1/{tenant}", tags=["campaigns"])
 
@@ -47,5 +48,5 @@ def notifications(
 
 
 @router.post("/notifications/{notification}/read", summary="Mark a notification read")
-def read_notification(who: Who, svc: Svc, notification: int) -> dict[str, Any]:
+def read_notification(who: Who, svc: Svc, notification: RowId) -> dict[str, Any]:
     return svc.campaigns.mark_read(who.tenant, notification, by=who.user)

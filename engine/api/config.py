@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body
 from fastapi.responses import JSONResponse
 
 from engine.api.auth import Svc, Who
+from engine.api.params import VersionNumber
 from engine.service.simulate import dry_run_request
 
 router = APIRouter(prefix="/api/v1/{tenant}/config", tags=["config"])
@@ -37,7 +38,7 @@ def push_version(
 
 
 @router.post("/versions/{number}/activate", summary="Switch the tenant to this version")
-def activate_version(who: Who, svc: Svc, number: int) -> dict[str, Any]:
+def activate_version(who: Who, svc: Svc, number: VersionNumber) -> dict[str, Any]:
     changed = svc.activate(who.tenant, number, who.actor, by=who.user)
     return {"active": number, "changed": changed}
 
@@ -52,7 +53,7 @@ def rollback(who: Who, svc: Svc) -> dict[str, Any]:
     summary="What changes from version a to b: fields, pools, rules, campaigns… added, "
     "removed or changed (with the keys that differ)",
 )
-def diff_versions(who: Who, svc: Svc, a: int, b: int) -> dict[str, Any]:
+def diff_versions(who: Who, svc: Svc, a: VersionNumber, b: VersionNumber) -> dict[str, Any]:
     return {"from": a, "to": b, "changes": svc.diff(who.tenant, a, b)}
 
 

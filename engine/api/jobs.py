@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from engine.api.auth import Who
+from engine.api.params import RowId
 from engine.service import Services
 from engine.service.jobs import MAX_LIST, STATUSES, Jobs, job_json
 from engine.service.permissions import require
@@ -34,7 +35,7 @@ def list_jobs(
     campaign: Annotated[str | None, Query(description="Only this campaign's jobs")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 100,
     before: Annotated[
-        int | None, Query(ge=1, description="Only jobs with a smaller id (the next page)")
+        RowId | None, Query(description="Only jobs with a smaller id (the next page)")
     ] = None,
 ) -> dict[str, Any]:
     found = jobs.find(who.tenant, status=status, campaign=campaign, limit=limit, before=before)
@@ -43,5 +44,5 @@ def list_jobs(
 
 
 @router.post("/jobs/{job_id}/retry", summary="Give a dead job a fresh set of attempts")
-def retry_job(who: Who, jobs: JobsSvc, job_id: int) -> dict[str, Any]:
+def retry_job(who: Who, jobs: JobsSvc, job_id: RowId) -> dict[str, Any]:
     return job_json(jobs.retry(who.tenant, job_id))
