@@ -2,18 +2,17 @@
 
 Receivers check `X-Tidepool-Signature` (HMAC-SHA256 over "<timestamp>.<body>" with the
 tenant's secret, see `verify`) and drop repeats by `Idempotency-Key`: after a worker crash a
-webhook may arrive twice.
+webhook may arrive twice. Connections go to public addresses only, checked and pinned per
+connection (engine/service/outbound.py), redirects included.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import os
 import secrets
-import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from engine.clock import Clock
 from engine.service.errors import NotFound
 from engine.service.jobs import GiveUp, JobRow, Retry
+from engine.service.outbound import AddressRefused, CannotResolve, guarded_client
 from engine.storage import tables as t
 from engine.storage.store import Store, Tx
 
@@ -75,22 +75,6 @@ def private_allowed() -> bool:
     return os.environ.get(ALLOW_PRIVATE, "").strip() in ("1", "true", "yes")
 
 
-def _refuse_private(url: httpx.URL) -> None:
-    if private_allowed():
-        return
-    try:
-        infos = socket.getaddrinfo(url.host, url.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise Retry(f"cannot resolve {url.host}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise GiveUp(
-                f"webhook to {url.host} ({address}) refused: not a public address "
-                f"(set {ALLOW_PRIVATE}=1 to allow private networks)"
-            )
-
-
 def _timeout(payload: Mapping[str, Any]) -> float:
     value = payload.get("timeout", DEFAULT_TIMEOUT)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
@@ -123,7 +107,8 @@ class Webhooks:
     def __init__(self, store: Store, clock: Clock, client: httpx.Client | None = None) -> None:
         self.store = store
         self.clock = clock
-        self.client = client or httpx.Client(follow_redirects=False)
+        # A client given here is used as it is: only the default one guards addresses.
+        self.client = client or guarded_client(private_allowed)
         self._secrets: dict[str, tuple[float, str]] = {}  # tenant -> (read at, secret)
 
     # the signing secret ---------------------------------------------------------------------
@@ -206,7 +191,8 @@ class Webhooks:
     def _post(
         self, url: httpx.URL, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int, str]:
-        """POST, following at most a few 307/308 redirects on the same origin."""
+        """POST, following at most a few 307/308 redirects on the same origin (a redirect's
+        new connection resolves and is checked again)."""
         for _ in range(MAX_REDIRECTS + 1):
             status, text, location = self._send_once(url, body, headers, timeout)
             if status not in (307, 308) or location is None:
@@ -223,12 +209,18 @@ class Webhooks:
     def _send_once(
         self, url: httpx.URL, body: bytes, headers: dict[str, str], timeout: float
     ) -> tuple[int, str, str | None]:
-        _refuse_private(url)
         try:
             request = self.client.build_request(
                 "POST", url, content=body, headers=headers, timeout=timeout
             )
             response = self.client.send(request, stream=True)
+        except AddressRefused as exc:
+            raise GiveUp(
+                f"webhook to {url.host} refused: {exc.address} is not a public address "
+                f"({exc.why}); set {ALLOW_PRIVATE}=1 to allow private networks"
+            ) from None
+        except CannotResolve as exc:
+            raise Retry(str(exc)) from None
         except httpx.TimeoutException:
             raise Retry(f"no answer from {url} within {timeout:g}s") from None
         except httpx.TransportError as exc:
