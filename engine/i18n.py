@@ -94,6 +94,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "is required when {condition}",
         "zh-CN": "当 {condition} 时必填",
     },
+    # JSON's NaN / Infinity tokens (Python's json reads them; no field takes them)
+    "not_finite": {
+        "en": "must be a finite number (not NaN or Infinity)",
+        "zh-CN": "必须是有限的数字（不能是 NaN 或 Infinity）",
+    },
 }
 
 _ZH_TYPES = {
@@ -104,6 +109,12 @@ _ZH_TYPES = {
     "a list": "列表",
     "a record id": "记录 id",
     "an object": "对象（字段名到值）",
+    "a date": "日期",
+    "a date and time": "日期时间",
+    "a single option": "单个选项",
+    "a phone number": "电话号码",
+    "an email address": "邮箱地址",
+    "a URL": "网址",
 }
 
 

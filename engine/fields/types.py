@@ -7,6 +7,7 @@ built once per config version, so the per-record cost is a few attribute-free ca
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, tzinfo
@@ -44,6 +45,8 @@ class FieldType:
     name: ClassVar[str]
     keys: ClassVar[frozenset[str]] = frozenset()
     unique_allowed: ClassVar[bool] = True
+    scalar: ClassVar[bool] = True  # one value: a list or an object is refused, [] too
+    expected: ClassVar[str] = "text"  # what a value must be ("type" errors), in English
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
         """Problems with a field definition beyond what the schema catches."""
@@ -69,6 +72,13 @@ def _length_check(f: FieldDef) -> Iterator[Problem]:
 def _range_check(f: FieldDef) -> Iterator[Problem]:
     if f.min is not None and f.max is not None and f.min > f.max:  # type: ignore[operator]
         yield ("min", f"min {f.min} is larger than max {f.max}", "swap them or fix one")
+
+
+def finite(value: Any) -> Any:
+    """JSON's NaN and ±Infinity (Python's json reads them) are no value of any field."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FieldValueError("not_finite")
+    return value
 
 
 def _bounded(value: Any, low: Any, high: Any) -> Any:
@@ -111,7 +121,7 @@ class StringType(FieldType):
 
         def coerce(value: Any) -> str:
             if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-                value = str(value)
+                value = str(finite(value))
             if not isinstance(value, str):
                 raise FieldValueError("type", expected="text")
             text = value.strip()
@@ -134,6 +144,7 @@ class TextType(StringType):
 class IntegerType(FieldType):
     name = "integer"
     keys = frozenset({"min", "max"})
+    expected = "a whole number"
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _range_check(f)
@@ -159,7 +170,7 @@ class IntegerType(FieldType):
 
 
 def _to_int(value: Any) -> int:
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(finite(value), float) and value.is_integer():
         return int(value)
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(value)
@@ -171,14 +182,16 @@ def _to_int(value: Any) -> int:
 def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise FieldValueError("type", expected="a number")
-    if isinstance(value, float):
+    if isinstance(finite(value), float):
         # A float means at most 15 digits; beyond that is binary noise (0.1 + 0.2).
         value = format(value, ".15g")
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, TypeError, ValueError):
         raise FieldValueError("type", expected="a number") from None
-    if not number.is_finite() or abs(number.adjusted()) > 15 or len(number.as_tuple().digits) > 28:
+    if not number.is_finite():
+        raise FieldValueError("not_finite")
+    if abs(number.adjusted()) > 15 or len(number.as_tuple().digits) > 28:
         raise FieldValueError("type", expected="a number")
     return number + 0 if number else Decimal(0)  # no negative zero
 
@@ -188,6 +201,7 @@ class DecimalType(FieldType):
 
     name = "decimal"
     keys = frozenset({"min", "max", "scale"})
+    expected = "a number"
     default_scale: int | None = None
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
@@ -239,6 +253,7 @@ _FALSE = {"false", "0", "no", "off", "否"}
 class BooleanType(FieldType):
     name = "boolean"
     unique_allowed = False
+    expected = "true or false"
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         def coerce(value: Any) -> bool:
@@ -256,6 +271,7 @@ class BooleanType(FieldType):
 class DateType(FieldType):
     name = "date"
     keys = frozenset({"min", "max"})
+    expected = "a date"
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _range_check(f)
@@ -315,6 +331,7 @@ def parse_instant(value: Any, tz: tzinfo) -> datetime:
 class DateTimeType(FieldType):
     name = "datetime"
     keys = frozenset({"min", "max"})
+    expected = "a date and time"
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _range_check(f)
@@ -345,6 +362,7 @@ def _option_check(f: FieldDef) -> Iterator[Problem]:
 class EnumType(FieldType):
     name = "enum"
     keys = frozenset({"options"})
+    expected = "a single option"
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _option_check(f)
@@ -381,6 +399,8 @@ class MultiEnumType(FieldType):
     name = "multi_enum"
     keys = frozenset({"options", "max_items"})
     unique_allowed = False
+    scalar = False
+    expected = "a list"
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
         yield from _option_check(f)
@@ -403,6 +423,8 @@ class TagsType(FieldType):
     name = "tags"
     keys = frozenset({"max_items"})
     unique_allowed = False
+    scalar = False
+    expected = "a list"
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         limit = f.max_items or 50
@@ -418,6 +440,7 @@ class PhoneType(FieldType):
 
     name = "phone"
     keys = frozenset({"pattern"})
+    expected = "a phone number"
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         matcher = field_pattern(f.pattern).fullmatch if f.pattern else None
@@ -441,6 +464,7 @@ class PhoneType(FieldType):
 
 class EmailType(FieldType):
     name = "email"
+    expected = "an email address"
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         def coerce(value: Any) -> str:
@@ -457,6 +481,7 @@ class EmailType(FieldType):
 
 class UrlType(FieldType):
     name = "url"
+    expected = "a URL"
 
     def coercer(self, f: FieldDef, tz: tzinfo) -> Coercer:
         def coerce(value: Any) -> str:
@@ -476,6 +501,7 @@ class ReferenceType(FieldType):
     name = "reference"
     keys = frozenset({"entity"})
     unique_allowed = True
+    expected = "a record id"
 
     def check(self, f: FieldDef) -> Iterator[Problem]:
         if f.ref_entity is None:

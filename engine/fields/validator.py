@@ -7,6 +7,7 @@ so a record costs a dict walk and a few calls, not a schema interpretation.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,6 +69,17 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
 
+def _misfit(name: str, value: Any, single: str | None) -> FieldError | None:
+    """A JSON value no field of its type takes, whatever its coercer would make of it: NaN and
+    ±Infinity anywhere; a list or an object (even empty) for a field of one value (`single`:
+    what that value must be)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return FieldError(name, "not_finite")
+    if single is not None and isinstance(value, list | tuple | Mapping):
+        return FieldError(name, "type", {"expected": single})
+    return None
+
+
 class EntityValidator:
     """Validates whole records and patches for one entity."""
 
@@ -88,6 +100,8 @@ class EntityValidator:
         self.unique = tuple(n for n, f in entity.fields.items() if f.unique)
         self.folded = frozenset(n for n in self.unique if entity.fields[n].type == "email")
         self.references = {n: f.ref_entity for n, f in entity.fields.items() if f.ref_entity}
+        kinds = {n: FIELD_TYPES[f.type] for n, f in entity.fields.items()}
+        self.single = {n: t.expected if t.scalar else None for n, t in kinds.items()}
 
     def form_rules(self, form: FormDef) -> FormRules:
         allowed = frozenset(form.field_names)
@@ -119,6 +133,9 @@ class EntityValidator:
                 if not raw or raw.isspace():
                     values[name] = None
                     continue
+            elif (misfit := _misfit(name, raw, self.single[name])) is not None:
+                errors.append(misfit)
+                continue
             elif not storable(raw):
                 errors.append(FieldError(name, "text"))
                 continue

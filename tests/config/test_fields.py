@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -145,8 +146,6 @@ def test_integer_accepts(value: Any, stored: int) -> None:
         None,
         [1],
         "12345678901234567",
-        float("nan"),
-        float("inf"),
     ],
 )
 def test_integer_refuses(value: Any) -> None:
@@ -190,7 +189,7 @@ def test_decimal_is_exact_text(value: Any, stored: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [True, "abc", "", None, float("nan"), float("inf"), "NaN", "Infinity", "1e16", "1e-16", [1]],
+    [True, "abc", "", None, "1e16", "1e-16", [1]],
 )
 def test_decimal_refuses(value: Any) -> None:
     assert refusal(coercer("decimal"), value) == "type"
@@ -566,6 +565,82 @@ def test_reference_takes_a_record_id() -> None:
     assert coerce("cus_123-abc") == "cus_123-abc"
     for value in ["a b", "x" * 65, "", None, 5, "../etc"]:
         assert refusal(coerce, value) == "type"
+
+
+# --- NaN / Infinity and lists for one-value fields (what Python's json reads) -----------------
+
+NON_FINITE = [float("nan"), float("inf"), float("-inf")]
+
+
+@pytest.mark.parametrize("value", NON_FINITE)
+@pytest.mark.parametrize("type_", ["integer", "decimal", "money", "string", "text"])
+def test_non_finite_numbers_are_refused_not_stored_as_text(type_: str, value: float) -> None:
+    assert refusal(coercer(type_), value) == "not_finite"
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", " nan "])
+def test_non_finite_number_text_is_refused_by_number_fields(value: str) -> None:
+    assert refusal(coercer("decimal"), value) == "not_finite"
+    assert refusal(coercer("money"), value) == "not_finite"
+    assert coercer("string")(value) == value.strip()  # as text it is only text
+
+
+def test_only_list_types_take_several_values() -> None:
+    assert {n for n, t in FIELD_TYPES.items() if not t.scalar} == {"multi_enum", "tags"}
+    for name, kind in FIELD_TYPES.items():
+        assert kind.expected, name
+
+
+def _entity() -> Any:
+    from types import MappingProxyType
+
+    from engine.config.model import EntityDef
+
+    kw: dict[str, dict[str, Any]] = {
+        "enum": {"options": REGIONS},
+        "multi_enum": {"options": REGIONS},
+        "reference": {"ref_entity": "customer"},
+    }
+    fields = {name: replace(field(name, **kw.get(name, {})), name=name) for name in FIELD_TYPES}
+    return EntityDef("thing", Label.of(None, "thing"), MappingProxyType(fields), Loc("e.yaml", ""))
+
+
+@pytest.mark.parametrize("value", [[], ["x"], {}, {"a": 1}])
+@pytest.mark.parametrize("name", sorted(n for n, t in FIELD_TYPES.items() if t.scalar))
+def test_a_list_or_object_for_a_one_value_field_is_a_located_type_error(
+    name: str, value: Any
+) -> None:
+    from engine.fields.validator import EntityValidator
+
+    validator = EntityValidator(_entity(), UTC)
+    values, errors = validator.clean({name: value})
+    assert values == {}
+    [error] = errors
+    assert (error.field, error.code) == (name, "type")
+    assert error.message("en") == f"must be {FIELD_TYPES[name].expected}"
+    assert error.message("zh-CN").startswith("必须是") and "a " not in error.message("zh-CN")
+
+
+@pytest.mark.parametrize("value", NON_FINITE)
+def test_non_finite_values_are_located_for_every_field_type(value: float) -> None:
+    from engine.fields.validator import EntityValidator
+
+    validator = EntityValidator(_entity(), UTC)
+    values, errors = validator.clean(dict.fromkeys(FIELD_TYPES, value))
+    assert values == {}
+    assert {(e.field, e.code) for e in errors} == {(n, "not_finite") for n in FIELD_TYPES}
+    assert errors[0].message("en") == "must be a finite number (not NaN or Infinity)"
+    assert errors[0].message("zh-CN") == "必须是有限的数字（不能是 NaN 或 Infinity）"
+
+
+def test_an_empty_list_still_clears_a_list_field() -> None:
+    from engine.fields.validator import EntityValidator
+
+    validator = EntityValidator(_entity(), UTC)
+    assert validator.clean({"tags": [], "multi_enum": []}) == (
+        {"tags": None, "multi_enum": None},
+        [],
+    )
 
 
 # --- definition checks -------------------------------------------------------------------------
