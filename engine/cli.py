@@ -24,6 +24,8 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 from rich.text import Text
 
+from engine.api.proxies import TRUSTED_PROXIES, proxy_settings
+from engine.api.proxies import trusted_proxies as parse_proxies
 from engine.config import BundleInvalid, load_bundle_dir
 from engine.config.loader import (
     is_template_dir,
@@ -434,12 +436,24 @@ def serve(
             help="Also run a job worker (webhooks, emails) in this process",
         ),
     ] = True,
+    trusted_proxies: Annotated[
+        str,
+        typer.Option(
+            envvar=TRUSTED_PROXIES,
+            help="Proxies whose X-Forwarded-For is believed: addresses or CIDR networks, "
+            "comma-separated (default none: the client is the connecting address)",
+        ),
+    ] = "",
 ) -> None:
     """Serve the REST API (OpenAPI at /docs)."""
     import uvicorn
 
     from engine.api.app import create_app
 
+    try:
+        proxies = parse_proxies(trusted_proxies)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--trusted-proxies'") from None
     svc = _open(db)
     if configs is not None:
         for bundle, number, changed in svc.install_dirs(bundle_dirs(configs), actor="serve"):
@@ -449,10 +463,13 @@ def serve(
             if demo:
                 _demo(svc, bundle.id, port)
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    if proxies:
+        out.print(f"client addresses from X-Forwarded-For of {', '.join(proxies)}", markup=False)
     loop = SweepLoop(svc, sweep_every).start() if sweep_every > 0 else None
     jobs = WorkerLoop(_worker(svc)).start() if worker else None
     try:
-        uvicorn.run(create_app(svc), host=host, port=port, log_level="info")
+        settings = proxy_settings(proxies)
+        uvicorn.run(create_app(svc), host=host, port=port, log_level="info", **settings)
     finally:
         if jobs is not None:
             jobs.stop()
