@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import jinja2
 from cronsim import CronSim, CronSimError
+from jinja2 import nodes
 
 from engine.conditions import entity_scope
 from engine.config.assignment import check_candidates
 from engine.config.checks import Sources, zone_of
 from engine.config.conditions import check_condition
 from engine.config.errors import ConfigError, choices_hint
+from engine.config.masks import masked_for_strangers, viewer_classes
 from engine.config.model import (
     ActionDef,
     AssignmentRuleDef,
@@ -34,6 +37,7 @@ from engine.templating import TemplateScope, check_value
 DATE_TYPES = ("date", "datetime")
 HOLDOUT = "holdout"
 _EPOCH = datetime(2026, 1, 1)  # any start: cron expressions are checked by parsing
+_PARSER = jinja2.Environment()  # to see what a template reads; the sandbox renders
 UPDATE_TRIGGERS = ("updated", "field_changed")
 
 
@@ -197,6 +201,7 @@ def check_action(
     if check is not None:
         yield from check(campaign, action, entity, ctx)
     yield from _templates(campaign, action, entity, ctx)
+    yield from _masked_reads(campaign, action, entity, ctx)
 
 
 def _templates(
@@ -222,6 +227,118 @@ def _template_parts(action: ActionDef) -> Any:
     if action.kind == "set":
         return {k: v for k, v in params.items() if isinstance(v, str)}
     return {}
+
+
+# personal data carried where it is not masked ---------------------------------------------------
+def record_reads(text: str) -> frozenset[str] | None:
+    """The fields a template reads as `record.x` / `record['x']`; None when it reads the
+    record whole (`record | tojson`, `record[name]`, `{% set r = record %}`)."""
+    try:
+        tree = _PARSER.parse(text)
+    except jinja2.TemplateSyntaxError:
+        return frozenset()  # an error of its own (_templates)
+    named: set[str] = set()
+    bases: set[int] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        key: Any
+        if isinstance(node, nodes.Getattr):
+            base, key = node.node, node.attr
+        elif isinstance(node, nodes.Getitem):
+            base = node.node
+            key = node.arg.value if isinstance(node.arg, nodes.Const) else None
+        else:
+            continue
+        if not (isinstance(base, nodes.Name) and base.name == "record"):
+            continue
+        if isinstance(key, str):
+            named.add(key)
+            bases.add(id(base))
+    loads = (n for n in tree.find_all(nodes.Name) if n.name == "record" and n.ctx == "load")
+    return None if any(id(n) not in bases for n in loads) else frozenset(named)
+
+
+def _strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every string of a JSON value, with its pointer."""
+    if isinstance(value, str):
+        yield pointer, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            part = str(key).replace("~", "~0").replace("/", "~1")
+            yield from _strings(item, f"{pointer}/{part}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{pointer}/{i}")
+
+
+def _reads(text: str, among: frozenset[str]) -> tuple[list[str], str]:
+    """Which of `among` the template reads (all of them when it reads the record whole),
+    and how to say so."""
+    found = record_reads(text)
+    names = sorted(among if found is None else among & found)
+    listed = ", ".join(names)
+    return names, listed if found is not None else f"the whole record, with {listed}"
+
+
+def _masked_reads(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    """Warnings, so that no payload changes silently: a webhook whose body reads a field
+    people may see masked, without saying `pii:`; a `set` copying such a field into one
+    that some viewer sees unmasked."""
+    if action.kind == "webhook" and isinstance(action.params, Mapping):
+        yield from _webhook_pii(campaign, action, entity, ctx)
+    elif action.kind == "set" and isinstance(action.params, Mapping):
+        yield from _copied_pii(campaign, action, entity, ctx)
+
+
+def _webhook_pii(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    if "pii" in action.params:
+        return
+    hidden = masked_for_strangers(entity, ctx.tenant)
+    base = f"{action.pointer}/webhook/body"
+    for pointer, text in _strings(action.params.get("body")):
+        names, listed = _reads(text, hidden)
+        if not names:
+            continue
+        them = "it" if len(names) == 1 else "them"
+        message = (
+            f"the webhook body reads {listed} (personal data) and does not say pii: "
+            f"the receiver gets {them} masked"
+        )
+        hint = "say pii: include if the receiver needs the real values, or pii: mask"
+        yield ctx.src.error(
+            campaign.loc, base + pointer, message, hint, code="pii", severity="warning"
+        )
+
+
+def _copied_pii(
+    campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
+) -> Iterator[ConfigError]:
+    classes = list(viewer_classes(entity, ctx.tenant))
+    for name, value in action.params.items():
+        if not isinstance(value, str) or name not in entity.fields:
+            continue
+        every = frozenset(f for hidden in classes for f in hidden)
+        read, _ = _reads(value, every)
+        leaked = sorted({f for f in read for h in classes if f in h and name not in h})
+        if not leaked:
+            continue
+        listed = ", ".join(leaked)
+        message = (
+            f"copies {listed} into '{name}', which some users see unmasked while they "
+            f"see {listed} masked"
+        )
+        hint = f"mask '{name}' for the same roles (see_masked), or copy something else"
+        yield ctx.src.error(
+            campaign.loc,
+            f"{action.pointer}/set/{name}",
+            message,
+            hint,
+            code="pii",
+            severity="warning",
+        )
 
 
 def _check_set(
@@ -296,7 +413,7 @@ def _check_notify(
 def _check_webhook(
     campaign: CampaignDef, action: ActionDef, entity: EntityDef, ctx: Context
 ) -> Iterator[ConfigError]:
-    return iter(())  # the schema checks the URL; templates are checked with the others
+    return iter(())  # the schema checks the URL and pii; templates with the others
 
 
 ACTION_CHECKS = {
