@@ -32,6 +32,7 @@ from engine.service.compiled import CompiledConfig
 from engine.service.errors import ServiceError
 from engine.service.jobs import Jobs
 from engine.service.mailer import configured as smtp_configured
+from engine.service.masking import Mask
 from engine.service.rows import decision
 from engine.storage import campaign_store as cs
 from engine.storage import tables as t
@@ -119,6 +120,7 @@ class CampaignRunner:
         self.tx, self.cfg, self.now, self.writer, self.depth = tx, cfg, now, writer, depth
         self.queue = queue
         self.latest: dict[str, Record] = {}  # records the actions wrote, as they are now
+        self._switched_off: frozenset[str] | None = None  # users switched off at run time
 
     # a record changed ------------------------------------------------------------------------
     def on_write(
@@ -340,14 +342,14 @@ class CampaignRunner:
             firing_id=firing.firing_id,
         )
 
-    def context(self, firing: Firing) -> dict[str, Any]:
-        """What templates see."""
+    def context(self, firing: Firing, viewer: Mask) -> dict[str, Any]:
+        """What templates see: the record as `viewer`, who reads what is rendered, sees it."""
         record, bundle = firing.record, self.cfg.bundle
         owner = bundle.tenant.users.get(record.owner or "")
         definition = firing.campaign.definition
         return {
             "record": {
-                **record.data,
+                **viewer.data(record.entity, record.data),
                 "id": record.id,
                 "owner": record.owner,
                 "pool": record.pool,
@@ -370,15 +372,36 @@ class CampaignRunner:
             },
         }
 
-    def text(self, firing: Firing, template: str) -> str:
+    def text(self, firing: Firing, template: str, viewer: Mask) -> str:
         return render(
-            template, self.context(firing), tz=self.cfg.tz, locale=self.cfg.bundle.tenant.locale
+            template,
+            self.context(firing, viewer),
+            tz=self.cfg.tz,
+            locale=self.cfg.bundle.tenant.locale,
         )
 
-    def value(self, firing: Firing, raw: Any) -> Any:
+    def value(self, firing: Firing, raw: Any, viewer: Mask) -> Any:
         return render_value(
-            raw, self.context(firing), tz=self.cfg.tz, locale=self.cfg.bundle.tenant.locale
+            raw,
+            self.context(firing, viewer),
+            tz=self.cfg.tz,
+            locale=self.cfg.bundle.tenant.locale,
         )
+
+    # whose eyes a text is rendered for -------------------------------------------------------
+    def mask_of(self, user: str | None) -> Mask:
+        """A person's mask: a user of the bundle's own (fail closed once switched off);
+        nobody (None: a task without assignee) sees as a stranger."""
+        if user is None:
+            return Mask.stranger(self.cfg)
+        if self._switched_off is None:
+            self._switched_off = frozenset(self.tx.switched_off(self.cfg.tenant))
+        return Mask(self.cfg, user, self._switched_off)
+
+    @property
+    def unmasked(self) -> Mask:
+        """For values written back to records (`set`) and webhooks with `pii: include`."""
+        return Mask(self.cfg, None)
 
     # plans and goals -------------------------------------------------------------------------
     def _plan(self, compiled: CompiledCampaigns, before: Record | None, after: Record) -> None:
@@ -440,7 +463,7 @@ def _set(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) 
             tags = [x for x in values.get(name) or [] if x not in raw.get("remove", [])]
             values[name] = tags + [x for x in raw.get("add", []) if x not in tags]
         else:
-            values[name] = runner.value(firing, raw)
+            values[name] = runner.value(firing, raw, runner.unmasked)  # stored, not shown
     patch = {k: v for k, v in values.items() if record.data.get(k) != v}
     if not patch:
         return record
@@ -463,17 +486,18 @@ def _create_task(runner: CampaignRunner, firing: Firing, action: ActionDef, inde
     params = action.params
     entity = params.get("entity", "task")
     task = runner.cfg.bundle.entities[entity]
-    values: dict[str, Any] = {"title": runner.text(firing, params["title"])}
+    owner = _people(runner, firing, params.get("assignee", "owner"))
+    viewer = runner.mask_of(owner[0] if owner else None)  # the task is the assignee's to read
+    values: dict[str, Any] = {"title": runner.text(firing, params["title"], viewer)}
     if "due_in" in params:
         values["due_at"] = (runner.now + parse_duration(params["due_in"])).isoformat()
     for name, raw in (params.get("fields") or {}).items():
-        values[name] = runner.value(firing, raw)
+        values[name] = runner.value(firing, raw, viewer)
     link = params.get("link") or next(
         (n for n, f in task.fields.items() if f.ref_entity == firing.record.entity), None
     )
     if link is not None:
         values[link] = firing.record.id
-    owner = _people(runner, firing, params.get("assignee", "owner"))
     runner.writer.create(
         runner.tx, runner.cfg, entity, values, owner[0] if owner else None, runner.depth + 1
     )
@@ -482,9 +506,8 @@ def _create_task(runner: CampaignRunner, firing: Firing, action: ActionDef, inde
 
 def _notify(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:
     params = action.params
-    title = runner.text(firing, params["title"])[:500]
-    body = runner.text(firing, params["body"]) if params.get("body") else None
     users = _people(runner, firing, params["to"])
+    texts = _per_reader(runner, firing, users, params)
     rows = [
         {
             "tenant_id": runner.cfg.tenant,
@@ -492,8 +515,8 @@ def _notify(runner: CampaignRunner, firing: Firing, action: ActionDef, index: in
             "entity": firing.record.entity,
             "record_id": firing.record.id,
             "campaign": firing.campaign.id,
-            "title": title,
-            "body": body,
+            "title": texts[user][0],
+            "body": texts[user][1],
             "created_at": runner.now,
         }
         for user in users
@@ -501,16 +524,33 @@ def _notify(runner: CampaignRunner, firing: Firing, action: ActionDef, index: in
     if rows:
         runner.tx.conn.execute(t.notifications.insert(), rows)
     if params.get("email"):
-        _emails(runner, firing, users, title, body, index)
+        _emails(runner, firing, users, texts, index)
     return firing.record
+
+
+def _per_reader(
+    runner: CampaignRunner, firing: Firing, users: list[str], params: Mapping[str, Any]
+) -> dict[str, tuple[str, str | None]]:
+    """Each user's title and body, rendered as they see the record: once per distinct set
+    of masked fields (a sales rep's phone masked, a manager's in full)."""
+    by_mask: dict[frozenset[str], tuple[str, str | None]] = {}
+    out: dict[str, tuple[str, str | None]] = {}
+    for user in users:
+        viewer = runner.mask_of(user)
+        hidden = viewer.fields(firing.record.entity)
+        if hidden not in by_mask:
+            title = runner.text(firing, params["title"], viewer)[:500]
+            body = runner.text(firing, params["body"], viewer) if params.get("body") else None
+            by_mask[hidden] = (title, body)
+        out[user] = by_mask[hidden]
+    return out
 
 
 def _emails(
     runner: CampaignRunner,
     firing: Firing,
     users: list[str],
-    title: str,
-    body: str | None,
+    texts: Mapping[str, tuple[str, str | None]],
     index: int,
 ) -> None:
     if not smtp_configured():  # in-app only: "email through SMTP when configured"
@@ -519,6 +559,7 @@ def _emails(
     for user in users:
         email = known[user].email if user in known else None
         if email:
+            title, body = texts[user]
             payload = {"to": email, "subject": title, "body": body or title}
             _enqueue(runner, firing, "email", firing.key(index, user), payload)
 
@@ -526,9 +567,11 @@ def _emails(
 def _webhook(runner: CampaignRunner, firing: Firing, action: ActionDef, index: int) -> Record:
     params = action.params
     body = params.get("body", {"record": "{{ record.id }}"})
+    # a machine the consultant configured: pii as a stranger sees it unless they said include
+    viewer = runner.unmasked if params.get("pii") == "include" else Mask.stranger(runner.cfg)
     payload = {
         "url": params["url"],
-        "body": runner.value(firing, body),
+        "body": runner.value(firing, body, viewer),
         "headers": dict(params.get("headers") or {}),
         "timeout": params.get("timeout", 10),
     }

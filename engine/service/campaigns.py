@@ -27,6 +27,7 @@ from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound
 from engine.service.jobs import JobRow
+from engine.service.masking import STARS, Mask
 from engine.service.permissions import require
 from engine.service.records import RecordService
 from engine.service.rows import decision
@@ -295,7 +296,9 @@ class CampaignService:
     def notifications(
         self, tenant: str, user: str | None, unread: bool, limit: int, by: str | None = None
     ) -> list[dict[str, Any]]:
-        """A user's notifications; a key acting for a user reads only that user's."""
+        """A user's notifications; a key acting for a user reads only that user's. Each was
+        rendered as its recipient sees the record: a reader who sees a field masked that
+        the recipient sees in full gets its title and body masked."""
         cfg = self.configs.active(tenant)
         if by is not None and user != by:
             require(cfg, by, "assign")  # reading someone else's needs a manager's role
@@ -306,8 +309,18 @@ class CampaignService:
         if unread:
             query = query.where(n.read_at.is_(None))
         with self.store.read() as tx:
-            rows = tx.conn.execute(query.order_by(n.id.desc()).limit(limit))
-            return [_note_json(row) for row in rows]
+            rows = list(tx.conn.execute(query.order_by(n.id.desc()).limit(limit)))
+            off = tx.switched_off(tenant) if by is not None and by != user else set()
+        notes = [_note_json(row) for row in rows]
+        if by is None or by == user:
+            return notes
+        reader, recipient = Mask(cfg, by, off), Mask(cfg, user, off)
+        return [
+            {**note, "title": STARS, "body": None if note["body"] is None else STARS}
+            if reader.fields(note["entity"]) - recipient.fields(note["entity"])
+            else note
+            for note in notes
+        ]
 
     def mark_read(self, tenant: str, notification: int, by: str | None = None) -> dict[str, Any]:
         n = t.notifications.c

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from engine.clock import Clock
 from engine.fields.validator import FieldError
 from engine.service.errors import Invalid, NotFound, Refused
+from engine.service.masking import Mask, scrub_text
 from engine.service.views import instant
 from engine.storage import tables as t
 from engine.storage.store import Store, Tx
@@ -96,8 +97,13 @@ def job_from_row(row: sa.Row[Any]) -> JobRow:
     )
 
 
-def job_json(job: JobRow) -> dict[str, Any]:
-    """What the API shows of a job (not its payload, which may hold personal data)."""
+def job_json(job: JobRow, shown_to: Mask | None = None) -> dict[str, Any]:
+    """What the API shows of a job (not its payload, which may hold personal data). Its last
+    error may quote a receiver's answer echoing the payload: e-mail addresses and phone-like
+    numbers in it are masked unless `shown_to` is a viewer who sees every field in full."""
+    error = job.last_error
+    if error is not None and (shown_to is None or not shown_to.sees_all):
+        error = scrub_text(error)
     return {
         "id": job.id,
         "kind": job.kind,
@@ -106,7 +112,7 @@ def job_json(job: JobRow) -> dict[str, Any]:
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
         "run_at": instant(job.run_at),
-        "last_error": job.last_error,
+        "last_error": error,
         "created_at": instant(job.created_at),
         "done_at": instant(job.done_at),
         "campaign": job.campaign,

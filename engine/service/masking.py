@@ -17,17 +17,24 @@ record has not moved), history entries and the decisions and related records a w
 are masked by the same rules; booleans a condition evaluated to (✓/✗) stay visible, the values
 it read from masked fields do not.
 
+What campaigns render for a person is rendered as that person sees the record: a notification
+or email with its recipient's mask, a task's title and fields with its assignee's. What leaves
+for a machine (a webhook) is rendered as a stranger sees it (`Mask.stranger`: every pii field
+and every field a role masks) unless the webhook says `pii: include`.
+
 The service uses a `Mask` (one per viewer and config) rather than the module functions, which
 are the same rules for a single call.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from engine.conditions.trace import Trace, trace_from_dict
+from engine.config.masks import STRANGER, masked_for
 from engine.config.model import Bundle, EntityDef
 from engine.fields.validator import FieldError
 from engine.service.errors import Forbidden
@@ -40,6 +47,8 @@ STARS = "***"
 _OPAQUE = frozenset({"integer", "decimal", "money", "boolean", "date", "datetime"})
 _LISTS = frozenset({"multi_enum", "tags"})
 _DIGITS = frozenset("0123456789")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
+_PHONE_LIKE = re.compile(r"\+?\d[\d ()-]{5,}\d")  # 7 characters or more, digits mostly
 
 
 def _bundle(source: Bundle | CompiledConfig) -> Bundle:
@@ -58,19 +67,7 @@ def masked_fields(
     definition = bundle.entities.get(entity)
     if user is None or definition is None:
         return frozenset()
-    tenant = bundle.tenant
-    found = tenant.users.get(user)
-    pii = {name for name, f in definition.fields.items() if f.pii}
-    if found is None or not found.active or user in set(switched_off):
-        named = {n for role in tenant.roles.values() for n in role.see_masked}
-        return frozenset(pii | (named & set(definition.fields)))
-    roles = [tenant.roles[r] for r in found.roles if r in tenant.roles]
-    if not roles:
-        return frozenset(pii)
-    common = set(definition.fields)
-    for role in roles:
-        common &= set(role.see_masked)
-    return frozenset(common)
+    return masked_for(definition, bundle.tenant, user, switched_off)
 
 
 def mask_value(field_type: str, value: Any) -> Any:
@@ -112,6 +109,14 @@ def _phone(value: str) -> str:
     return "****"
 
 
+def scrub_text(text: str) -> str:
+    """Free text (an error a receiver answered, an exception's message) as a masked viewer
+    sees it: e-mail addresses and phone-like numbers in it masked as those fields are. For
+    text whose fields are not known; values of known fields are masked by name."""
+    text = _EMAIL.sub(lambda m: str(mask_value("email", m.group(0))), text)
+    return _PHONE_LIKE.sub(lambda m: _phone(m.group(0)), text)
+
+
 def _shown(masked: Any) -> str:
     """How a trace shows a masked value (as `trace.show` shows values: text quoted)."""
     if masked == STARS:
@@ -138,6 +143,12 @@ class Mask:
         self.user = user
         self.switched_off = frozenset(switched_off)
         self._cache: dict[str, frozenset[str]] = {}
+
+    @classmethod
+    def stranger(cls, source: Bundle | CompiledConfig) -> Mask:
+        """The mask of a viewer the bundle does not know (a webhook's receiver, a task
+        nobody is assigned): every pii field and every field a role masks."""
+        return cls(source, STRANGER)
 
     # which fields ---------------------------------------------------------------------------
     def fields(self, entity: str) -> frozenset[str]:
@@ -298,6 +309,8 @@ class Mask:
             out["assignment"] = self._assignment(entity, trace["assignment"])
         if isinstance(trace.get("when"), Mapping):
             out["when"] = self.trace(entity, trace["when"])
+        if isinstance(trace.get("error"), str) and self.fields(entity):
+            out["error"] = scrub_text(trace["error"])  # a template's or receiver's words
         if isinstance(trace.get("errors"), list):
             anywhere = self._any_entity()
             out["errors"] = [

@@ -29,6 +29,7 @@ from engine.fields.validator import FieldError
 from engine.rules.campaigns import CompiledCampaign
 from engine.service.compiled import CompiledConfig
 from engine.service.errors import Invalid, NotFound
+from engine.service.masking import STARS, Mask, mask_value
 from engine.service.permissions import require
 from engine.service.simulate_record import (
     Outcome,
@@ -73,8 +74,10 @@ def simulate(
     sample: int | None = None,
     progress: Progress | None = None,
     version: int | None = None,
+    by: str | None = None,
 ) -> SimulationReport:
-    """The dry run of `bundle` against the tenant's stored records (nothing is written).
+    """The dry run of `bundle` against the tenant's stored records (nothing is written),
+    its example records as `by` may see them (None: a tenant-wide key, in full).
     NotFound when the tenant has no active config; Invalid for another tenant's bundle."""
     active = active_config(svc, tenant)
     if bundle.id != tenant:
@@ -84,7 +87,7 @@ def simulate(
         raise Invalid("sample must be at least 1", [FieldError("sample", "too_small", {"n": 1})])
     candidate = CompiledConfig.compile(bundle, version or 0)
     moment = (now or svc.clock.now()).astimezone(UTC)
-    return Simulation(svc.store, active, candidate, moment, sample, progress, version).run()
+    return Simulation(svc.store, active, candidate, moment, sample, progress, version, by).run()
 
 
 def dry_run(
@@ -109,7 +112,9 @@ def dry_run(
         bundle = svc.configs.bundle(tenant, version)
     else:
         bundle = load_bundle(_files(source))
-    return simulate(svc, tenant, bundle, now=now, sample=sample, progress=progress, version=version)
+    return simulate(
+        svc, tenant, bundle, now=now, sample=sample, progress=progress, version=version, by=by
+    )
 
 
 def dry_run_request(svc: Services, tenant: str, body: Any, by: str | None) -> SimulationReport:
@@ -190,10 +195,13 @@ class Simulation:
         sample: int | None = None,
         progress: Progress | None = None,
         version: int | None = None,
+        by: str | None = None,
     ) -> None:
         self.store, self.active, self.candidate = store, active, candidate
         self.now, self.sample, self.progress, self.version = now, sample, progress, version
         self.read_seconds = 0.0
+        # the examples are shown to `by`: masked as either version masks them for them
+        self.masks = (Mask(active, by), Mask(candidate, by))
 
     def run(self) -> SimulationReport:
         began = time.perf_counter()
@@ -242,7 +250,8 @@ class Simulation:
         rules = RecordSimulator(
             self.active, self.candidate, entity, self.now, validate=self._fields_changed(entity)
         )
-        run = _EntityRun(self.candidate, entity, rules)
+        hidden = frozenset(f for mask in self.masks for f in mask.fields(entity))
+        run = _EntityRun(self.candidate, entity, rules, hidden)
         total = self._count(conn, entity)
         todo = total if self.sample is None else min(total, self.sample)
         after = ""
@@ -381,9 +390,17 @@ def read_only(store: Store) -> Iterator[sa.Connection]:
 class _EntityRun:
     """An entity's records as they are scanned: counts, examples and pending firings."""
 
-    def __init__(self, cfg: CompiledConfig, entity: str, rules: RecordSimulator) -> None:
+    def __init__(
+        self,
+        cfg: CompiledConfig,
+        entity: str,
+        rules: RecordSimulator,
+        hidden: frozenset[str] = frozenset(),
+    ) -> None:
         self.cfg, self.entity, self.rules = cfg, entity, rules
+        self.hidden = hidden  # fields the reader sees masked
         definition = cfg.bundle.entities[entity]
+        self.types = {name: f.type for name, f in definition.fields.items()}
         self.title_field = definition.title_field or next(
             (f for f in ("name", "title", "summary") if f in definition.fields), None
         )
@@ -401,8 +418,14 @@ class _EntityRun:
         self.capped = {k: v.max_per_day for k, v in limits.items() if v.max_per_day is not None}
 
     def title(self, record: Snapshot) -> str | None:
-        value = record.data.get(self.title_field) if self.title_field else None
+        value = self.shown(self.title_field, record.data.get(self.title_field or ""))
         return None if value is None else str(value)
+
+    def shown(self, name: str | None, value: Any) -> Any:
+        """A field's value as the reader sees it."""
+        if name is None or name not in self.hidden:
+            return value
+        return mask_value(self.types.get(name, "string"), value)
 
     def batch(
         self,
@@ -416,10 +439,14 @@ class _EntityRun:
             try:
                 outcome = self.rules.evaluate(record, members.get(record.id, frozenset()))
             except Exception as exc:  # one record never ends the run: it is reported
-                self._error(record, "failed", f"{type(exc).__name__}: {exc}")
+                said = STARS if self.hidden else str(exc)  # it may quote any value
+                self._error(record, "failed", f"{type(exc).__name__}: {said}")
                 continue
             if outcome.invalid:
-                message = "; ".join(f"{e.field}: {e.message('en')}" for e in outcome.invalid)
+                message = "; ".join(
+                    f"{e.field}: {STARS if e.field in self.hidden else e.message('en')}"
+                    for e in outcome.invalid
+                )
                 self._error(record, "invalid", message)
             if outcome.changed(record) or outcome.fires:
                 self.changed += 1
@@ -441,8 +468,9 @@ class _EntityRun:
             self.owners[(reason, rule)].add(Example(record.id, title, record.owner, out.owner))
         for item in out.derived:
             tally = self.fields[item.name]
-            tally.add(Example(record.id, title, item.before, item.after))
-            tally.pairs[(hashable(item.before), hashable(item.after))] += 1
+            before, after = self.shown(item.field, item.before), self.shown(item.field, item.after)
+            tally.add(Example(record.id, title, before, after))
+            tally.pairs[(hashable(before), hashable(after))] += 1
         for campaign, state in out.planned:
             self.planned[(campaign.id, state)] += 1
 
