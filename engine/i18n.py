@@ -53,6 +53,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "user '{user}' may not {permission} (roles that can: {roles})",
         "zh-CN": "用户“{user}”无权执行 {permission}（有此权限的角色：{roles}）",
     },
+    "user_off": {
+        "en": "user '{user}' is switched off or not a user of this tenant",
+        "zh-CN": "用户“{user}”已停用或不是本租户的用户",
+    },
+    "claim_not_claimer": {
+        "en": "may not claim from this public pool (it is for other teams or roles)",
+        "zh-CN": "无权从此公海领取（仅限其他团队或角色）",
+    },
     "claim_not_public": {
         "en": "is not in the public pool (it is in {pool}, held by {owner})",
         "zh-CN": "不在公海中（当前在{pool}，负责人 {owner}）",

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.service import NotFound, Services
 from engine.service.errors import ServiceError
 from engine.service.keys import Caller
+from engine.service.policy import Policy
 
 
 class Unauthorized(ServiceError):
@@ -46,3 +47,15 @@ async def caller(
 
 Who = Annotated[Caller, Depends(caller)]
 Svc = Annotated[Services, Depends(services)]
+
+
+async def acting(who: Who, svc: Svc) -> Policy:
+    """The caller's access policy: what they may see and do (engine/service/policy.py). A
+    key acting for a user switched off, in the bundle or through the API, is refused (403)
+    on every route: each router depends on this."""
+    if who.user is None:
+        return svc.records.policy_for(who.tenant, None)
+    return await run_in_threadpool(svc.records.policy_for, who.tenant, who.user)
+
+
+Acting = Annotated[Policy, Depends(acting)]

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from engine.api.auth import Svc, Who
+from engine.api.auth import Acting, Svc, Who, acting
 from engine.api.params import RowId
 
-router = APIRouter(prefix="/api/v1/{tenant}", tags=["campaigns"])
+router = APIRouter(prefix="/api/v1/{tenant}", tags=["campaigns"], dependencies=[Depends(acting)])
 
 
 @router.get(
@@ -29,9 +29,11 @@ def list_campaigns(who: Who, svc: Svc) -> dict[str, Any]:
 def campaign_stats(
     who: Who,
     svc: Svc,
+    policy: Acting,
     campaign: str,
     since: Annotated[date | None, Query(description="From this day (tenant's time zone)")] = None,
 ) -> dict[str, Any]:
+    policy.require("see_all_stats")  # counts over every record of the tenant
     return svc.campaigns.stats(who.tenant, campaign, since)
 
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
-from engine.api.auth import Svc, Who
+from engine.api.auth import Acting, Svc, Who, acting
 from engine.api.params import VersionNumber
 from engine.service.simulate import dry_run_request
 
-router = APIRouter(prefix="/api/v1/{tenant}/config", tags=["config"])
+router = APIRouter(
+    prefix="/api/v1/{tenant}/config", tags=["config"], dependencies=[Depends(acting)]
+)
 
 
 @router.get("/versions", summary="The stored config versions, newest first (active marked)")
-def list_versions(who: Who, svc: Svc) -> dict[str, Any]:
+def list_versions(who: Who, svc: Svc, policy: Acting) -> dict[str, Any]:
+    policy.require("configure")
     return {"versions": svc.configs.versions(who.tenant)}
 
 
@@ -53,7 +56,10 @@ def rollback(who: Who, svc: Svc) -> dict[str, Any]:
     summary="What changes from version a to b: fields, pools, rules, campaigns… added, "
     "removed or changed (with the keys that differ)",
 )
-def diff_versions(who: Who, svc: Svc, a: VersionNumber, b: VersionNumber) -> dict[str, Any]:
+def diff_versions(
+    who: Who, svc: Svc, policy: Acting, a: VersionNumber, b: VersionNumber
+) -> dict[str, Any]:
+    policy.require("configure")
     return {"from": a, "to": b, "changes": svc.diff(who.tenant, a, b)}
 
 

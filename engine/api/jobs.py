@@ -6,21 +6,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from engine.api.auth import Who
+from engine.api.auth import Acting, Who, acting
 from engine.api.params import RowId
 from engine.service import Services
 from engine.service.jobs import MAX_LIST, STATUSES, Jobs, job_json
-from engine.service.permissions import require
 
-router = APIRouter(prefix="/api/v1/{tenant}", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/{tenant}", tags=["jobs"], dependencies=[Depends(acting)])
 
 
-async def jobs_service(request: Request, who: Who) -> Jobs:
+async def jobs_service(request: Request, policy: Acting) -> Jobs:
     """The jobs, for integration keys and users who can configure: payloads carry record
     values that other users may see only masked."""
     services: Services = request.app.state.services
-    if who.user is not None:
-        require(services.configs.active(who.tenant), who.user, "configure")
+    policy.require("configure")
     return services.jobs
 
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from engine.api.auth import Svc, Who
+from engine.api.auth import Acting, Svc, Who, acting
 from engine.api.problems import locale_of
 from engine.fields.validator import FieldError
-from engine.service import Idem, Invalid, Services
-from engine.service.keys import Caller
+from engine.service import Idem, Invalid
 from engine.service.listing import DEFAULT_LIMIT, MAX_LIMIT, Search
-from engine.service.masking import Mask
+from engine.service.policy import Policy
 from engine.service.records import DUPLICATE_OF
 from engine.service.views import record_json
 from engine.storage.store import Record
 
-router = APIRouter(prefix="/api/v1/{tenant}", tags=["records"])
+router = APIRouter(prefix="/api/v1/{tenant}", tags=["records"], dependencies=[Depends(acting)])
 
 IdemKey = Annotated[
     str | None,
@@ -41,15 +40,10 @@ def _etag(version: int) -> dict[str, str]:
     return {"ETag": f'"{version}"'}
 
 
-def _mask(svc: Services, who: Caller) -> Mask:
-    """What the caller sees masked: nothing for a tenant-wide key; for a key acting for a
-    user, the fields their roles see masked (engine/service/masking.py)."""
-    return svc.records.mask_for(who.tenant, who.user)
-
-
-def _shown(svc: Services, who: Caller, record: Record) -> JSONResponse:
-    """A record as the caller may see it, with its version as the ETag."""
-    shown = _mask(svc, who).record(record_json(record))
+def _shown(policy: Policy, record: Record) -> JSONResponse:
+    """A record as the caller may see it (masked: engine/service/masking.py), with its
+    version as the ETag."""
+    shown = policy.mask.record(record_json(record))
     return JSONResponse(shown, headers=_etag(record.version))
 
 
@@ -72,20 +66,24 @@ def _expected_version(if_match: str | None, body: dict[str, Any]) -> int | None:
 def create_record(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     request: Request,
     data: Annotated[dict[str, Any], Body()],
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     idem = Idem.of(idempotency_key, "create", entity, data) if idempotency_key else None
-    written = svc.records.create(who.tenant, entity, data, actor=who.actor, idem=idem)
-    return _written(_mask(svc, who).written(written.result), written.replayed, 201)
+    written = svc.records.create(
+        who.tenant, entity, data, actor=who.actor, idem=idem, policy=policy
+    )
+    return _written(policy.mask.written(written.result), written.replayed, 201)
 
 
 @router.post("/forms/{form}/submit", status_code=201, summary="Submit a record through a form")
 def submit_form(
     who: Who,
     svc: Svc,
+    policy: Acting,
     form: str,
     request: Request,
     data: Annotated[dict[str, Any], Body()],
@@ -100,15 +98,18 @@ def submit_form(
     params = dict(request.query_params)
     parts = (form, data, params) if params else (form, data)
     idem = Idem.of(idempotency_key, "form", *parts) if idempotency_key else None
-    written = svc.records.submit_form(who.tenant, form, data, params=params, idem=idem)
+    written = svc.records.submit_form(
+        who.tenant, form, data, params=params, idem=idem, policy=policy
+    )
     status = 200 if DUPLICATE_OF in written.result else 201
-    return _written(_mask(svc, who).written(written.result), written.replayed, status)
+    return _written(policy.mask.written(written.result), written.replayed, status)
 
 
 @router.post("/records/{entity}/batch", summary="Create up to 1,000 records; one result each")
 def create_batch(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     request: Request,
     body: Annotated[dict[str, Any], Body(examples=[{"records": [{"name": "x"}]}])],
@@ -117,15 +118,22 @@ def create_batch(
     items = body.get("records")
     idem = Idem.of(idempotency_key, "batch", entity, items) if idempotency_key else None
     written = svc.records.create_many(
-        who.tenant, entity, items, actor=who.actor, idem=idem, locale=locale_of(request)
+        who.tenant,
+        entity,
+        items,
+        actor=who.actor,
+        idem=idem,
+        locale=locale_of(request),
+        policy=policy,
     )
-    return _written(_mask(svc, who).written(written.result, entity), written.replayed, 200)
+    return _written(policy.mask.written(written.result, entity), written.replayed, 200)
 
 
 @router.get("/records/{entity}", summary="List records with filters, sort and cursor")
 def list_records(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     request: Request,
     sort: Annotated[
@@ -144,37 +152,45 @@ def list_records(
 ) -> dict[str, Any]:
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in RESERVED_QUERY]
     search = Search(params, where, view, sort, limit, cursor)
-    mask = _mask(svc, who)  # a masked field cannot be filtered or sorted by (403)
-    page = svc.records.search(who.tenant, entity, search, mask=mask)
+    mask = policy.mask  # a masked field cannot be filtered or sorted by (403)
+    page = svc.records.search(who.tenant, entity, search, mask=mask, policy=policy)
     records = [mask.record(record_json(r)) for r in page.records]
     return {"records": records, "next_cursor": page.next_cursor}
 
 
 @router.get("/records/{entity}/{record_id}", summary="Read a record")
-def get_record(who: Who, svc: Svc, entity: str, record_id: str) -> JSONResponse:
-    return _shown(svc, who, svc.records.get(who.tenant, entity, record_id))
+def get_record(who: Who, svc: Svc, policy: Acting, entity: str, record_id: str) -> JSONResponse:
+    return _shown(policy, svc.records.get(who.tenant, entity, record_id, policy))
 
 
 @router.patch("/records/{entity}/{record_id}", summary="Change some fields of a record")
 def update_record(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     record_id: str,
     patch: Annotated[dict[str, Any], Body()],
     if_match: IfMatch = None,
 ) -> JSONResponse:
     expected = _expected_version(if_match, patch)
-    mask = _mask(svc, who)  # a masked value sent back unchanged keeps the stored one
+    mask = policy.mask  # a masked value sent back unchanged keeps the stored one
     record = svc.records.update(
-        who.tenant, entity, record_id, patch, expected_version=expected, actor=who.actor, mask=mask
+        who.tenant,
+        entity,
+        record_id,
+        patch,
+        expected_version=expected,
+        actor=who.actor,
+        mask=mask,
+        policy=policy,
     )
     return JSONResponse(mask.record(record_json(record)), headers=_etag(record.version))
 
 
 @router.delete("/records/{entity}/{record_id}", status_code=204, summary="Delete (soft)")
 def delete_record(
-    who: Who, svc: Svc, entity: str, record_id: str, if_match: IfMatch = None
+    who: Who, svc: Svc, policy: Acting, entity: str, record_id: str, if_match: IfMatch = None
 ) -> Response:
     svc.records.delete(
         who.tenant,
@@ -182,13 +198,17 @@ def delete_record(
         record_id,
         expected_version=_expected_version(if_match, {}),
         actor=who.actor,
+        policy=policy,
     )
     return Response(status_code=204)
 
 
 @router.get("/records/{entity}/{record_id}/history", summary="Every change of a record")
-def record_history(who: Who, svc: Svc, entity: str, record_id: str) -> dict[str, Any]:
-    return {"history": svc.records.history(who.tenant, entity, record_id, _mask(svc, who))}
+def record_history(
+    who: Who, svc: Svc, policy: Acting, entity: str, record_id: str
+) -> dict[str, Any]:
+    history = svc.records.history(who.tenant, entity, record_id, policy.mask, policy)
+    return {"history": history}
 
 
 @router.post(
@@ -198,6 +218,7 @@ def record_history(who: Who, svc: Svc, entity: str, record_id: str) -> dict[str,
 def check_condition(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     record_id: str,
     request: Request,
@@ -206,8 +227,8 @@ def check_condition(
     where = body.get("where")
     if not isinstance(where, str) or not where.strip():
         raise Invalid('give the condition as {"where": "…"}', [FieldError("where", "required")])
-    mask = _mask(svc, who)  # a condition on a masked field is refused (403)
-    return svc.records.check(who.tenant, entity, record_id, where, locale_of(request), mask)
+    mask = policy.mask  # a condition on a masked field is refused (403)
+    return svc.records.check(who.tenant, entity, record_id, where, locale_of(request), mask, policy)
 
 
 @router.get(
@@ -215,14 +236,15 @@ def check_condition(
     summary="Why is this record where it is: its decisions, and why it has not moved",
 )
 def explain_record(
-    who: Who, svc: Svc, entity: str, record_id: str, request: Request
+    who: Who, svc: Svc, policy: Acting, entity: str, record_id: str, request: Request
 ) -> dict[str, Any]:
-    mask = _mask(svc, who)
-    return svc.records.explain(who.tenant, entity, record_id, locale_of(request), mask)
+    lang = locale_of(request)
+    return svc.records.explain(who.tenant, entity, record_id, lang, policy.mask, policy)
 
 
 @router.post("/sweeps", summary="Apply the promotions that became due with time")
-def run_sweep(who: Who, svc: Svc) -> dict[str, Any]:
+def run_sweep(who: Who, svc: Svc, policy: Acting) -> dict[str, Any]:
+    policy.require("configure")
     moved = svc.sweep(who.tenant)
     reminded = sum(n for rule, n in moved.items() if rule.endswith(".protection_reminder"))
     return {"moved": sum(moved.values()) - reminded, "reminded": reminded, "by_rule": moved}
@@ -235,6 +257,7 @@ def run_sweep(who: Who, svc: Svc) -> dict[str, Any]:
 def move_record(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     record_id: str,
     body: Annotated[dict[str, Any], Body(examples=[{"pool": "has_need"}])],
@@ -242,9 +265,15 @@ def move_record(
 ) -> JSONResponse:
     expected = _expected_version(if_match, body)
     record = svc.records.move(
-        who.tenant, entity, record_id, body.get("pool"), expected_version=expected, actor=who.actor
+        who.tenant,
+        entity,
+        record_id,
+        body.get("pool"),
+        expected_version=expected,
+        actor=who.actor,
+        policy=policy,
     )
-    return _shown(svc, who, record)
+    return _shown(policy, record)
 
 
 @router.post(
@@ -257,13 +286,14 @@ def move_record(
 def claim_record(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     record_id: str,
     body: Annotated[dict[str, Any], Body(examples=[{"user": "alice"}])],
 ) -> JSONResponse:
     user = body.get("user", who.user)  # a user's key claims for its user by default
     record = svc.owners.claim(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
-    return _shown(svc, who, record)
+    return _shown(policy, record)
 
 
 @router.post(
@@ -275,13 +305,14 @@ def claim_record(
 def release_record(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     record_id: str,
     body: Annotated[dict[str, Any] | None, Body(examples=[{"user": "alice"}])] = None,
 ) -> JSONResponse:
     user = (body or {}).get("user", who.user)  # a user's key releases its user's records
     record = svc.owners.release(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
-    return _shown(svc, who, record)
+    return _shown(policy, record)
 
 
 @router.post(
@@ -293,21 +324,22 @@ def release_record(
 def assign_record(
     who: Who,
     svc: Svc,
+    policy: Acting,
     entity: str,
     record_id: str,
     body: Annotated[dict[str, Any], Body(examples=[{"user": "alice"}])],
 ) -> JSONResponse:
     user = body.get("user")
     record = svc.owners.assign(who.tenant, entity, record_id, user, actor=who.actor, by=who.user)
-    return _shown(svc, who, record)
+    return _shown(policy, record)
 
 
 @router.get(
     "/assignment/stats",
     summary="Per user and rule: assigned today and this week, open load, capacity left",
 )
-def assignment_stats(who: Who, svc: Svc) -> dict[str, Any]:
-    return svc.assignment.stats(who.tenant)
+def assignment_stats(who: Who, svc: Svc, policy: Acting) -> dict[str, Any]:
+    return svc.assignment.stats(who.tenant, policy)
 
 
 @router.post(
@@ -315,9 +347,9 @@ def assignment_stats(who: Who, svc: Svc) -> dict[str, Any]:
     summary="Switch a user off: no new records; theirs go as the bundle's on_deactivate says",
 )
 def deactivate_user(who: Who, svc: Svc, user: str) -> dict[str, Any]:
-    return svc.owners.set_active(who.tenant, user, False, actor=who.actor)
+    return svc.owners.set_active(who.tenant, user, False, actor=who.actor, by=who.user)
 
 
 @router.post("/users/{user}/activate", summary="Switch a user on again")
 def activate_user(who: Who, svc: Svc, user: str) -> dict[str, Any]:
-    return svc.owners.set_active(who.tenant, user, True, actor=who.actor)
+    return svc.owners.set_active(who.tenant, user, True, actor=who.actor, by=who.user)

@@ -13,6 +13,7 @@ from engine.clock import Clock
 from engine.service.assigning import ASSIGNED
 from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
+from engine.service.policy import Policy
 from engine.storage import tables as t
 from engine.storage.store import Store, Tx
 
@@ -23,7 +24,10 @@ class AssignmentStats:
         self.configs = configs
         self.clock = clock
 
-    def stats(self, tenant: str) -> dict[str, Any]:
+    def stats(self, tenant: str, policy: Policy | None = None) -> dict[str, Any]:
+        """Every user's figures. With a `policy` whose caller may not `see_all_stats`, only
+        the users whose records they see (their own, their team's or subtree's), and each
+        rule's figures for those users alone."""
         cfg = self.configs.active(tenant)
         now = self.clock.now()
         today = now.astimezone(cfg.tz).date()
@@ -38,6 +42,9 @@ class AssignmentStats:
                 for row in self._users(tx, cfg, entity, today, monday, off)
             ]
             rules = self._rules(tx, cfg, since, day_start)
+        if policy is not None and not policy.may("see_all_stats"):
+            users = [u for u in users if _seen(policy, u["entity"], u["user"])]
+            rules = _only(rules, {u["user"] for u in users})
         return {
             "day": today.isoformat(),
             "week_from": monday.isoformat(),
@@ -84,6 +91,22 @@ class AssignmentStats:
             counts = [v["week"] for v in by_user.values()]
             out.append({"rule": rule, "by_user": by_user, "spread_week": max(counts) - min(counts)})
         return out
+
+
+def _seen(policy: Policy, entity: str, user: str) -> bool:
+    owners = policy.owners_seen(entity)
+    return owners is None or user in owners
+
+
+def _only(rules: list[dict[str, Any]], users: set[str]) -> list[dict[str, Any]]:
+    """Each rule's figures for `users` alone (the spread among them)."""
+    out = []
+    for rule in rules:
+        by_user = {u: v for u, v in rule["by_user"].items() if u in users}
+        if by_user:
+            counts = [v["week"] for v in by_user.values()]
+            out.append({**rule, "by_user": by_user, "spread_week": max(counts) - min(counts)})
+    return out
 
 
 def _user_row(

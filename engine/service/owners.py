@@ -22,7 +22,7 @@ from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
 from engine.service.ownership import owner_columns, owner_error
-from engine.service.permissions import require, require_for
+from engine.service.policy import Policy
 from engine.service.rows import decision, decision_json, decision_row, history_row
 from engine.storage.store import Record, Store, Tx
 
@@ -60,14 +60,20 @@ class Owners:
         now = self.clock.now()
         day = now.astimezone(cfg.tz).date()
         with self.store.write() as tx:
-            if by is not None:
-                require_for(cfg, by, user, frozenset(tx.switched_off(tenant)))
+            policy = Policy(cfg, by, tx.switched_off(tenant))
+            policy.require_active()
+            if by is not None and by != user:
+                policy.require("assign")
             # one row per user first: all of a user's claims take turns (holdings too, also
             # across midnight); then the day's count
             tx.lock_counter(tenant, user, USER_LOCK, EPOCH)
             _check_on(tx, tenant, user)
             claimed_today = tx.lock_counter(tenant, user, CLAIMS, day)
-            current = _record(tx, tenant, entity, record_id)
+            current = policy.require_see(
+                _record(tx, tenant, entity, record_id), tx.parents_of(tenant)
+            )
+            if not Policy(cfg, user, tx.switched_off(tenant)).may_claim(entity):
+                raise _refused("claim_not_claimer", f"{user} may not claim from this pool", {})
             self._check_claim(tx, cfg, public, current, user, claimed_today, now)
             moved = self._take(tx, cfg, public, current, user, now, actor)
             tx.add_to_counter(tenant, user, CLAIMS, day)
@@ -89,12 +95,16 @@ class Owners:
         cfg = self.configs.active(tenant)
         public = _public(cfg, entity)
         now = self.clock.now()
-        if by is not None:
-            require_for(cfg, by, user if isinstance(user, str) else "")
         if user is not None:
             _check_user(cfg, user)
         with self.store.write() as tx:
-            current = _record(tx, tenant, entity, record_id)
+            policy = Policy(cfg, by, tx.switched_off(tenant))
+            policy.require_active()
+            current = policy.require_see(
+                _record(tx, tenant, entity, record_id), tx.parents_of(tenant)
+            )
+            if by is not None and (user != by or current.owner != by):
+                policy.require("assign")
             if current.pool == public.pool or current.owner is None:
                 raise _refused("release_unowned", "the record is not held by anyone", {})
             if current.pool not in public.holding:
@@ -122,14 +132,17 @@ class Owners:
         acting for a user (`by`) needs a role that can assign."""
         cfg = self.configs.active(tenant)
         cfg.entity(entity)
-        require(cfg, by, "assign")
+        Policy(cfg, by).require("assign")
         _check_user(cfg, user)
         now = self.clock.now()
         with self.store.write() as tx:
-            if by is not None:
-                require(cfg, by, "assign", frozenset(tx.switched_off(tenant)))
+            policy = Policy(cfg, by, tx.switched_off(tenant))
+            policy.require_active()
+            policy.require("assign")
             _check_on(tx, tenant, user)
-            current = _record(tx, tenant, entity, record_id)
+            current = policy.require_see(
+                _record(tx, tenant, entity, record_id), tx.parents_of(tenant)
+            )
             if current.owner == user:
                 return current
             pool = current.pool
@@ -156,11 +169,23 @@ class Owners:
             return self._store(tx, cfg, current, pool, user, [handed, *made], "assign", now, actor)
 
     def set_active(
-        self, tenant: str, user: str, active: bool, *, actor: str | None = None
+        self,
+        tenant: str,
+        user: str,
+        active: bool,
+        *,
+        actor: str | None = None,
+        by: str | None = None,
     ) -> dict[str, Any]:
         """Switch a user off (or on again) without a bundle change: a user switched off gets
-        no new records at once; their records go as the bundle's on_deactivate says."""
+        no new records at once; their records go as the bundle's on_deactivate says. A
+        caller acting for a user (`by`) needs a role that can manage_users."""
         cfg = self.configs.active(tenant)
+        if by is not None:
+            with self.store.read() as tx:
+                caller = Policy(cfg, by, tx.switched_off(tenant))
+            caller.require_active()
+            caller.require("manage_users")
         defined = cfg.bundle.tenant.users.get(user)
         if defined is None:
             raise NotFound(f"no user '{user}' in this tenant")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from engine.service.configs import TenantConfigs
 from engine.service.errors import (
     BadQuery,
     DuplicateValue,
+    Forbidden,
     IdempotencyMismatch,
     Invalid,
     NotFound,
@@ -44,6 +46,7 @@ from engine.service.jobs import Jobs
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.masking import Mask
 from engine.service.ownership import owner_columns, owner_error, shielded
+from engine.service.policy import Policy
 from engine.service.rollups import (
     Pair,
     initial_values,
@@ -65,6 +68,7 @@ from engine.service.unique_keys import unique_key
 from engine.service.views import history_json, instant, record_json, related_json
 from engine.storage import tables as t
 from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken, transient
+from engine.storage.visibility import visible
 
 MAX_BATCH = 1000
 DUPLICATE_OF = "duplicate_of"  # in a form submission's answer: the earlier record's id
@@ -129,12 +133,19 @@ class RecordService:
         *,
         actor: str | None = None,
         idem: Idem | None = None,
+        policy: Policy | None = None,
     ) -> Written:
+        """Create a record. With a `policy` (the caller's), an owner given must be the caller
+        themselves or need `assign`, references must name records the caller sees, and a
+        refusal shows values as the caller may see them."""
         cfg = self.configs.active(tenant)
         validator = cfg.validator(entity)
-        return self._idempotent(
-            tenant, idem, lambda tx: self._create_one(tx, cfg, validator, data, None, actor)
-        )
+        with _shown_to(policy, entity):
+            return self._idempotent(
+                tenant,
+                idem,
+                lambda tx: self._create_one(tx, cfg, validator, data, None, actor, policy=policy),
+            )
 
     def submit_form(
         self,
@@ -147,6 +158,7 @@ class RecordService:
         idem: Idem | None = None,
         client: str | None = None,
         guard: Callable[[Tx], None] | None = None,
+        policy: Policy | None = None,
     ) -> Written:
         """Create a record through a form, with the form's conditional logic.
 
@@ -176,11 +188,14 @@ class RecordService:
         entity, compiled = cfg.form(form)
         validator = cfg.validator(entity)
         given = compiled.prepare(validator, data, params, self.clock.now())
-        return self._idempotent(
-            tenant,
-            idem,
-            lambda tx: self._submit(tx, cfg, form, validator, given, actor, client, guard),
-        )
+        with _shown_to(policy, entity):
+            return self._idempotent(
+                tenant,
+                idem,
+                lambda tx: self._submit(
+                    tx, cfg, form, validator, given, actor, client, guard, policy
+                ),
+            )
 
     def _submit(
         self,
@@ -192,6 +207,7 @@ class RecordService:
         actor: str | None,
         client: str | None,
         guard: Callable[[Tx], None] | None,
+        policy: Policy | None = None,
     ) -> dict[str, Any]:
         """One submission: the duplicate window, the record, the log row — one transaction."""
         if guard is not None:
@@ -218,7 +234,14 @@ class RecordService:
                 )
                 return {**record_json(earlier), DUPLICATE_OF: earlier.id}
         result = self._create_one(
-            tx, cfg, validator, given.data, given.rules, actor or f"form:{form}", given.errors
+            tx,
+            cfg,
+            validator,
+            given.data,
+            given.rules,
+            actor or f"form:{form}",
+            given.errors,
+            policy=policy,
         )
         if key is not None:
             submissions.hold(tx, tenant, form, key, result["id"])
@@ -268,6 +291,7 @@ class RecordService:
         actor: str | None = None,
         idem: Idem | None = None,
         locale: str | None = None,
+        policy: Policy | None = None,
     ) -> Written:
         if not isinstance(items, list):
             raise Invalid(
@@ -278,7 +302,9 @@ class RecordService:
         cfg = self.configs.active(tenant)
         validator = cfg.validator(entity)
         return self._idempotent(
-            tenant, idem, lambda tx: self._create_batch(tx, cfg, validator, items, actor, locale)
+            tenant,
+            idem,
+            lambda tx: self._create_batch(tx, cfg, validator, items, actor, locale, policy),
         )
 
     def _create_one(
@@ -290,13 +316,17 @@ class RecordService:
         form: FormRules | None,
         actor: str | None,
         form_errors: Sequence[FieldError] = (),
+        *,
+        policy: Policy | None = None,
     ) -> dict[str, Any]:
-        data, owner, owner_errors, _ = (
+        data, owner, owner_errors, given = (
             _take_owner(cfg, data) if form is None else (data, None, [], False)
         )
+        if given and policy is not None:
+            policy.require_owner_change(owner, None)
         values, errors = validator.for_create(data, form)
         item = _Item(0, values, owner_errors + errors + list(form_errors), owner)
-        self._check_refs(tx, cfg, validator, [item])
+        self._check_refs(tx, cfg, validator, [item], policy)
         self._check_owners(tx, cfg, [item])
         self._check_unique(tx, cfg, validator, [item])
         if item.errors:
@@ -307,7 +337,7 @@ class RecordService:
             raise DuplicateValue(
                 "a unique value was taken meanwhile",
                 [
-                    FieldError(n, "unique", {"value": values.get(n)})
+                    FieldError(n, "unique", {"value": values[n]})
                     for n in validator.unique
                     if n in values
                 ],
@@ -322,9 +352,10 @@ class RecordService:
         items: Sequence[Any],
         actor: str | None,
         locale: str | None,
+        policy: Policy | None = None,
     ) -> dict[str, Any]:
-        prepared = [self._prepare(cfg, validator, i, data) for i, data in enumerate(items)]
-        self._check_refs(tx, cfg, validator, prepared)
+        prepared = [self._prepare(cfg, validator, i, data, policy) for i, data in enumerate(items)]
+        self._check_refs(tx, cfg, validator, prepared, policy)
         self._check_owners(tx, cfg, prepared)
         self._check_unique(tx, cfg, validator, prepared)
         valid = [p for p in prepared if not p.errors]
@@ -335,11 +366,25 @@ class RecordService:
             stored = dict(zip([p.index for p in valid], records, strict=True))
         except UniqueTaken:  # a concurrent writer took a value: fall back to one by one
             stored = self._insert_each(tx, cfg, validator, valid, actor)
+        if policy is not None:
+            for p in prepared:
+                p.errors = policy.shown_errors(validator.entity.name, p.errors)
         return {"results": [_batch_result(p, stored.get(p.index), locale) for p in prepared]}
 
     @staticmethod
-    def _prepare(cfg: CompiledConfig, validator: EntityValidator, index: int, data: Any) -> _Item:
-        data, owner, owner_errors, _ = _take_owner(cfg, data)
+    def _prepare(
+        cfg: CompiledConfig,
+        validator: EntityValidator,
+        index: int,
+        data: Any,
+        policy: Policy | None = None,
+    ) -> _Item:
+        data, owner, owner_errors, given = _take_owner(cfg, data)
+        if given and policy is not None:
+            try:
+                policy.require_owner_change(owner, None)
+            except Forbidden as exc:
+                owner_errors = [*owner_errors, *(replace(e, field="owner") for e in exc.errors)]
         values, errors = validator.for_create(data)
         return _Item(index, values, owner_errors + errors, owner)
 
@@ -623,11 +668,21 @@ class RecordService:
 
     # checks --------------------------------------------------------------------------------
     def _check_refs(
-        self, tx: Tx, cfg: CompiledConfig, validator: EntityValidator, items: Sequence[_Item]
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        validator: EntityValidator,
+        items: Sequence[_Item],
+        policy: Policy | None = None,
     ) -> None:
+        """References name live records — with a `policy`, records its caller sees: a record
+        they may not see is answered as one that does not exist."""
         for name, target in validator.references.items():
             wanted = {i.values[name] for i in items if i.values.get(name) is not None}
-            found = tx.existing_ids(cfg.tenant, target, wanted) if wanted else set()
+            seen = None
+            if policy is not None and not policy.full:
+                seen = visible(policy.visibility(target), cfg.tenant, self.store.dialect)
+            found = tx.existing_ids(cfg.tenant, target, wanted, seen) if wanted else set()
             for item in items:
                 value = item.values.get(name)
                 if value is not None and value not in found:
@@ -672,13 +727,29 @@ class RecordService:
                     seen.add(key)
 
     # reading -------------------------------------------------------------------------------
-    def get(self, tenant: str, entity: str, record_id: str) -> Record:
+    def get(self, tenant: str, entity: str, record_id: str, policy: Policy | None = None) -> Record:
+        """A live record; with a `policy`, NotFound unless its caller may see it."""
         self.configs.active(tenant).entity(entity)
         with self.store.read() as tx:
             record = tx.get_record(tenant, entity, record_id)
-        if record is None:
-            raise NotFound(f"no {entity} record with id {record_id}")
+            if record is None:
+                raise NotFound(f"no {entity} record with id {record_id}")
+            if policy is not None:
+                policy.require_see(record, tx.parents_of(tenant))
         return record
+
+    def policy_for(self, tenant: str, user: str | None) -> Policy:
+        """The access policy (and mask) of a caller acting for `user` (None: a tenant-wide
+        key) under the tenant's active config; Forbidden for a user switched off in the
+        bundle or through the API, or one the bundle does not know."""
+        cfg = self.configs.active(tenant)
+        if user is None:
+            return Policy(cfg, None)
+        with self.store.read() as tx:
+            off = tx.switched_off(tenant)
+        policy = Policy(cfg, user, off)
+        policy.require_active()
+        return policy
 
     def mask_for(self, tenant: str, user: str | None) -> Mask:
         """What `user` (None: a tenant-wide key, which sees everything) sees masked under the
@@ -691,7 +762,14 @@ class RecordService:
             off = tx.switched_off(tenant)
         return Mask(cfg, user, off)
 
-    def search(self, tenant: str, entity: str, search: Search, mask: Mask | None = None) -> Page:
+    def search(
+        self,
+        tenant: str,
+        entity: str,
+        search: Search,
+        mask: Mask | None = None,
+        policy: Policy | None = None,
+    ) -> Page:
         """Filters, a condition and a saved view together (all must hold). With a `mask`,
         filters, a condition and a sort on a field it masks are refused (Forbidden), also a
         saved view's sort (its cursors would carry the values; `sort=` sorts it otherwise);
@@ -707,6 +785,8 @@ class RecordService:
         if mask is not None and mask.fields(entity):
             read = field_names(cfg.condition(entity, search.where).tree) if search.where else ()
             mask.refuse_query(entity, filters, read, sort)
+        if policy is not None and not policy.full:
+            conditions.append(self.visible(tenant, entity, policy))
         where = sa.and_(*conditions) if conditions else None
         return self.query(
             tenant, entity, ListQuery(filters, sort, search.limit, search.cursor, where)
@@ -721,9 +801,11 @@ class RecordService:
         *,
         expected_version: int | None = None,
         actor: str | None = None,
+        policy: Policy | None = None,
     ) -> Record:
         """Move a record by hand into a pool the bundle marks `manual`; promotions then
-        apply from there, as after any write."""
+        apply from there, as after any write. With a `policy`, its caller must be able to
+        edit the record."""
         cfg = self.configs.active(tenant)
         pools = cfg.pools.get(entity)
         if pools is None:
@@ -747,7 +829,7 @@ class RecordService:
                 ],
             )
         with self.store.write() as tx:
-            current = self._current(tx, cfg, entity, record_id, expected_version)
+            current = self._current(tx, cfg, entity, record_id, expected_version, policy, "edit")
             by = f"by {actor or 'someone'}"
             return self._move_in(tx, cfg, current, target.id, actor, "manual_move", by)
 
@@ -798,11 +880,12 @@ class RecordService:
         record_id: str,
         locale: str | None = None,
         mask: Mask | None = None,
+        policy: Policy | None = None,
     ) -> dict[str, Any]:
         """The record's decisions with their traces, and for its pool, why it has not moved;
         with a `mask`, as its viewer may see them (values, traces and explanations)."""
         cfg = self.configs.active(tenant)
-        record = self.get(tenant, entity, record_id)
+        record = self.get(tenant, entity, record_id, policy)
         lang = locale or cfg.bundle.tenant.locale
         with self.store.read() as tx:
             rows = tx.decisions(tenant, record_id)
@@ -839,6 +922,7 @@ class RecordService:
         text: str,
         locale: str | None = None,
         mask: Mask | None = None,
+        policy: Policy | None = None,
     ) -> dict[str, Any]:
         """Does a condition hold for a stored record, and why (or why not)? With a `mask`, a
         condition reading a field it masks is refused (Forbidden), as in list queries."""
@@ -848,7 +932,7 @@ class RecordService:
         condition = cfg.condition(entity, text)
         if mask is not None:
             mask.refuse_query(entity, where=field_names(condition.tree))
-        record = self.get(tenant, entity, record_id)
+        record = self.get(tenant, entity, record_id, policy)
         trace = condition.trace(record.data, self.clock.now())
         return {
             "result": trace.value is True,
@@ -856,6 +940,10 @@ class RecordService:
             "trace": trace.as_dict(),
             "explanation": trace.render(locale or cfg.bundle.tenant.locale),
         }
+
+    def visible(self, tenant: str, entity: str, policy: Policy) -> ColumnElement[bool]:
+        """The WHERE clause of the records of `entity` the policy's caller sees."""
+        return visible(policy.visibility(entity), tenant, self.store.dialect)
 
     def where(self, tenant: str, entity: str, text: str) -> ColumnElement[bool]:
         """A condition as a WHERE clause at the current time (BadQuery when it is wrong)."""
@@ -891,14 +979,25 @@ class RecordService:
         return Page(records[:limit], compiler.cursor_for(values, last.id))
 
     def history(
-        self, tenant: str, entity: str, record_id: str, mask: Mask | None = None
+        self,
+        tenant: str,
+        entity: str,
+        record_id: str,
+        mask: Mask | None = None,
+        policy: Policy | None = None,
     ) -> list[dict[str, Any]]:
         """Every change of a record, its creation first (with a `mask`, as its viewer sees
-        them)."""
+        them; with a `policy`, NotFound unless its caller may see the record — a deleted
+        one only with an `all` scope)."""
         self.configs.active(tenant).entity(entity)
         with self.store.read() as tx:
             entries = tx.history(tenant, record_id)
             record = tx.get_record(tenant, entity, record_id, deleted=True)
+            if record is not None and policy is not None:
+                if record.deleted_at is not None and policy.scope(entity, "see") != "all":
+                    record = None
+                else:
+                    policy.require_see(record, tx.parents_of(tenant))
         if record is None:
             raise NotFound(f"no {entity} record with id {record_id}")
         created = HistoryEntry(entity, 1, "create", record.created_by, record.created_at, {})
@@ -916,17 +1015,20 @@ class RecordService:
         expected_version: int | None = None,
         actor: str | None = None,
         mask: Mask | None = None,
+        policy: Policy | None = None,
     ) -> Record:
         """Change some fields. With a `mask` (the writer's), a masked field sent back as it
         was shown (`138****5678`) is left as stored: what a masked user reads and saves
-        back never overwrites the real value. Any other value is written as usual."""
+        back never overwrites the real value. Any other value is written as usual. With a
+        `policy`, its caller must be able to edit the record; the owner changes only with
+        `assign`; references must name records the caller sees."""
         cfg = self.configs.active(tenant)
         cfg.validator(entity)
-        with self.store.write() as tx:
-            current = self._current(tx, cfg, entity, record_id, expected_version)
+        with _shown_to(policy, entity), self.store.write() as tx:
+            current = self._current(tx, cfg, entity, record_id, expected_version, policy, "edit")
             if mask is not None:
                 patch = mask.without_echoes(entity, current.data, patch)
-            return self._update_in(tx, cfg, current, patch, actor)
+            return self._update_in(tx, cfg, current, patch, actor, policy=policy)
 
     def _update_in(
         self,
@@ -936,11 +1038,15 @@ class RecordService:
         patch: Any,
         actor: str | None,
         depth: int = 0,
+        *,
+        policy: Policy | None = None,
     ) -> Record:
         """An update inside the caller's transaction (the record locked by the caller)."""
         entity, record_id = current.entity, current.id
         validator = cfg.validator(entity)
         patch, owner, owner_errors, given = _take_owner(cfg, patch)
+        if given and policy is not None:
+            policy.require_owner_change(owner, current.owner)
         if given and owner is not None and _in_public(cfg, current):
             raise Refused(
                 "a record in the public pool is claimed, not assigned",
@@ -957,7 +1063,7 @@ class RecordService:
             )
         new_owner = owner if owner != current.owner else None
         item = _Item(0, {k: values.get(k) for k in changes}, errors, new_owner)
-        self._check_refs(tx, cfg, validator, [item])
+        self._check_refs(tx, cfg, validator, [item], policy)
         self._check_owners(tx, cfg, [item])
         self._check_unique(tx, cfg, validator, [item], exclude=record_id)
         if item.errors:
@@ -996,11 +1102,22 @@ class RecordService:
         return values, changes, rows
 
     def _current(
-        self, tx: Tx, cfg: CompiledConfig, entity: str, record_id: str, expected_version: int | None
+        self,
+        tx: Tx,
+        cfg: CompiledConfig,
+        entity: str,
+        record_id: str,
+        expected_version: int | None,
+        policy: Policy | None = None,
+        action: str = "edit",
     ) -> Record:
+        """The record locked for a change (NotFound when gone or not the caller's to see;
+        Forbidden when the caller sees it but may not do `action`), at the expected version."""
         current = tx.get_record(cfg.tenant, entity, record_id, for_update=True)
         if current is None:
             raise NotFound(f"no {entity} record with id {record_id}")
+        if policy is not None:
+            policy.require_change(current, action, tx.parents_of(cfg.tenant))
         if expected_version is not None and expected_version != current.version:
             raise VersionConflict(
                 f"record is at version {current.version}, not {expected_version}", current.version
@@ -1072,11 +1189,13 @@ class RecordService:
         *,
         expected_version: int | None = None,
         actor: str | None = None,
+        policy: Policy | None = None,
     ) -> None:
+        """Delete (soft); with a `policy`, its caller must be able to delete the record."""
         cfg = self.configs.active(tenant)
         cfg.entity(entity)
         with self.store.write() as tx:
-            current = self._current(tx, cfg, entity, record_id, expected_version)
+            current = self._current(tx, cfg, entity, record_id, expected_version, policy, "delete")
             now = self.clock.now()
             tx.release_unique(cfg.tenant, entity, record_id)
             if not tx.update_record(
@@ -1169,6 +1288,18 @@ def _with_related(record: Record, related: list[Record]) -> Record:
     if not related:
         return record
     return replace(record, related=tuple(related_json(r) for r in related))
+
+
+@contextmanager
+def _shown_to(policy: Policy | None, entity: str) -> Iterator[None]:
+    """A refusal's values as the caller may see them: a unique value on a field they see
+    masked is not echoed back in full."""
+    try:
+        yield
+    except (Invalid, DuplicateValue) as exc:
+        if policy is not None:
+            exc.errors = policy.shown_errors(entity, exc.errors)
+        raise
 
 
 def _error_for(errors: list[FieldError]) -> Invalid | DuplicateValue:

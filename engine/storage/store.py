@@ -3,7 +3,7 @@ store is a thin transaction wrapper with one small method per statement."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine.conditions.compile_sql import field_sql
 from engine.storage import tables as t
@@ -125,6 +126,11 @@ class Tx:
         row = self.conn.execute(query).first()
         return record_from_row(row) if row else None
 
+    def parents_of(self, tenant: str) -> Callable[[str, str], Record | None]:
+        """Looks up a live record by (entity, id): how the access policy follows a record's
+        `visible_via` reference to its parent."""
+        return lambda entity, record_id: self.get_record(tenant, entity, record_id)
+
     def update_record(
         self, tenant: str, record_id: str, expected_version: int, values: Mapping[str, Any]
     ) -> bool:
@@ -170,7 +176,14 @@ class Tx:
             changed += self.conn.execute(statement, rows).rowcount
         return changed
 
-    def existing_ids(self, tenant: str, entity: str, ids: Iterable[str]) -> set[str]:
+    def existing_ids(
+        self,
+        tenant: str,
+        entity: str,
+        ids: Iterable[str],
+        visible: ColumnElement[bool] | None = None,
+    ) -> set[str]:
+        """The ids of live records among `ids` (those `visible` allows, when given)."""
         wanted = sorted(set(ids))
         if not wanted:
             return set()
@@ -180,6 +193,8 @@ class Tx:
             t.records.c.id.in_(wanted),
             t.records.c.deleted_at.is_(None),
         )
+        if visible is not None:
+            query = query.where(visible)
         return set(self.conn.execute(query).scalars())
 
     def select_records(self, query: sa.Select[Any]) -> list[Record]:

@@ -26,9 +26,10 @@ def jobs(svc: Services, clock: FixedClock) -> Jobs:
 
 @pytest.fixture
 def client(svc: Services, jobs: Jobs) -> TestClient:
-    """The jobs router alone, on services that have what it needs: keys and jobs."""
+    """The jobs router alone, on services that have what it needs: keys, the access
+    policy (records) and jobs."""
     app = FastAPI()
-    app.state.services = SimpleNamespace(keys=svc.keys, jobs=jobs)
+    app.state.services = SimpleNamespace(keys=svc.keys, jobs=jobs, records=svc.records)
     problems.install(app)
     app.include_router(jobs_api.router)
     return TestClient(app, raise_server_exceptions=False)

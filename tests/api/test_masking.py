@@ -73,8 +73,11 @@ def test_the_sdr_sees_masked_values_the_manager_sees_them_all(
     assert client.get(url, headers=key("sam")).json()["data"] == full  # sales and manager
     sue = client.get(url, headers=key("sue")).json()["data"]  # sales and support: phone only
     assert sue == {**full, "phone": "138****5678"}
-    nora = client.get(url, headers=key("nora")).json()["data"]  # no role: the pii fields
-    assert nora == {**full, "phone": "138****5678", "email": "m***@x.example"}
+    assert client.get(url, headers=key("nora")).status_code == 404  # no role: her own only
+    mine = {"name": "Nina", "phone": "13900001111", "email": "nina@x.example", "owner": "nora"}
+    own = client.post(f"{BASE}/records/contact", json=mine, headers=key(None)).json()["id"]
+    nora = client.get(f"{BASE}/records/contact/{own}", headers=key("nora")).json()["data"]
+    assert (nora["phone"], nora["email"]) == ("139****1111", "n***@x.example")  # pii masked
 
 
 def test_lists_mask_values_and_refuse_masked_filters_and_sorts(
@@ -193,11 +196,13 @@ def test_conditions_on_masked_fields_are_refused(client: TestClient, key: Keys, 
     assert client.post(url, json={"where": "phone == '1'"}, headers=key("max")).status_code == 200
 
 
-def test_a_switched_off_user_sees_pii_masked(
+def test_a_switched_off_user_is_refused_everything(
     client: TestClient, svc: Services, key: Keys, maria: str
 ) -> None:
     url = f"{BASE}/records/contact/{maria}"
     headers = key("max")
     assert client.get(url, headers=headers).json()["data"]["phone"] == "13812345678"
     client.post(f"{BASE}/users/max/deactivate", headers=key(None))
-    assert client.get(url, headers=headers).json()["data"]["phone"] == "138****5678"
+    refused = _problem(client.get(url, headers=headers), 403)
+    assert refused["errors"][0]["code"] == "user_off"
+    assert client.get(f"{BASE}/records/contact", headers=headers).status_code == 403
