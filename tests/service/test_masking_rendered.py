@@ -209,7 +209,8 @@ def test_a_candidate_that_masks_more_masks_the_examples_already(hush: Services) 
     files = read_bundle_dir(HERE)
     files["pools.yaml"] = files["pools.yaml"].replace("points: 10", "points: 20")
     files["tenant.yaml"] = files["tenant.yaml"].replace(
-        "can: [assign, configure]}", "can: [assign, configure], see_masked: [name]}"
+        "can: [assign, configure], see: all}",
+        "can: [assign, configure], see: all, see_masked: [name]}",
     )
     (change,) = dry_run(hush, T, load_bundle(files), by="max").entity("contact").field_changes
     assert [(e.title, e.before) for e in change.examples] == [("A***", 10)]
