@@ -312,13 +312,27 @@ class Mask:
         if isinstance(trace.get("error"), str) and self.fields(entity):
             out["error"] = scrub_text(trace["error"])  # a template's or receiver's words
         if isinstance(trace.get("errors"), list):
-            anywhere = self._any_entity()
-            out["errors"] = [
-                {**e, "message": STARS}
-                if isinstance(e, Mapping) and e.get("field") in anywhere
-                else e
-                for e in trace["errors"]
-            ]
+            anywhere, scrub = self._any_entity(), bool(self.fields(entity))
+            out["errors"] = [self._error(e, anywhere, scrub) for e in trace["errors"]]
+        return out
+
+    @staticmethod
+    def _error(error: Any, anywhere: frozenset[str], scrub: bool) -> Any:
+        """A failed action's error: hidden when about a masked field; otherwise (a template's
+        error, which may quote a value it read) scrubbed for a viewer who masks any field."""
+        if not isinstance(error, Mapping):
+            return error
+        if error.get("field") in anywhere:
+            return {**error, "message": STARS}
+        if not scrub:
+            return error
+        out = dict(error)
+        if isinstance(error.get("message"), str):
+            out["message"] = scrub_text(error["message"])
+        if isinstance(error.get("params"), Mapping):
+            out["params"] = {
+                k: scrub_text(v) if isinstance(v, str) else v for k, v in error["params"].items()
+            }
         return out
 
     def _assignment(self, entity: str, explanation: Mapping[str, Any]) -> dict[str, Any]:

@@ -223,10 +223,22 @@ def test_a_failed_actions_error_text_is_scrubbed_for_a_masked_viewer() -> None:
         kind="campaign_error",
         before={},
         after={"step": 0},
-        trace={"action": "/actions/3", "kind": "webhook", "error": f"HTTP 400: {PHONE}"},
+        trace={
+            "action": "/actions/3",
+            "kind": "webhook",
+            "error": f"line 1: {PHONE} is not a number",
+            "errors": [
+                {"code": "template", "params": {"detail": PHONE}, "message": f"{PHONE}?"},
+                {"field": "phone", "code": "unique", "message": f"{PHONE} is taken"},
+            ],
+        },
     )
     rita = Mask(bundle, "rita").stored_decision("contact", row)
-    assert rita.trace["error"] == f"HTTP 400: {HIDDEN_PHONE}"
+    assert rita.trace["error"] == f"line 1: {HIDDEN_PHONE} is not a number"
+    assert rita.trace["errors"] == [
+        {"code": "template", "params": {"detail": HIDDEN_PHONE}, "message": f"{HIDDEN_PHONE}?"},
+        {"field": "phone", "code": "unique", "message": STARS},
+    ]
     assert Mask(bundle, "max").stored_decision("contact", row) is row
     assert Mask(bundle, None).stored_decision("contact", row) is row
 
