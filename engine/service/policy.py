@@ -7,9 +7,10 @@ user without roles sees and edits their own records and deletes none. Beyond own
 
 - records in a public pool are seen by those who may claim from it (every active user, or the
   pool's `claimers`); nobody edits them but through a claim (or with an `all` scope);
-- unowned records outside a public pool are seen and edited by those who can `assign`;
-- a record of an entity with `visible_via` is seen (edited, deleted) by whoever may see (edit,
-  delete) its parent, as well as through its own owner.
+- unowned records outside a public pool are seen and edited by those who can `assign` (they
+  wait for an owner) — except records of an entity with `visible_via`, which are seen
+  (edited, deleted) by whoever may see (edit, delete) their parent, as well as through their
+  own owner.
 
 A caller without a user (a tenant-wide integration key) may do everything. A user unknown to
 the bundle, marked `active: false`, or switched off at run time may do nothing: every request
@@ -213,7 +214,7 @@ class Policy:
         return Visibility(
             owners=reach.owners,
             public_pool=public if public is not None and self.may_claim(entity) else None,
-            unowned=self.may("assign"),
+            unowned=via is None and self.may("assign"),
             other_public=public,
             via=via,
         )
@@ -236,12 +237,16 @@ class Policy:
             if action == "see" and self.may_claim(record.entity):
                 return True
         elif record.owner is None:
-            if self.may("assign") and action != "delete":
+            if self.may("assign") and action != "delete" and not self._has_parent(record):
                 return True
         elif record.owner in reach.owners:
             return True
         parent = self._parent(record, parents, depth)
         return parent is not None and self._allowed(parent, action, parents, depth + 1)
+
+    def _has_parent(self, record: Record) -> bool:
+        definition = self.bundle.entities.get(record.entity)
+        return definition is not None and definition.visible_via is not None
 
     def _parent(self, record: Record, parents: Parents | None, depth: int) -> Record | None:
         definition = self.bundle.entities.get(record.entity)
