@@ -107,6 +107,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "must be a finite number (not NaN or Infinity)",
         "zh-CN": "必须是有限的数字（不能是 NaN 或 Infinity）",
     },
+    # a request's path, query, header or body parameters (engine/api/problems.py)
+    "greater_than": {"en": "must be greater than {n}", "zh-CN": "必须大于{n}"},
+    "less_than": {"en": "must be less than {n}", "zh-CN": "必须小于{n}"},
+    "too_few": {"en": "must have at least {n} items", "zh-CN": "至少{n}项"},
+    "json": {"en": "is not valid JSON", "zh-CN": "不是有效的 JSON"},
+    "invalid": {"en": "is not valid", "zh-CN": "无效"},
 }
 
 _ZH_TYPES = {

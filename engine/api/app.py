@@ -6,8 +6,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import admin_ui
+from admin_ui.errors import error_page
 from engine import __version__
-from engine.api import campaigns, config, jobs, problems, records
+from engine.api import campaigns, config, healthz, jobs, problems, records
 from engine.service import Services, TooLarge
 
 MAX_BODY_BYTES = 10_000_000
@@ -46,7 +47,9 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, max_queue_age: float | None = None) -> FastAPI:
+    """The app over these services; `max_queue_age` (seconds, default from the environment):
+    how long a due job may wait before /healthz/ready says not ready."""
     app = FastAPI(
         title="Tidepool",
         version=__version__,
@@ -54,7 +57,9 @@ def create_app(services: Services) -> FastAPI:
         "/api/v1/{tenant} take `Authorization: Bearer <api key>`.",
     )
     app.state.services = services
-    problems.install(app)
+    app.state.max_queue_age = healthz.max_queue_age() if max_queue_age is None else max_queue_age
+    problems.install(app, page=error_page)
+    app.include_router(healthz.router)
     app.include_router(records.router)
     app.include_router(campaigns.router)
     app.include_router(jobs.router)
@@ -62,9 +67,5 @@ def create_app(services: Services) -> FastAPI:
     admin_ui.mount(app, services)
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-
-    @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.add_middleware(problems.Unexpected, page=error_page)  # last: the outermost
     return app
