@@ -16,6 +16,7 @@ from engine.conditions import sqlite_udf
 
 DEFAULT_SQLITE = "sqlite:///var/tidepool.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+CONNECT_TIMEOUT = 5  # seconds, PostgreSQL (unless the URL says connect_timeout=…)
 
 
 def default_url() -> str:
@@ -35,6 +36,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> sa.Engine:
     # Server-side prepared statements get generic plans after 5 runs; for `value IN (…)`
     # lookups those plans stop using the index (seen in bench/ingest.py). Plan each query.
     connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
+    if "connect_timeout" not in sa.make_url(url).query:
+        # An unreachable server then fails a request (503) in seconds, not after the TCP
+        # retries (minutes), and /healthz/ready answers in time.
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 

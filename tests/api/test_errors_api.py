@@ -25,6 +25,7 @@ from engine.api.app import create_app
 from engine.clock import FixedClock
 from engine.service import Services
 from engine.storage import tables as t
+from engine.storage.db import make_engine
 from engine.storage.health import unavailable
 
 BASE = "/api/v1/shop"
@@ -361,3 +362,25 @@ def test_a_500_leaves_the_keep_alive_connection_usable(
         assert http.get("/test/port").json()["port"] == first  # the same connection
         assert http.get("/healthz/live").status_code == 200
     assert any("unexpected error on GET /test/boom" in r.getMessage() for r in caplog.records)
+
+
+def _connect_params(url: str) -> tuple[dict[str, Any], BaseException]:
+    engine = make_engine(url)
+    seen: dict[str, Any] = {}
+
+    @event.listens_for(engine, "do_connect")
+    def capture(_d: Any, _r: Any, _a: Any, params: dict[str, Any]) -> None:
+        seen.update(params)
+
+    with pytest.raises(sa.exc.OperationalError) as refused:
+        engine.connect()
+    engine.dispose()
+    return seen, refused.value
+
+
+def test_postgresql_connections_give_up_in_seconds() -> None:
+    """An unreachable server is a 503 soon, not after minutes of TCP retries."""
+    seen, refused = _connect_params("postgresql+psycopg://postgres@127.0.0.1:1/gone")
+    assert seen["connect_timeout"] == 5 and unavailable(refused)
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/gone?connect_timeout=1"
+    assert _connect_params(url)[0]["connect_timeout"] == "1"  # the URL's own wins
