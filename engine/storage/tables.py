@@ -348,3 +348,46 @@ form_dedupe = sa.Table(
     sa.Column("record_id", sa.String(36), nullable=True),
     sa.Column("at", UTCDateTime, nullable=False),
 )
+
+# Admin UI sessions kept on the server: the cookie carries a random token, this row its
+# sha256 (a copy of the table signs nobody in). Sign-out, a password change or the user
+# being switched off ends them.
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),  # sha256 of the cookie's token
+    sa.Column("user_id", Name, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),  # the idle timeout counts from here
+    # the last config activation the session was checked against (later ones are checked
+    # once: a version that switches the user off ends it)
+    sa.Column("activation", BigId, nullable=False),
+    sa.Index("ix_admin_sessions_user", "tenant_id", "user_id"),
+    sa.Index("ix_admin_sessions_expiry", "tenant_id", "expires_at"),
+)
+
+# Failed admin UI sign-ins per user (by id, or a hash of the name typed for an unknown one):
+# after a few, each further try waits longer; a success resets the count.
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("tenant_id", Name, primary_key=True),
+    sa.Column("user_key", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+    sa.Index("ix_sign_in_failures_last", "tenant_id", "last_at"),
+)
+
+# Each failed admin UI sign-in per client address (keyed hash): the per-address cap's window.
+sign_in_address_failures = sa.Table(
+    "sign_in_address_failures",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("tenant_id", Name, nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_sign_in_address_failures_client", "tenant_id", "client", "at"),
+    sa.Index("ix_sign_in_address_failures_at", "tenant_id", "at"),
+)
