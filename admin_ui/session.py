@@ -1,11 +1,11 @@
-"""Who is looking: the signed-in user (from the signed session cookie), their tenant's active
-config, their language and their CSRF token. Pages take a `Viewer`; POSTs also `Checked`."""
+"""Who is looking: the signed-in user (the session the signed cookie names, kept on the server:
+engine.service.sessions), their tenant's active config, their language and their CSRF token.
+Pages take a `Viewer`; POSTs also `Checked`."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -20,9 +20,9 @@ from engine.service import NotFound, Services
 from engine.service.compiled import CompiledConfig
 from engine.service.errors import ServiceError
 from engine.service.permissions import may, require
+from engine.service.sessions import Sessions
 
 SESSION_COOKIE = "tidepool_admin"
-SESSION_SECONDS = 12 * 3600
 
 
 class SignInNeeded(Exception):
@@ -65,22 +65,37 @@ def locale_of(request: Request, default: str) -> str:
     return "zh-CN" if header.startswith("zh") else ("en" if header else default)
 
 
+def admin_sessions(request: Request) -> Sessions:
+    found: Sessions = request.app.state.admin_sessions
+    return found
+
+
 async def viewer(request: Request) -> Viewer:
-    """The signed-in user, still an active user of the tenant's active config."""
-    tenant, user = request.session.get("tenant"), request.session.get("user")
-    if not isinstance(tenant, str) or not isinstance(user, str):
+    """The user of the request's server-side session, still an active user of the tenant's
+    active config (a session that has ended sends them to sign in)."""
+    tenant, token = request.session.get("tenant"), request.session.get("sid")
+    if not isinstance(tenant, str) or not isinstance(token, str):
         raise SignInNeeded
-    svc = services(request)
+    user = await run_in_threadpool(admin_sessions(request).resume, tenant, token)
+    if user is None:
+        forget_session(request)
+        raise SignInNeeded
     try:
-        cfg = await run_in_threadpool(svc.configs.active, tenant)
+        cfg = await run_in_threadpool(services(request).configs.active, tenant)
     except NotFound:
         raise SignInNeeded from None
     found = cfg.bundle.tenant.users.get(user)
     if found is None or not found.active:  # switched off in the bundle: signed out
-        request.session.clear()
+        forget_session(request)
         raise SignInNeeded
     locale = locale_of(request, _default_locale(cfg))
     return Viewer(tenant, found, cfg, locale, csrf_token(request))
+
+
+def forget_session(request: Request) -> None:
+    """The cookie stops naming a session; its language stays."""
+    for name in ("tenant", "sid", "user"):
+        request.session.pop(name, None)
 
 
 def _default_locale(cfg: CompiledConfig) -> str:
@@ -160,25 +175,3 @@ async def _error_page(
     from admin_ui.templating import render_error
 
     return render_error(request, status, key, exc)
-
-
-class SignInLimiter:
-    """At most LIMIT failed sign-ins per user and client address in WINDOW seconds."""
-
-    LIMIT, WINDOW = 5, 300.0
-
-    def __init__(self) -> None:
-        self._failures: dict[tuple[str, str, str], list[float]] = {}
-
-    def wait(self, key: tuple[str, str, str]) -> int:
-        """Seconds to wait before the next try (0: go ahead)."""
-        now = time.monotonic()
-        recent = [t for t in self._failures.get(key, []) if now - t < self.WINDOW]
-        self._failures[key] = recent
-        return int(self.WINDOW - (now - recent[0])) + 1 if len(recent) >= self.LIMIT else 0
-
-    def failed(self, key: tuple[str, str, str]) -> None:
-        self._failures.setdefault(key, []).append(time.monotonic())
-
-    def passed(self, key: tuple[str, str, str]) -> None:
-        self._failures.pop(key, None)

@@ -28,9 +28,21 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Wrong tenant, user or password.",
         "租户、用户或密码不正确。",
     ),
-    "too_many_attempts": (
-        "Too many failed sign-ins: wait {seconds} seconds and try again.",
-        "登录失败次数过多：请 {seconds} 秒后再试。",
+    "sign_in.wait_user": (
+        "Too many failed sign-ins for this user. Try again in {seconds} s.",
+        "该用户登录失败次数过多，请 {seconds} 秒后再试。",
+    ),
+    "sign_in.wait_user.minutes": (
+        "Too many failed sign-ins for this user. Try again in {minutes} min.",
+        "该用户登录失败次数过多，请 {minutes} 分钟后再试。",
+    ),
+    "sign_in.wait_address": (
+        "Too many failed sign-ins from your network address. Try again in {seconds} s.",
+        "您的网络地址登录失败次数过多，请 {seconds} 秒后再试。",
+    ),
+    "sign_in.wait_address.minutes": (
+        "Too many failed sign-ins from your network address. Try again in {minutes} min.",
+        "您的网络地址登录失败次数过多，请 {minutes} 分钟后再试。",
     ),
     "no_tenants": (
         "No tenant has a config yet: load a bundle first (tidepool load configs/…).",

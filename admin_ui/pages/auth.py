@@ -13,25 +13,16 @@ from admin_ui.session import (
     AdminRoute,
     Checked,
     SameSession,
-    SignInLimiter,
     Svc,
     Who,
+    admin_sessions,
     csrf_token,
+    forget_session,
 )
 from admin_ui.templating import render
 from admin_ui.texts import LOCALES
-from engine.service import Services
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
-
-
-def _limiter(request: Request) -> SignInLimiter:
-    """One per app (a server process): failures counted where they are tried."""
-    state = request.app.state
-    if not hasattr(state, "sign_in_limiter"):
-        state.sign_in_limiter = SignInLimiter()
-    found: SignInLimiter = state.sign_in_limiter
-    return found
 
 
 @router.get("")
@@ -56,41 +47,45 @@ async def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/admin/dashboard",
 ) -> Response:
-    """A session for an active user of the tenant's bundle (by id or email)."""
-    ident = await run_in_threadpool(_user_id, svc, tenant, user.strip())
-    key = (tenant, ident or user.strip().lower(), request.client.host if request.client else "")
-    limiter = _limiter(request)
-    wait = limiter.wait(key)
-    ok = not wait and ident is not None
-    ok = ok and await run_in_threadpool(svc.passwords.check, tenant, ident or "", password)
-    if not ok:
-        if not wait:
-            limiter.failed(key)
-        error = ("too_many_attempts", {"seconds": wait}) if wait else ("bad_sign_in", {})
+    """A session for an active user of the tenant's bundle (by id or email); 401 for a wrong
+    tenant, user or password, 429 with how long to wait once a limit holds."""
+    address = request.client.host if request.client else None
+    sessions = admin_sessions(request)
+    done = await run_in_threadpool(sessions.sign_in, tenant, user, password, address)
+    if not done.signed_in:
+        status, headers = 401, {}
+        error: tuple[str, dict[str, int]] = ("bad_sign_in", {})
+        if done.wait:
+            status, headers = 429, {"Retry-After": str(done.wait)}
+            error = _wait_text(done.wait, done.limit)
         page = render(
             request,
             None,
             "login.html",
-            status=401,
+            status=status,
             tenants=svc.configs.tenants(),
             next=_safe(next),
             error=error,
             tenant=tenant,
             user=user,
         )
+        page.headers.update(headers)
         return page
-    limiter.passed(key)
     locale = request.session.get("locale")
     request.session.clear()  # a fresh session: no fixation
-    request.session.update({"tenant": tenant, "user": ident, "csrf": secrets.token_urlsafe(24)})
+    request.session.update({"tenant": tenant, "sid": done.token, "csrf": secrets.token_urlsafe(24)})
     if locale:
         request.session["locale"] = locale
     return RedirectResponse(_safe(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, who: Checked) -> Response:
-    request.session.clear()
+async def logout(request: Request, who: Checked) -> Response:
+    """Ends the session on the server: a copy of the cookie signs nobody in any more."""
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        await run_in_threadpool(admin_sessions(request).end, who.tenant, token)
+    forget_session(request)
     return RedirectResponse("/admin/login", status_code=303)
 
 
@@ -107,16 +102,12 @@ async def language(
     return RedirectResponse(_safe(next), status_code=303)
 
 
-def _user_id(svc: Services, tenant: str, given: str) -> str | None:
-    """The bundle's user id for an id or an email (case-insensitive)."""
-    try:
-        users = svc.configs.active(tenant).bundle.tenant.users
-    except Exception:  # an unknown tenant reads as a wrong sign-in, nothing more
-        return None
-    if given in users:
-        return given
-    wanted = given.lower()
-    return next((u.id for u in users.values() if (u.email or "").lower() == wanted), None)
+def _wait_text(seconds: int, limit: str | None) -> tuple[str, dict[str, int]]:
+    """The refusal's words: which limit, and the wait in seconds or (from two on) minutes."""
+    key = "sign_in.wait_address" if limit == "address" else "sign_in.wait_user"
+    if seconds >= 120:
+        return f"{key}.minutes", {"minutes": -(-seconds // 60)}
+    return key, {"seconds": seconds}
 
 
 def _safe(target: str) -> str:

@@ -60,8 +60,8 @@ def test_repeated_failures_make_the_user_wait(ui_svc: Services) -> None:
     for _ in range(5):
         _login(client, "chaotu-demo", "alice", "guess-guess")
     blocked = _login(client, "chaotu-demo", "alice", PASSWORD)  # even the right one, for now
-    assert blocked.status_code == 401
-    assert "Too many failed sign-ins" in blocked.text
+    assert (blocked.status_code, blocked.headers["retry-after"]) == (429, "1")
+    assert "Too many failed sign-ins for this user. Try again in 1 s." in blocked.text
 
 
 def test_posts_without_the_session_token_are_refused(sign_in: SignIn) -> None:

@@ -73,7 +73,8 @@ def test_decisions_of_the_last_24_hours_by_kind_and_rule(sign_in: SignIn, ui_svc
 
     assert isinstance(ui_svc.clock, FixedClock)
     ui_svc.clock.advance(hours=25)  # a day later they are out of the window
-    later = client.get("/admin/dashboard").text
+    client = sign_in("chaotu-demo", "carol")  # (the session above has ended by then)
+    later = in_language(client, "zh-CN", "/admin/dashboard")
     assert "最近 24 小时没有自动决策。" in later and 'id="decisions-chart"' not in later
     ui_svc.clock.advance(hours=-25)
 
