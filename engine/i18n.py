@@ -50,8 +50,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "“{value}”不是本租户的用户（用户：{users}）",
     },
     "forbidden": {
-        "en": "user '{user}' may not {permission} (roles that can: {roles})",
-        "zh-CN": "用户“{user}”无权执行 {permission}（有此权限的角色：{roles}）",
+        "en": "{who} may not {permission_en} (roles that can: {roles_en})",
+        "zh-CN": "{who}无权{permission_zh}（有此权限的角色：{roles_zh}）",
     },
     "user_off": {
         "en": "user '{user}' is switched off or not a user of this tenant",

@@ -28,6 +28,7 @@ JobsSvc = Annotated[Jobs, Depends(jobs_service)]
 @router.get("/jobs", summary="Webhooks, emails and other jobs, newest first")
 def list_jobs(
     who: Who,
+    policy: Acting,
     jobs: JobsSvc,
     status: Annotated[str | None, Query(description=" | ".join(STATUSES))] = None,
     campaign: Annotated[str | None, Query(description="Only this campaign's jobs")] = None,
@@ -38,9 +39,10 @@ def list_jobs(
 ) -> dict[str, Any]:
     found = jobs.find(who.tenant, status=status, campaign=campaign, limit=limit, before=before)
     more = len(found) == limit
-    return {"jobs": [job_json(j) for j in found], "next_before": found[-1].id if more else None}
+    shown = [job_json(j, policy.mask) for j in found]
+    return {"jobs": shown, "next_before": found[-1].id if more else None}
 
 
 @router.post("/jobs/{job_id}/retry", summary="Give a dead job a fresh set of attempts")
-def retry_job(who: Who, jobs: JobsSvc, job_id: RowId) -> dict[str, Any]:
-    return job_json(jobs.retry(who.tenant, job_id))
+def retry_job(who: Who, policy: Acting, jobs: JobsSvc, job_id: RowId) -> dict[str, Any]:
+    return job_json(jobs.retry(who.tenant, job_id), policy.mask)
