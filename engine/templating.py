@@ -1,41 +1,64 @@
 """Message templates of campaign actions: Jinja2 in its sandbox, checked when the bundle loads.
 
 A template can read the record and format it, and can do nothing else: it renders in an
-ImmutableSandboxedEnvironment (no private or internal attributes, no mutating methods, a bounded
-`range`, bounded `*` and `**`), with a small set of filters. `check` walks the parsed template
-so that an unknown field, variable or filter is a config error with a line and a hint, never an
-empty string in a customer's inbox. Pure: no I/O, no database.
+ImmutableSandboxedEnvironment (no private or internal attributes, no mutating methods), with a
+small set of filters. `check` walks the parsed template so that an unknown field, variable or
+filter is a config error with a line and a hint, never an empty string in a customer's inbox.
+
+Every render is bounded in time and memory: a deadline (the tenant's `template_budget_ms`) is
+checked at each loop step, operator, call, filter and piece of output; `range`, loop steps,
+integer sizes, the size of every text or list a template builds (checked before it is built)
+and the total it builds are capped. Going past a bound is a TemplateError with a reason in
+zh-CN and en. Pure: no I/O, no database.
 """
 
 from __future__ import annotations
 
 import difflib
 import inspect
+import itertools
+import math
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from functools import lru_cache
-from types import MappingProxyType, TracebackType
+from functools import lru_cache, update_wrapper, wraps
+from types import BuiltinMethodType, MappingProxyType, MethodType, TracebackType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes, pass_context
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
+from jinja2.filters import make_attrgetter
 from jinja2.runtime import Context as JinjaContext
+from jinja2.runtime import LoopContext, Macro
 from jinja2.sandbox import (
     UNSAFE_ASYNC_GENERATOR_ATTRIBUTES,
     UNSAFE_COROUTINE_ATTRIBUTES,
     UNSAFE_GENERATOR_ATTRIBUTES,
     ImmutableSandboxedEnvironment,
+    SandboxedEscapeFormatter,
+    SandboxedFormatter,
 )
+from jinja2.utils import Namespace
+from markupsafe import Markup
 
 from engine.config.model import Label
 
-MAX_OUTPUT = 64 * 1024  # characters of one rendered string
-MAX_EXPONENT = 1000  # `9 ** 9 ** 9` would keep a worker busy for hours
+MAX_OUTPUT = 64 * 1024  # characters of one rendered string, and of any text or list built
+MAX_EXPONENT = 1000  # `9 ** (9 ** 9)` would keep a worker busy for hours
 MAX_MESSAGE = 200  # a runtime error's message, as shown to people
+DEFAULT_BUDGET_MS = 200  # one render's time, unless the tenant sets template_budget_ms
+MAX_RANGE = 10_000  # numbers in one range()
+MAX_STEPS = 100_000  # loop steps of one render, all loops together
+MAX_INT_BITS = 4096  # about 1,233 digits: big enough for money, too small to spin on
+MAX_BUILT = 1_000_000  # characters or items one render builds in all: what bounds its memory
+MAX_DEPTH = 50  # macro calls and recursive loops inside one another
 
 # Columns every record has, with their types (the entity's own fields come from the scope).
 SYSTEM_ATTRIBUTES: Mapping[str, str] = MappingProxyType(
@@ -87,16 +110,102 @@ _TEMPLATE_FILE = "<template>"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-class TemplateError(Exception):
-    """A template that could not be rendered; the message is short and safe to show."""
+# The bounds' reasons, as people read them (a TemplateError without a code has its own text).
+MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "en": {
+            "template.budget": "the template took longer than its {ms} ms budget",
+            "template.steps": "the template's loops ran more than {n} steps",
+            "template.range": "range() may hold at most {n} numbers",
+            "template.depth": "macros and recursive loops may nest at most {n} deep",
+            "template.integer": "a number would have more than {n} bits (about {digits} digits)",
+            "template.exponent": "exponents above {n} are not allowed",
+            "template.too_long": "a text or list would hold more than {n} characters or items",
+            "template.output": "the text would be longer than {n} characters",
+            "template.built": "the template built more than {n} characters or items in all",
+            "template.method": "{method}() cannot be called in a template",
+            "line": "line {line}: {message}",
+        },
+        "zh-CN": {
+            "template.budget": "模板渲染超过了 {ms} 毫秒的时间预算",
+            "template.steps": "模板中的循环执行超过 {n} 步",
+            "template.range": "range() 最多包含 {n} 个数",
+            "template.depth": "宏调用和递归循环最多嵌套 {n} 层",
+            "template.integer": "数字将超过 {n} 位二进制（约 {digits} 位十进制）",
+            "template.exponent": "指数不能超过 {n}",
+            "template.too_long": "文本或列表将超过 {n} 个字符或元素",
+            "template.output": "生成的文本将超过 {n} 个字符",
+            "template.built": "模板累计生成的文本和列表超过 {n} 个字符或元素",
+            "template.method": "模板中不能调用 {method}()",
+            "line": "第 {line} 行：{message}",
+        },
+    }
+)
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+
+def _lang(locale: str | None) -> str:
+    return "zh-CN" if (locale or "").startswith("zh") else "en"
+
+
+class TemplateError(Exception):
+    """A template that could not be rendered; the message is short and safe to show.
+
+    A bound that was reached has a `code` (a key of MESSAGES) and its `params`, so the reason
+    reads in Chinese as well; other errors carry Jinja's or Python's own (English) text."""
+
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.code = code
+        self.params = dict(params or {})
+
+    @classmethod
+    def bound(cls, code: str, **params: Any) -> TemplateError:
+        """A bound that was reached."""
+        return cls(MESSAGES["en"][code].format(**params), code=code, params=params)
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+        return self.text("en")
+
+    def text(self, locale: str | None = "en") -> str:
+        """The reason in a locale (English for errors without a code)."""
+        words = MESSAGES[_lang(locale)]
+        code = self.code if self.code in words else None
+        message = words[code].format(**self.params) if code else self.message
+        return words["line"].format(line=self.line, message=message) if self.line else message
+
+    def as_dict(self) -> dict[str, Any]:
+        """What a decision stores, so the reason can be shown in either language later."""
+        return {
+            "code": self.code or "template",
+            "params": self.params,
+            "line": self.line,
+            "message": str(self),
+        }
+
+
+def error_text(error: Mapping[str, Any], locale: str | None) -> str:
+    """A stored TemplateError (its as_dict) as text in a locale."""
+    code = str(error.get("code", ""))
+    params = error.get("params")
+    line = error.get("line")
+    found = TemplateError(
+        str(error.get("message", "")),
+        line if isinstance(line, int) else None,
+        code=code if code in MESSAGES["en"] and isinstance(params, Mapping) else None,
+        params=params if isinstance(params, Mapping) else None,
+    )
+    if found.code is None:  # the stored message already has its line
+        return found.message
+    return found.text(locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,34 +352,629 @@ FILTERS: Mapping[str, Callable[..., Any]] = MappingProxyType(
 
 
 # ---------------------------------------------------------------------------------------------
-# The sandbox
+# Bounds: what one render may spend
+
+
+class _Budget:
+    """A deadline and counters: of one render, or of every render in a shared_budget."""
+
+    __slots__ = ("built", "deadline", "depth", "ms", "steps")
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+        self.deadline = time.monotonic() + ms / 1000
+        self.steps = 0
+        self.built = 0
+        self.depth = 0
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise TemplateError.bound("template.budget", ms=self.ms)
+
+    def step(self) -> None:
+        """One loop iteration."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise TemplateError.bound("template.steps", n=MAX_STEPS)
+        self.tick()
+
+    def charge(self, size: int) -> None:
+        """Count what an operation built; past MAX_BUILT the render stops."""
+        self.built += size
+        if self.built > MAX_BUILT:
+            raise TemplateError.bound("template.built", n=MAX_BUILT)
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise TemplateError.bound("template.depth", n=MAX_DEPTH)
+            yield
+        finally:
+            self.depth -= 1
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("tidepool_template_budget", default=None)
+
+
+@contextmanager
+def shared_budget(budget_ms: int) -> Iterator[None]:
+    """Every render inside shares one fresh budget of `budget_ms`: an action that renders
+    several texts (a title and a body for each reader, a task's fields) waits at most that
+    long in all. A scope inside another starts its own (an action of a write an action made)."""
+    token = _BUDGET.set(_Budget(budget_ms))
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+@contextmanager
+def _bounded(budget_ms: int) -> Iterator[None]:
+    if _BUDGET.get() is not None:  # inside shared_budget, or a string of render_value's value
+        yield
+        return
+    with shared_budget(budget_ms):
+        yield
+
+
+def _tick() -> _Budget | None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.tick()
+    return budget
+
+
+_CONTAINERS = (dict, list, tuple, Mapping, set, frozenset, Namespace)
+
+
+def _atom_size(value: Any) -> int:
+    if isinstance(value, str | bytes | bytearray):
+        return len(value)
+    if value is None or isinstance(value, jinja2.Undefined):
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int):
+        return value.bit_length() // 3 + 1  # at least its decimal digits
+    if isinstance(value, Decimal):
+        return _number_width(value)  # 1E+999999 is a million digits as an int or '{:f}'
+    return 32  # a float, a date, a macro: a short text
+
+
+def _size(value: Any, limit: int = MAX_OUTPUT) -> int:
+    """Characters or items in a value, counted through nesting — a list holding one long text
+    many times is as big as its copies would be as text; counting stops once past `limit`."""
+    if not isinstance(value, _CONTAINERS):
+        return _atom_size(value)
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, Namespace):
+            item = object.__getattribute__(item, "_Namespace__attrs")
+        total += 1 + len(item)
+        if total > limit:
+            break
+        parts = itertools.chain(item.keys(), item.values()) if isinstance(item, Mapping) else item
+        for part in parts:
+            if isinstance(part, str):
+                total += len(part)
+            elif isinstance(part, _CONTAINERS):
+                stack.append(part)
+            else:
+                total += _atom_size(part)
+    return total
+
+
+def _shallow(value: Any) -> int:
+    """What building `value` cost (its items were counted when they were built)."""
+    return len(value) if isinstance(value, str | bytes | bytearray | list | tuple | dict) else 0
+
+
+def _fits(size: int, limit: int = MAX_OUTPUT) -> None:
+    if size > limit:
+        raise TemplateError.bound("template.too_long", n=limit)
+
+
+def _text_fits(value: Any) -> None:
+    """`value` can be turned into a text of a bounded size (a list's text is its items')."""
+    _fits(_size(value, MAX_OUTPUT))
+
+
+def _bits_fit(bits: int) -> None:
+    if bits > MAX_INT_BITS:
+        raise TemplateError.bound(
+            "template.integer", n=MAX_INT_BITS, digits=round(MAX_INT_BITS * math.log10(2))
+        )
+
+
+def _int_fits(value: Any) -> None:
+    if isinstance(value, int):
+        _bits_fit(value.bit_length())
+
+
+def _items(value: Any) -> list[Any]:
+    """An iterable's items, refusing more than MAX_OUTPUT and ticking the clock as it goes."""
+    budget = _BUDGET.get()
+    out: list[Any] = []
+    for item in value:
+        out.append(item)
+        if len(out) > MAX_OUTPUT:
+            raise TemplateError.bound("template.too_long", n=MAX_OUTPUT)
+        if budget is not None and not len(out) % 256:
+            budget.tick()
+    return out
+
+
+def _total(values: Iterable[Any], each: int = 0) -> int:
+    """The summed size of values (plus `each` between them), stopping once past the cap."""
+    total = -each
+    for value in values:
+        total += _size(value, MAX_OUTPUT) + each
+        if total > MAX_OUTPUT:
+            break
+    return max(total, 0)
+
+
+def _range(*args: int) -> range:
+    numbers = range(*args)
+    try:
+        too_many = len(numbers) > MAX_RANGE
+    except OverflowError:  # longer than a machine integer
+        too_many = True
+    if too_many:
+        raise TemplateError.bound("template.range", n=MAX_RANGE)
+    return numbers
+
+
+class _Loop:
+    """What a `for` iterates: each item is a step (len kept, for loop.length)."""
+
+    __slots__ = ("_budget", "_items")
+
+    def __init__(self, items: Any, budget: _Budget | None) -> None:
+        self._items = items
+        self._budget = budget
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self._items:
+            if self._budget is not None:
+                self._budget.step()
+            yield item
+
+
+# The size an operation would build, known before it builds it ---------------------------------
+
+_PERCENT = re.compile(r"%(?:\(([^)]*)\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?(.)", re.S)
+_DIGITS = re.compile(r"\d+")
+_NUMBER_TEXT = 330  # the longest float in fixed notation (1e308 → 309 digits) and then some
+
+
+def _number(text: str) -> int:
+    return int(text) if len(text) < 10 else MAX_OUTPUT + 1
+
+
+def _number_width(value: Any) -> int:
+    """How long a number can get when formatted ('{:f}' of a Decimal writes its exponent out)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        exponent = value.as_tuple().exponent
+        return len(value.as_tuple().digits) + abs(exponent if isinstance(exponent, int) else 0)
+    return _NUMBER_TEXT if isinstance(value, float) else 0  # an int's digits are its size
+
+
+def _percent_size(fmt: str | bytes, args: Any) -> int:
+    """`fmt % args`: each conversion is at most its width and precision and its value's text."""
+    text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+    named = args if isinstance(args, Mapping) else None
+    positional = iter(args if isinstance(args, tuple) else (args,))
+    total = len(text)
+    for found in _PERCENT.finditer(text):
+        key, width, precision, kind = found.groups()
+        if kind == "%":
+            continue
+        for part in (width, precision):
+            if part == "*":  # taken from the arguments
+                star = next(positional, 0)
+                total += abs(star) if isinstance(star, int) else 0
+            elif part:
+                total += _number(part)
+        value = named.get(key) if named is not None and key is not None else next(positional, None)
+        total += _size(value) + _number_width(value)
+        if total > MAX_OUTPUT:
+            break
+    return total
+
+
+def _spec_size(value: Any, spec: str) -> int:
+    """`format(value, spec)`: its widest number in the spec plus the value's own text."""
+    widest = max((_number(d) for d in _DIGITS.findall(spec)), default=0)
+    return widest + _size(value) + _number_width(value)
 
 
 def _repeat_size(left: Any, right: Any) -> int:
-    """The length `left * right` would have if it repeats a sequence, else 0."""
+    """The size `left * right` would have if it repeats a sequence, else 0."""
     if isinstance(left, int) and not isinstance(right, int):
         left, right = right, left
-    if isinstance(left, str | list | tuple) and isinstance(right, int):
-        return len(left) * right
+    if isinstance(left, str | bytes | list | tuple) and isinstance(right, int):
+        return _size(left, MAX_OUTPUT) * max(right, 0)
     return 0
 
 
+def _binop_fits(operator: str, left: Any, right: Any) -> None:
+    """Refuse, before computing it, a result that would be too big to build."""
+    ints = isinstance(left, int) and isinstance(right, int)
+    if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+        raise TemplateError.bound("template.exponent", n=MAX_EXPONENT)
+    if operator == "**" and ints and abs(left) > 1 and right > 0:
+        _bits_fit(math.floor(right * math.log2(abs(left))) + 1)
+    elif operator == "*" and ints:
+        _bits_fit(left.bit_length() + right.bit_length())
+    elif operator == "*":
+        _fits(_repeat_size(left, right))
+    elif operator == "+" and isinstance(left, str | bytes | list | tuple):
+        _fits(_total((left, right)))
+    elif operator == "%" and isinstance(left, str | bytes):
+        _fits(_percent_size(left, right))
+
+
+def _arg(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], at: int, name: str, default: Any = None
+) -> Any:
+    return args[at] if len(args) > at else kwargs.get(name, default)
+
+
+Sizer = Callable[[Any, tuple[Any, ...], dict[str, Any]], tuple[int, tuple[Any, ...]]]
+
+
+def _width(text: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, tuple[Any, ...]]:
+    width = _arg(args, kwargs, 0, "width")
+    return (max(len(text), width) if isinstance(width, int) else 0), args
+
+
+def _tabs(text: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, tuple[Any, ...]]:
+    size = _arg(args, kwargs, 0, "tabsize", 8)
+    tab = "\t" if isinstance(text, str) else b"\t"
+    return (len(text) + text.count(tab) * max(size, 0) if isinstance(size, int) else 0), args
+
+
+def _replaced_size(text: Any, old: Any, new: Any, count: Any) -> int:
+    if not (type(old) is type(new) and isinstance(old, type(text))):
+        return 0  # the call itself refuses mixed types
+    times = text.count(old) if old else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        times = min(times, count)
+    return len(text) + times * max(len(new) - len(old), 0)
+
+
+def _replace(
+    text: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[int, tuple[Any, ...]]:
+    old, new = _arg(args, kwargs, 0, "old"), _arg(args, kwargs, 1, "new")
+    return _replaced_size(text, old, new, _arg(args, kwargs, 2, "count", -1)), args
+
+
+def _join(text: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[int, tuple[Any, ...]]:
+    if not args:
+        return 0, args
+    items = _items(args[0])
+    return _total(items, len(text)), (items, *args[1:])
+
+
+def _translate(
+    text: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[int, tuple[Any, ...]]:
+    table = _arg(args, kwargs, 0, "table")
+    if not isinstance(table, Mapping):
+        return len(text), args  # a 256-entry table maps one to one
+    widest = max((len(v) for v in table.values() if isinstance(v, str | bytes)), default=1)
+    return len(text) * max(widest, 1), args
+
+
+def _to_bytes(
+    number: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[int, tuple[Any, ...]]:
+    length = _arg(args, kwargs, 0, "length", 1)
+    return (length if isinstance(length, int) else 0), args
+
+
+# Methods of these types a template may call: the ones whose result can outgrow their input by
+# more than a small factor are sized first; the others cannot. A method not named here (a new
+# one in a later Python) is refused rather than trusted.
+_GROWING: Mapping[str, Sizer] = MappingProxyType(
+    {
+        "center": _width,
+        "ljust": _width,
+        "rjust": _width,
+        "zfill": _width,
+        "expandtabs": _tabs,
+        "replace": _replace,
+        "join": _join,
+        "translate": _translate,
+        "to_bytes": _to_bytes,
+    }
+)
+_TEXT_METHODS = frozenset(
+    {"capitalize", "casefold", "count", "decode", "encode", "endswith", "find", "format"}
+    | {"format_map", "fromhex", "hex", "index", "isalnum", "isalpha", "isascii", "isdecimal"}
+    | {"isdigit", "isidentifier", "islower", "isnumeric", "isprintable", "isspace", "istitle"}
+    | {"isupper", "lower", "lstrip", "maketrans", "partition", "removeprefix", "removesuffix"}
+    | {"rfind", "rindex", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith"}
+    | {"strip", "swapcase", "title", "upper", "escape", "striptags", "unescape"}  # + Markup's
+    | {"center", "ljust", "rjust", "zfill", "expandtabs", "replace", "join", "translate"}
+)
+_NUMBER_METHODS = frozenset(
+    {"as_integer_ratio", "bit_count", "bit_length", "conjugate", "from_bytes", "to_bytes"}
+    | {"fromhex", "hex", "is_integer"}
+)
+METHODS: tuple[tuple[type, frozenset[str]], ...] = (
+    (str, _TEXT_METHODS),
+    (bytes, _TEXT_METHODS),
+    (bytearray, _TEXT_METHODS | {"copy"}),
+    (int, _NUMBER_METHODS),
+    (float, _NUMBER_METHODS),
+    (list, frozenset({"copy", "count", "index"})),
+    (tuple, frozenset({"count", "index"})),
+    (Mapping, frozenset({"copy", "fromkeys", "get", "items", "keys", "values"})),
+)
+
+
+def _method_args(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """A method call's arguments once it is known to build a bounded result (join's items are
+    read once, here, so a generator is not read twice)."""
+    owner = getattr(method, "__self__", None)
+    if not isinstance(method, BuiltinMethodType | MethodType) or isinstance(owner, type):
+        return args
+    name = method.__name__
+    allowed = next((names for kind, names in METHODS if isinstance(owner, kind)), None)
+    if allowed is None:
+        return args
+    if name not in allowed:
+        raise TemplateError.bound("template.method", method=name)
+    sizer = _GROWING.get(name)
+    if sizer is None:
+        return args
+    size, args = sizer(owner, args, kwargs)
+    _fits(size)
+    return args
+
+
+# Filters: each is sized like the methods; a filter added to JINJA_FILTERS without a line
+# here stops the module from loading.
+def _join_filter(call: inspect.BoundArguments) -> None:
+    items = _items(call.arguments["value"])
+    attribute = call.arguments.pop("attribute", None)
+    if attribute is not None:
+        get = make_attrgetter(call.arguments["eval_ctx"].environment, attribute)
+        items = [get(item) for item in items]
+    _fits(_total(items, _size(call.arguments.get("d", ""))))
+    call.arguments["value"] = items
+
+
+def _replace_filter(call: inspect.BoundArguments) -> None:
+    a = call.arguments
+    for name in ("s", "old", "new"):
+        _text_fits(a.get(name))
+    count = a.get("count")
+    _fits(_replaced_size(str(a["s"]), str(a["old"]), str(a["new"]), -1 if count is None else count))
+
+
+def _sum_filter(call: inspect.BoundArguments) -> None:
+    items = _items(call.arguments["iterable"])
+    attribute = call.arguments.pop("attribute", None)
+    if attribute is not None:
+        items = [make_attrgetter(call.arguments["environment"], attribute)(i) for i in items]
+    start = call.arguments.get("start", 0)
+    if isinstance(start, list | tuple):  # sum() would copy the list once per item
+        _fits(_total([start, *items]))
+        wrong = next((i for i in items if type(i) is not type(start)), None)
+        if wrong is not None:
+            kind = type(start).__name__
+            raise TypeError(f'can only concatenate {kind} (not "{type(wrong).__name__}") to {kind}')
+        call.arguments["start"] = type(start)(itertools.chain(start, *items))
+        items = []
+    call.arguments["iterable"] = items
+
+
+_TEXT, _ITEMS = "text", "items"  # filters that turn their value into text / walk its items
+FILTER_BOUNDS: Mapping[str, str | Callable[[inspect.BoundArguments], None]] = MappingProxyType(
+    {
+        **dict.fromkeys(("string", "tojson", "upper", "lower", "title", "capitalize"), _TEXT),
+        **dict.fromkeys(("trim", "truncate", "urlencode", "int", "float", "money"), _TEXT),
+        **dict.fromkeys(("date", "datetime"), _TEXT),
+        **dict.fromkeys(("abs", "count", "d", "default", "first", "last", "length"), _ITEMS),
+        **dict.fromkeys(("list", "max", "min", "round", "sort", "unique"), _ITEMS),
+        **dict.fromkeys(("days_until", "days_since"), _ITEMS),
+        "join": _join_filter,
+        "replace": _replace_filter,
+        "sum": _sum_filter,
+    }
+)
+
+
+def _bounded_filter(
+    func: Callable[..., Any], bound: str | Callable[[inspect.BoundArguments], None]
+) -> Callable[..., Any]:
+    signature = inspect.signature(func)
+    value_at = 0 if getattr(func, "jinja_pass_arg", None) is None else 1
+
+    @wraps(func)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        budget = _BUDGET.get()
+        if budget is None:  # folding a constant while compiling: leave it to the render
+            raise nodes.Impossible()
+        budget.tick()
+        if bound == _TEXT and len(args) > value_at:
+            _text_fits(args[value_at])
+        elif callable(bound):
+            call = signature.bind(*args, **kwargs)
+            bound(call)
+            args, kwargs = call.args, call.kwargs
+        result = func(*args, **kwargs)
+        _int_fits(result)
+        budget.charge(_shallow(result))
+        return result
+
+    return bounded
+
+
+# ---------------------------------------------------------------------------------------------
+# The sandbox
+
+
 def _finalize(value: Any) -> Any:
-    """`{{ x }}` of a missing value (None) prints nothing rather than 'None'."""
-    return "" if value is None else value
+    """`{{ x }}` of a missing value (None) prints nothing rather than 'None'; everything
+    printed counts, in macros and `set` blocks too, not only at the top."""
+    if value is None:
+        return ""
+    budget = _tick()
+    if budget is not None:
+        size = len(value) if isinstance(value, str) else _size(value)
+        if size > MAX_OUTPUT:  # a list's text is as long as its items'
+            raise TemplateError.bound("template.output", n=MAX_OUTPUT)
+        budget.charge(size)
+    return value
+
+
+class _Formatter(SandboxedFormatter):
+    """str.format's fields, sized before they are formatted and counted after."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        return _formatted(value, format_spec, super().format_field)
+
+
+class _EscapeFormatter(SandboxedEscapeFormatter):
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        return _formatted(value, format_spec, super().format_field)
+
+
+def _formatted(value: Any, spec: str, format_field: Callable[[Any, str], Any]) -> Any:
+    budget = _tick()
+    _fits(_spec_size(value, spec))
+    text = format_field(value, spec)
+    if budget is not None:
+        budget.charge(len(text))
+    return text
+
+
+class _Generator(CodeGenerator):
+    """Jinja's compiler, with the places a template could spin without calling back into the
+    sandbox routed through it: loop iterables, `~`, and the template's own text."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loop_iterables: set[int] = set()
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        self._loop_iterables.add(id(node.iter))
+        super().visit_For(node, frame)
+
+    def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> Any:
+        if id(node) not in self._loop_iterables:
+            return super().visit(node, *args, **kwargs)
+        self.write("environment.tidepool_loop(")  # each item a step
+        super().visit(node, *args, **kwargs)
+        self.write(")")
+        return None
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        else:
+            join = "markup_join" if frame.eval_ctx.autoescape else "str_join"
+        self.write(f"environment.tidepool_concat({join}, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+    def _output_const_repr(self, group: Iterable[Any]) -> str:
+        return f"environment.tidepool_text({super()._output_const_repr(group)})"
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, stricter: refusals raise, data keys win over dict methods."""
+    """Jinja's immutable sandbox, stricter: refusals raise, data keys win over dict methods,
+    and every operator, call and loop step is checked against the render's bounds."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = _Generator
+    intercepted_binops = frozenset(ImmutableSandboxedEnvironment.default_binop_table)
+    intercepted_unops = frozenset(ImmutableSandboxedEnvironment.default_unop_table)
 
     def call_binop(self, context: JinjaContext, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
-            raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
-        if operator == "*" and _repeat_size(left, right) > MAX_OUTPUT:
-            raise SecurityError(f"repeating text beyond {MAX_OUTPUT} characters is not allowed")
-        return super().call_binop(context, operator, left, right)
+        budget = _tick()
+        _binop_fits(operator, left, right)
+        result = super().call_binop(context, operator, left, right)
+        _int_fits(result)
+        if budget is not None:
+            budget.charge(_shallow(result))
+        return result
+
+    def call_unop(self, context: JinjaContext, operator: str, arg: Any) -> Any:
+        _tick()
+        return super().call_unop(context, operator, arg)
+
+    def call(self, context: JinjaContext, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        budget = _tick()
+        args = _method_args(obj, args, kwargs)
+        if budget is None:
+            return super().call(context, obj, *args, **kwargs)
+        if isinstance(obj, LoopContext) and args:  # `loop(children)` of a recursive loop
+            args = (_Loop(args[0], budget), *args[1:])
+        if isinstance(obj, Macro | LoopContext):
+            with budget.nested():
+                result = super().call(context, obj, *args, **kwargs)
+        else:
+            result = super().call(context, obj, *args, **kwargs)
+        _int_fits(result)
+        budget.charge(_shallow(result))
+        return result
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """str.format / format_map with fields sized first (Jinja's own, bounded)."""
+        if not isinstance(value, MethodType | BuiltinMethodType) or value.__name__ not in (
+            "format",
+            "format_map",
+        ):
+            return None
+        text = value.__self__
+        if not isinstance(text, str):
+            return None
+        formatter: SandboxedFormatter = (
+            _EscapeFormatter(self, escape=text.escape)
+            if isinstance(text, Markup)
+            else _Formatter(self)
+        )
+        is_map = value.__name__ == "format_map"
+
+        def bounded(*args: Any, **kwargs: Any) -> str:
+            if is_map:
+                if kwargs or len(args) != 1:
+                    raise TypeError("format_map() takes exactly one argument")
+                return type(text)(formatter.vformat(text, (), args[0]))
+            return type(text)(formatter.vformat(text, args, kwargs))
+
+        return update_wrapper(bounded, value)
+
+    def tidepool_loop(self, items: Any) -> _Loop:
+        return _Loop(items, _BUDGET.get())
+
+    def tidepool_concat(self, join: Callable[[Iterable[Any]], str], parts: tuple[Any, ...]) -> str:
+        budget = _tick()
+        _fits(_total(parts))
+        text = join(parts)
+        if budget is not None:
+            budget.charge(len(text))
+        return text
+
+    def tidepool_text(self, text: str) -> str:
+        """The template's own text, at each place it is written out (a loop repeats it)."""
+        budget = _tick()
+        if budget is not None:
+            budget.charge(len(text))
+        return text
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """`record.items` is the field named items, not dict.items."""
@@ -290,8 +994,9 @@ def _environment() -> _Sandbox:
         keep_trailing_newline=True,  # a YAML block scalar keeps its last newline
         finalize=_finalize,
     )
-    env.filters = {name: env.filters[name] for name in JINJA_FILTERS} | dict(FILTERS)
-    env.globals = {name: env.globals[name] for name in ("range", "dict", "namespace")}
+    filters = {name: env.filters[name] for name in JINJA_FILTERS} | dict(FILTERS)
+    env.filters = {name: _bounded_filter(f, FILTER_BOUNDS[name]) for name, f in filters.items()}
+    env.globals = {"range": _range, "dict": env.globals["dict"], "namespace": Namespace}
     return env
 
 
@@ -332,7 +1037,7 @@ def _capped(chunks: Iterable[str]) -> str:
     for chunk in chunks:
         size += len(chunk)
         if size > MAX_OUTPUT:
-            raise TemplateError(f"the text would be longer than {MAX_OUTPUT} characters")
+            raise TemplateError.bound("template.output", n=MAX_OUTPUT)
         out.append(chunk)
     return "".join(out)
 
@@ -354,29 +1059,58 @@ def _runtime_error(exc: Exception) -> TemplateError:
     return TemplateError(message, _template_line(exc.__traceback__))
 
 
-def render(text: str, context: Mapping[str, Any], *, tz: tzinfo, locale: str = "en") -> str:
-    """The template's text for one record; every failure is a TemplateError.
-
-    `context` holds record, owner, campaign, variant, now (an aware datetime), tenant; `tz`
-    is the tenant's time zone, which date filters show moments in."""
+def _render(text: str, context: Mapping[str, Any], tz: tzinfo, locale: str) -> str:
     template = _template(text)
     variables = {**_localized(context, locale), _TZ: tz}
     try:
         return _capped(template.generate(variables))
-    except TemplateError:
+    except TemplateError as exc:
+        if exc.line is None:
+            exc.line = _template_line(exc.__traceback__)
         raise
     except Exception as exc:  # anything a template does wrong, never a traceback
         raise _runtime_error(exc) from exc
 
 
-def render_value(value: Any, context: Mapping[str, Any], *, tz: tzinfo, locale: str = "en") -> Any:
-    """A JSON value with every string in it rendered (keys stay as written)."""
+def render(
+    text: str,
+    context: Mapping[str, Any],
+    *,
+    tz: tzinfo,
+    locale: str = "en",
+    budget_ms: int = DEFAULT_BUDGET_MS,
+) -> str:
+    """The template's text for one record; every failure is a TemplateError.
+
+    `context` holds record, owner, campaign, variant, now (an aware datetime), tenant; `tz`
+    is the tenant's time zone, which date filters show moments in. Past `budget_ms` of work
+    (or any other bound) the render stops with a TemplateError; inside `shared_budget` the
+    render spends from that budget instead."""
+    with _bounded(budget_ms):
+        return _render(text, context, tz, locale)
+
+
+def render_value(
+    value: Any,
+    context: Mapping[str, Any],
+    *,
+    tz: tzinfo,
+    locale: str = "en",
+    budget_ms: int = DEFAULT_BUDGET_MS,
+) -> Any:
+    """A JSON value with every string in it rendered (keys stay as written), all of them
+    within one budget."""
+    with _bounded(budget_ms):
+        return _render_value(value, context, tz, locale)
+
+
+def _render_value(value: Any, context: Mapping[str, Any], tz: tzinfo, locale: str) -> Any:
     if isinstance(value, str):
-        return render(value, context, tz=tz, locale=locale)
+        return _render(value, context, tz, locale)
     if isinstance(value, Mapping):
-        return {k: render_value(v, context, tz=tz, locale=locale) for k, v in value.items()}
+        return {k: _render_value(v, context, tz, locale) for k, v in value.items()}
     if isinstance(value, list):
-        return [render_value(v, context, tz=tz, locale=locale) for v in value]
+        return [_render_value(v, context, tz, locale) for v in value]
     return value
 
 
