@@ -37,7 +37,7 @@ from engine.service.rows import decision
 from engine.storage import campaign_store as cs
 from engine.storage import tables as t
 from engine.storage.store import Record, Tx, transient
-from engine.templating import TemplateError, render, render_value
+from engine.templating import TemplateError, render, render_value, shared_budget
 
 log = logging.getLogger("tidepool.campaigns")
 MAX_DEPTH = 3  # writes caused by campaigns' actions, caused by campaigns' actions, …
@@ -277,7 +277,8 @@ class CampaignRunner:
         for index, action in enumerate(step.actions):
             if action.variant is not None and action.variant != firing.variant:
                 continue
-            record = self._act(firing, action, index)
+            with shared_budget(self.cfg.bundle.tenant.template_budget_ms):  # all its texts
+                record = self._act(firing, action, index)
             if record is not firing.record:
                 self.latest[record.id] = firing.record = record
         if firing.failed:
@@ -303,7 +304,11 @@ class CampaignRunner:
             log.exception("campaign %s: action %s failed", firing.campaign.id, action.pointer)
             return self._failed(firing, action, "the database refused it")
         except (ServiceError, TemplateError) as exc:
-            errors = [e.as_dict("en") for e in exc.errors] if isinstance(exc, ServiceError) else []
+            errors = (
+                [e.as_dict("en") for e in exc.errors]
+                if isinstance(exc, ServiceError)
+                else [exc.as_dict()]  # its code: the reason shown in zh-CN too
+            )
             return self._failed(firing, action, str(exc), errors)
         except Exception:  # one action never fails the write that fired it
             log.exception("campaign %s: action %s failed", firing.campaign.id, action.pointer)
@@ -378,6 +383,7 @@ class CampaignRunner:
             self.context(firing, viewer),
             tz=self.cfg.tz,
             locale=self.cfg.bundle.tenant.locale,
+            budget_ms=self.cfg.bundle.tenant.template_budget_ms,
         )
 
     def value(self, firing: Firing, raw: Any, viewer: Mask) -> Any:
@@ -386,6 +392,7 @@ class CampaignRunner:
             self.context(firing, viewer),
             tz=self.cfg.tz,
             locale=self.cfg.bundle.tenant.locale,
+            budget_ms=self.cfg.bundle.tenant.template_budget_ms,
         )
 
     # whose eyes a text is rendered for -------------------------------------------------------

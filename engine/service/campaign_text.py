@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.conditions.trace import trace_from_dict
+from engine.templating import error_text
 
 CAMPAIGN_KINDS = frozenset(
     {"campaign", "campaign_limited", "campaign_error", "campaign_step", "campaign_step_skipped"}
@@ -82,7 +83,7 @@ def render_campaign(
         "trigger": _trigger(trace.get("trigger") or {}, lang),
         "limit": _LIMITS[lang].get(str(after.get("limit")), str(after.get("limit"))),
         "action": trace.get("kind", ""),
-        "error": trace.get("error", ""),
+        "error": _error(trace, lang),
         "step": after.get("step", trace.get("step", 0)),
     }
     lines = [words[kind].format(**values)]
@@ -102,3 +103,12 @@ def _trigger(raw: Mapping[str, Any], lang: str) -> str:
     template = _TRIGGERS[lang].get(str(raw.get("kind")), str(raw.get("kind", "")))
     names = {k: raw.get(k, "") for k in ("field", "pool", "segment", "at")}
     return template.format(**names)
+
+
+def _error(trace: Mapping[str, Any], lang: str) -> str:
+    """A failed action's reason; a template's is stored with its code, so it reads in
+    either language."""
+    for item in trace.get("errors") or []:
+        if isinstance(item, Mapping) and str(item.get("code", "")).startswith("template"):
+            return error_text(item, lang)
+    return str(trace.get("error", ""))
