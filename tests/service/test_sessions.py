@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
 from engine.clock import FixedClock
 from engine.service import Invalid, Services
@@ -351,3 +352,21 @@ def test_a_session_opened_by_one_server_is_ended_by_another(
     assert two.resume(T, token) == "alice"
     two.end(T, token)
     assert one.resume(T, token) is None
+
+
+def test_a_hash_made_with_older_parameters_is_upgraded_at_sign_in(
+    users: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stored() -> str:
+        c = t.user_credentials.c
+        query = sa.select(c.password_hash).where(c.tenant_id == T, c.user_id == "alice")
+        with users.store.read() as tx:
+            return str(tx.conn.execute(query).scalar_one())
+
+    stronger = PasswordHasher(time_cost=2, memory_cost=128, parallelism=1)
+    monkeypatch.setattr(pw, "_HASHER", stronger)
+    assert not users.passwords.check(T, "alice", "wrong-password")
+    assert stronger.check_needs_rehash(stored())  # a wrong password changes nothing
+    signed_in(sessions_of(users), "alice")
+    assert not stronger.check_needs_rehash(stored())
+    assert users.passwords.check(T, "alice", PASSWORD)
