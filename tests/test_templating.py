@@ -359,12 +359,27 @@ def _refused(text: str, budget_ms: int = 200) -> tuple[TemplateError, float]:
     return caught.value, time.monotonic() - started
 
 
-@pytest.mark.parametrize(("text", "codes"), PAYLOADS.values(), ids=list(PAYLOADS))
-def test_payloads_are_refused_within_the_budget(text: str, codes: set[str]) -> None:
+# On a busy machine the clock may stop any of them first: that is a refusal too.
+BOUNDS = {f"template.{code}" for codes in (c for _, c in PAYLOADS.values()) for code in codes}
+
+
+@pytest.mark.parametrize("text", [text for text, _ in PAYLOADS.values()], ids=list(PAYLOADS))
+def test_payloads_are_refused_within_the_budget(text: str) -> None:
     error, took = _refused(text)
-    assert error.code in {f"template.{code}" for code in codes}, str(error)
-    assert took < 1.5 * 0.2 + 0.3
+    assert error.code in BOUNDS | {"template.budget"}, str(error)
+    assert took < 1.5 * 0.2 + 0.5  # wall time, on a machine others share
     assert error.line == 1 and error.as_dict()["code"] == error.code
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [(text, codes) for text, codes in PAYLOADS.values() if codes != {"budget"}],
+    ids=[name for name, (_, codes) in PAYLOADS.items() if codes != {"budget"}],
+)
+def test_each_payload_meets_its_bound(text: str, codes: set[str]) -> None:
+    """With time to spare, each is stopped by what it abuses, not by the clock."""
+    error, _ = _refused(text, budget_ms=5000)
+    assert error.code in {f"template.{code}" for code in codes if code != "budget"}, str(error)
 
 
 def test_the_payloads_together_grow_memory_less_than_50_mb() -> None:
@@ -387,7 +402,7 @@ def test_pow_is_read_left_to_right() -> None:
 def test_the_budget_is_a_parameter() -> None:
     error, took = _refused(SPIN, budget_ms=50)
     assert error.code == "template.budget" and error.params == {"ms": 50}
-    assert took < 1.5 * 0.05 + 0.3
+    assert took < 1.5 * 0.05 + 0.5
     assert r("{{ record.name }}") == "张三"  # a later render has its own budget
 
 
@@ -406,17 +421,19 @@ def test_the_reasons_read_in_both_languages() -> None:
 
 
 def test_render_value_spends_one_budget_on_all_its_strings() -> None:
-    started = time.monotonic()
-    with pytest.raises(TemplateError, match="300 ms"):
-        render_value({"a": SPIN, "b": [SPIN, SPIN]}, context(), tz=SHANGHAI, budget_ms=300)
-    assert time.monotonic() - started < 1.5 * 0.3 + 0.3  # not three budgets
+    steps = "{% for i in range(8000) %}{% for j in range(5) %}{% endfor %}{% endfor %}ok"
+    assert r(steps) == "ok"  # 48,000 loop steps: within the 100,000 of one render
+    value = {"a": steps, "b": [steps, steps]}
+    with pytest.raises(TemplateError) as caught:
+        render_value(value, context(), tz=SHANGHAI, budget_ms=5000)
+    assert caught.value.code == "template.steps"  # the third string: 144,000 in all
 
 
 def test_renders_in_a_shared_budget_spend_it_together() -> None:
     with shared_budget(100):
         assert _refused(SPIN, budget_ms=5000)[0].params == {"ms": 100}  # the shared one
-        error, took = _refused(SPIN)
-    assert error.code == "template.budget" and took < 0.05  # nothing was left
+        error, took = _refused(SPIN, budget_ms=5000)
+    assert error.params == {"ms": 100} and took < 1  # nothing was left: not 5 s more
     with shared_budget(100):
         assert r("{{ record.name }}") == "张三"
 
