@@ -117,12 +117,13 @@ TABLE: dict[str, dict[str, int | tuple[int, ...]]] = {
     # the public pool is changed only by claiming (or with an `all` scope); an unowned record
     # by those who can assign; a follow-up by whoever may change its customer
     # targets: c_alice, c_bob, c_erin, c_carol, c_nora, c_pub, c_free, f_alice, f_bob
+    # and a tenth target, c_alice handed to dave by writing its owner: `assign` only
     "PATCH /records/{entity}/{record_id}": {
         "key": 200,
         "admin": 200,
-        "manager": (200, 200, 404, 200, 404, 403, 200, 200, 200),
-        "sales": (200, 404, 404, 404, 404, 403, 404, 200, 404),
-        "norole": (404, 404, 404, 404, 200, 403, 404, 404, 404),
+        "manager": (200, 200, 404, 200, 404, 403, 200, 200, 200, 200),
+        "sales": (200, 404, 404, 404, 404, 403, 404, 200, 404, 403),
+        "norole": (404, 404, 404, 404, 200, 403, 404, 404, 404, 404),
         **WALLED_OFF,
     },
     # managers delete their own, sales and users without roles nothing
@@ -144,13 +145,14 @@ TABLE: dict[str, dict[str, int | tuple[int, ...]]] = {
         **WALLED_OFF,
     },
     # for oneself (the key: for dave); only from the public pool (409 elsewhere, when seen);
-    # follow-ups have no public pool: 404 for everyone
+    # follow-ups have no public pool: 404 for everyone. A tenth target, c_pub claimed for
+    # dave: `assign` only
     "POST /records/{entity}/{record_id}/claim": {
-        "key": (409, 409, 409, 409, 409, 200, 409, 404, 404),
-        "admin": (409, 409, 409, 409, 409, 200, 409, 404, 404),
-        "manager": (409, 409, 404, 409, 404, 200, 409, 404, 404),
-        "sales": (409, 404, 404, 404, 404, 200, 404, 404, 404),
-        "norole": (404, 404, 404, 404, 409, 200, 404, 404, 404),
+        "key": (409, 409, 409, 409, 409, 200, 409, 404, 404, 200),
+        "admin": (409, 409, 409, 409, 409, 200, 409, 404, 404, 200),
+        "manager": (409, 409, 404, 409, 404, 200, 409, 404, 404, 200),
+        "sales": (409, 404, 404, 404, 404, 200, 404, 404, 404, 403),
+        "norole": (404, 404, 404, 404, 409, 200, 404, 404, 404, 403),
         **WALLED_OFF,
     },
     # for its holder: one's own, anyone's with `assign`; a record nobody holds: 409 (403 for
@@ -372,6 +374,8 @@ PERMISSION_ROUTES: dict[str, tuple[str, ...]] = {
         "POST /records/{entity}",  # a customer for someone else
         "GET /notifications",  # someone else's
         "POST /records/{entity}/{record_id}/release",  # a record one does not hold
+        "POST /records/{entity}/{record_id}/claim",  # for someone else
+        "PATCH /records/{entity}/{record_id}",  # its owner
     ),
     "configure": (
         "POST /sweeps",
@@ -482,7 +486,8 @@ def _record_call(body: Callable[[str, str, str], Any] | None = None, fresh: bool
     (which the row checks is left as it was)."""
 
     def build(w: World, caller: str, target: str) -> Call:
-        entity, record_id = w.records.record(target, fresh and caller not in WALLED_OFF)
+        shared = target.partition(":")[0]  # "c_alice:dave": c_alice, handed to dave
+        entity, record_id = w.records.record(shared, fresh and caller not in WALLED_OFF)
         sent = body(caller, entity, target) if body is not None else None
         written = (entity, record_id) if fresh else None
         return Call({"entity": entity, "record_id": record_id}, sent, record=written)
@@ -533,7 +538,7 @@ def _listing(w: World, caller: str, target: str) -> Call:
 
 
 def _claim_body(caller: str, entity: str, target: str) -> dict[str, str]:
-    return {"user": "dave"} if caller == "key" else {}
+    return {"user": "dave"} if caller == "key" or target.endswith(":dave") else {}
 
 
 def _release_body(caller: str, entity: str, target: str) -> dict[str, str]:
@@ -541,6 +546,8 @@ def _release_body(caller: str, entity: str, target: str) -> dict[str, str]:
 
 
 def _patch_body(caller: str, entity: str, target: str) -> dict[str, str]:
+    if target.endswith(":dave"):
+        return {"owner": "dave"}
     return {"note": "edited"} if entity == "customer" else {"next_step": "edited"}
 
 
@@ -553,13 +560,15 @@ SPECS: dict[str, Spec] = {
     "GET /records/{entity}/{record_id}/history": Spec(RECORDS, _record_call()),
     "GET /records/{entity}/{record_id}/explain": Spec(RECORDS, _record_call()),
     "POST /records/{entity}/{record_id}/check": Spec(RECORDS, _record_call(_where)),
-    "PATCH /records/{entity}/{record_id}": Spec(RECORDS, _record_call(_patch_body, fresh=True)),
+    "PATCH /records/{entity}/{record_id}": Spec(
+        (*RECORDS, "c_alice:dave"), _record_call(_patch_body, fresh=True)
+    ),
     "DELETE /records/{entity}/{record_id}": Spec(RECORDS, _record_call(fresh=True)),
     "POST /records/{entity}/{record_id}/move": Spec(
         RECORDS, _record_call(lambda c, e, t: {"pool": "targeted"}, fresh=True)
     ),
     "POST /records/{entity}/{record_id}/claim": Spec(
-        RECORDS, _record_call(_claim_body, fresh=True)
+        (*RECORDS, "c_pub:dave"), _record_call(_claim_body, fresh=True)
     ),
     "POST /records/{entity}/{record_id}/release": Spec(
         RECORDS, _record_call(_release_body, fresh=True)
