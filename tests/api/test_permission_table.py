@@ -399,7 +399,7 @@ PERMISSION_ROUTES: dict[str, tuple[str, ...]] = {
     ),
     "manage_users": ("POST /users/{user}/deactivate", "POST /users/{user}/activate"),
     "export": ("GET /admin/records/{entity}/export.csv",),
-    "see_all_stats": ("GET /campaigns/{campaign}/stats",),
+    "see_all_stats": ("GET /campaigns/{campaign}/stats", "GET /admin/campaigns"),
     # no route yet
     "import": (),
     "import_history": (),
