@@ -1,6 +1,10 @@
 """The pool board (客户池看板): a column per pool with its count and newest cards; cards move by
 hand only into pools the bundle marks `manual`, and the public pool (公海) has a claim button
-per card. A refused move or claim says why on the page, in the viewer's language."""
+per card. A refused move or claim says why on the page, in the viewer's language.
+
+The board holds the records the viewer sees (engine/service/policy.py): a card has a move form
+only when they may edit it, the public pool's claim buttons only when they may claim from it;
+the service refuses a forged move or claim all the same."""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from admin_ui import texts
-from admin_ui.pages.records import Shown, mask_of, pop_flash, set_flash
+from admin_ui.access import policy_of
+from admin_ui.pages.records import Shown, pop_flash, set_flash
 from admin_ui.session import AdminRoute, Checked, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import PoolSetDef
-from engine.service import Refused, ServiceError, Services, VersionConflict
+from engine.service import NotFound, Refused, ServiceError, VersionConflict
 from engine.service.board import Claims, Column, PoolBoard, pool_set, title_field
+from engine.service.policy import Policy
 from engine.storage.store import Record
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
@@ -58,6 +64,10 @@ texts.add(
             "记录已被修改，请刷新后重试",
         ),
         "pools.total": ("{n} records in all", "共 {n} 条"),
+        "pools.gone": (
+            "there is no such record, or it is not yours to see",
+            "记录不存在，或您无权查看",
+        ),
     }
 )
 
@@ -70,10 +80,12 @@ def board(
     if not sets:
         return render(request, who, "pools.html", sets=[], current=None, flash=pop_flash(request))
     current = pool_set(who.cfg, chosen) if chosen else sets[0]
+    policy = policy_of(svc, who)
     pools = PoolBoard(svc.store, svc.configs, svc.clock)
-    columns = pools.columns(who.tenant, current.name)
-    claims = pools.claims(who.tenant, current.entity, who.user.id)
-    shown = Shown(who, mask_of(svc, who))
+    columns = pools.columns(who.tenant, current.name, policy=policy)
+    claimer = policy.may_claim(current.entity)
+    claims = pools.claims(who.tenant, current.entity, who.user.id) if claimer else None
+    shown = Shown(who, policy.mask)
     return render(
         request,
         who,
@@ -81,7 +93,7 @@ def board(
         sets=[(s.name, who.label(s.label, s.name)) for s in sets],
         current=current,
         entity=who.cfg.entity(current.entity),
-        columns=[_column(shown, current, c) for c in columns],
+        columns=[_column(shown, current, c, claimer) for c in columns],
         total=sum(c.count for c in columns),
         claims=_claims_line(who, claims),
         flash=pop_flash(request),
@@ -89,7 +101,9 @@ def board(
     )
 
 
-def _column(shown: Shown, pools: PoolSetDef, column: Column) -> dict[str, Any]:
+def _column(shown: Shown, pools: PoolSetDef, column: Column, claimer: bool) -> dict[str, Any]:
+    """A column as the page shows it; `claimer`: whether the viewer may claim from the
+    public pool."""
     definition = pools.pools[column.pool]
     public = pools.public is not None and pools.public.pool == column.pool
     name = title_field(shown.bundle.entities[pools.entity])
@@ -104,6 +118,7 @@ def _column(shown: Shown, pools: PoolSetDef, column: Column) -> dict[str, Any]:
                 "owner": shown.user(card.owner) if card.owner else None,
                 "version": card.version,
                 "created": shown.instant(card.created_at),
+                "movable": card.editable,
             }
         )
     return {
@@ -112,6 +127,7 @@ def _column(shown: Shown, pools: PoolSetDef, column: Column) -> dict[str, Any]:
         "count": column.count,
         "manual": definition.manual,
         "public": public,
+        "claim": public and claimer,
         "cards": cards,
         # the same targets for every card of a column: the pools people may move records into
         "moves": [(p.id, shown.who.label(p.label, p.id)) for p in manual if p.id != column.pool],
@@ -140,7 +156,9 @@ async def move(
     version: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    """Move a card by hand; the service refuses pools the bundle does not mark manual."""
+    """Move a card by hand: the service refuses pools the bundle does not mark manual, and
+    records the viewer may not edit (or see: as if there were none)."""
+    policy = await run_in_threadpool(policy_of, svc, who)
     try:
         moved = await run_in_threadpool(
             svc.records.move,
@@ -150,12 +168,13 @@ async def move(
             pool,
             expected_version=int(version) if version.isdigit() else None,
             actor=_actor(who),
+            policy=policy,
         )
     except ServiceError as exc:
         reason = _move_reason(who, entity, pool, exc)
         set_flash(request, "error", texts.text("pools.move_refused", who.locale, reason=reason))
     else:
-        set_flash(request, "ok", _moved_text(who, svc, moved, pool))
+        set_flash(request, "ok", _moved_text(who, policy, moved, pool))
     return _back(next, entity, who)
 
 
@@ -179,7 +198,7 @@ async def claim(
         text = texts.text("pools.claim_refused", who.locale, reason=_reason(who, exc))
         set_flash(request, "error", text)
     else:
-        shown = Shown(who, mask_of(svc, who))
+        shown = Shown(who, (await run_in_threadpool(policy_of, svc, who)).mask)
         title = _title(shown, claimed)
         pool = shown.pool(entity, claimed.pool)
         set_flash(request, "ok", texts.text("pools.claimed", who.locale, title=title, pool=pool))
@@ -191,7 +210,10 @@ def _actor(who: Viewer) -> str:
 
 
 def _reason(who: Viewer, exc: ServiceError) -> str:
-    """The service's reasons in the viewer's language (its detail when it gives none)."""
+    """The service's reasons in the viewer's language (its detail when it gives none); a
+    record that is not there, or not the viewer's to see, in the same words."""
+    if isinstance(exc, NotFound):
+        return texts.text("pools.gone", who.locale)
     messages = [e.message(who.locale) for e in exc.errors]
     return "; ".join(m for m in messages if m) or exc.detail
 
@@ -207,8 +229,8 @@ def _move_reason(who: Viewer, entity: str, pool: str, exc: ServiceError) -> str:
     return _reason(who, exc)
 
 
-def _moved_text(who: Viewer, svc: Services, moved: Record, pool: str) -> str:
-    shown = Shown(who, mask_of(svc, who))
+def _moved_text(who: Viewer, policy: Policy, moved: Record, pool: str) -> str:
+    shown = Shown(who, policy.mask)
     title = _title(shown, moved)
     target = shown.pool(moved.entity, pool)
     if moved.pool != pool:  # promotions from the target took it further

@@ -2,12 +2,13 @@
 few, plus what the public pool's limits leave a user today.
 
 Every figure is one indexed query per pool (or one GROUP BY), never a loop over records, so the
-board stays fast with 100,000 records and more.
+board stays fast with 100,000 records and more. Given the viewer's policy, counts and cards are
+of the records they see, and each card says whether they may move it (edit it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +21,10 @@ from engine.service.configs import TenantConfigs
 from engine.service.errors import NotFound
 from engine.service.listing import field_expr
 from engine.service.owners import CLAIMS
+from engine.service.policy import Parents, Policy
 from engine.storage import tables as t
-from engine.storage.store import Store, Tx
+from engine.storage.store import Record, Store, Tx
+from engine.storage.visibility import visible
 
 PER_COLUMN = 20
 # A user's records, counted through the owner index. Left to itself SQLite's planner goes
@@ -41,6 +44,8 @@ class Card:
     owner: str | None
     version: int
     created_at: datetime
+    editable: bool = True  # whether the viewer may move it (edit the record)
+    via: Any = None  # the entity's visible_via reference (its parent's id), if it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +88,29 @@ class PoolBoard:
         self.configs = configs
         self.clock = clock
 
-    def columns(self, tenant: str, name: str, per_column: int = PER_COLUMN) -> list[Column]:
-        """Each pool of the pool set in bundle order: its count and newest records."""
+    def columns(
+        self, tenant: str, name: str, per_column: int = PER_COLUMN, policy: Policy | None = None
+    ) -> list[Column]:
+        """Each pool of the pool set in bundle order: its count and newest records (with a
+        `policy`, of the records its caller sees, each card marked editable or not)."""
         cfg = self.configs.active(tenant)
         pools = pool_set(cfg, name)
         entity = cfg.entity(pools.entity)
         with self.store.read() as tx:
-            counts = self._counts(tx, tenant, entity.name)
-            return [
+            seen = _seen(tx, tenant, entity.name, policy)
+            counts = self._counts(tx, tenant, entity.name, seen)
+            columns = [
                 Column(
-                    pool, counts.get(pool, 0), self._newest(tx, tenant, entity, pool, per_column)
+                    pool,
+                    counts.get(pool, 0),
+                    self._newest(tx, tenant, entity, pool, per_column, seen),
                 )
                 for pool in pools.pools
             ]
+            if policy is None or policy.full:
+                return columns
+            parents = tx.parents_of(tenant)
+            return [_editable(c, entity, policy, tenant, parents) for c in columns]
 
     def claims(self, tenant: str, entity: str, user: str) -> Claims | None:
         """The user's standing against the public pool's caps (None: no public pool)."""
@@ -133,18 +148,30 @@ class PoolBoard:
         return {str(pool): int(n) for pool, n in rows if pool is not None}
 
     @staticmethod
-    def _counts(tx: Tx, tenant: str, entity: str) -> dict[str, int]:
-        """Live records per pool, from the pool index alone (it ends with deleted_at)."""
+    def _counts(
+        tx: Tx, tenant: str, entity: str, seen: sa.ColumnElement[bool] | None = None
+    ) -> dict[str, int]:
+        """Live records per pool (those `seen`, when given), from the pool index alone when
+        every record counts (it ends with deleted_at)."""
         r = t.records.c
         query = (
             sa.select(r.pool, sa.func.count())
             .where(r.tenant_id == tenant, r.entity == entity, r.deleted_at.is_(None))
             .group_by(r.pool)
         )
+        if seen is not None:
+            query = query.where(seen)
         return {str(pool): int(n) for pool, n in tx.conn.execute(query) if pool is not None}
 
     @staticmethod
-    def _newest(tx: Tx, tenant: str, entity: EntityDef, pool: str, limit: int) -> tuple[Card, ...]:
+    def _newest(
+        tx: Tx,
+        tenant: str,
+        entity: EntityDef,
+        pool: str,
+        limit: int,
+        seen: sa.ColumnElement[bool] | None = None,
+    ) -> tuple[Card, ...]:
         r = t.records.c
         name = title_field(entity)
         title = field_expr(entity.fields[name], tx.dialect) if name else sa.null()
@@ -159,7 +186,43 @@ class PoolBoard:
             .order_by(*_newest_first(tx.dialect))
             .limit(limit)
         )
-        return tuple(Card(*row) for row in tx.conn.execute(query))
+        if seen is not None:
+            query = query.where(seen)
+        ref = entity.fields.get(entity.visible_via or "")
+        via = field_expr(ref, tx.dialect) if ref is not None else sa.null()
+        # the card's parent (visible_via), for the policy to follow
+        rows = tx.conn.execute(query.add_columns(via.label("via")))
+        return tuple(Card(r.id, r.title, r.owner, r.version, r.created_at, via=r.via) for r in rows)
+
+
+def _seen(tx: Tx, tenant: str, entity: str, policy: Policy | None) -> sa.ColumnElement[bool] | None:
+    """The WHERE clause of the records the policy's caller sees (None: every record)."""
+    if policy is None:
+        return None
+    found = policy.visibility(entity)
+    return None if found.everything else visible(found, tenant, tx.dialect)
+
+
+def _editable(
+    column: Column, entity: EntityDef, policy: Policy, tenant: str, parents: Parents
+) -> Column:
+    """The column with each card marked as the policy lets its caller edit it or not."""
+    cards = []
+    for card in column.cards:
+        data = {entity.visible_via: card.via} if entity.visible_via else {}
+        record = Record(
+            tenant,
+            card.id,
+            entity.name,
+            data,
+            card.owner,
+            column.pool,
+            card.version,
+            card.created_at,
+            card.created_at,
+        )
+        cards.append(replace(card, editable=policy.may_edit(record, parents)))
+    return replace(column, cards=tuple(cards))
 
 
 def _newest_first(dialect: str) -> tuple[Any, ...]:
