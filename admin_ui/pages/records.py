@@ -3,7 +3,9 @@ saved views, sort and cursor pages; a CSV export of the same list; a record's pa
 fields, history, decision timeline ("why") and the promotions it has not taken ("why not").
 
 Every value is shown as the viewer may see it: fields their roles see masked stay masked here,
-in the export, in the history and in the traces.
+in the export, in the history and in the traces. Lists, exports and record pages hold only the
+records the viewer sees (engine/service/policy.py): another's record is a 404 page, as if it did
+not exist; the export needs `can: export`; a record page offers the changes they may make.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from admin_ui import texts
+from admin_ui.access import may, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.conditions.messages import render_json
@@ -28,6 +31,7 @@ from engine.service import BadQuery, Forbidden, NotFound, Services
 from engine.service.board import title_field
 from engine.service.listing import DEFAULT_LIMIT, Search
 from engine.service.masking import Mask
+from engine.service.policy import Policy
 from engine.service.record_export import csv_chunks
 from engine.storage.store import Record
 
@@ -293,11 +297,6 @@ def rule_labels(bundle: Bundle) -> dict[str, Label]:
     return found
 
 
-def mask_of(svc: Services, who: Viewer) -> Mask:
-    """What this viewer sees masked (their roles, or everything PII when switched off)."""
-    return svc.records.mask_for(who.tenant, who.user.id)
-
-
 def pop_flash(request: Request) -> dict[str, str] | None:
     found = request.session.pop(FLASH, None)
     return found if isinstance(found, dict) else None
@@ -340,14 +339,15 @@ def record_list(
     cursor: str = "",
 ) -> Response:
     definition = who.cfg.entity(entity)
-    mask = mask_of(svc, who)
+    policy = policy_of(svc, who)
+    mask = policy.mask
     shown = Shown(who, mask)
     where = where.strip()  # error positions count in the text as searched
     search = _search(where, view, sort, cursor, DEFAULT_LIMIT)
     records: list[Record] = []
     next_cursor, problems = None, []
     try:
-        page = svc.records.search(who.tenant, entity, search, mask=mask)
+        page = svc.records.search(who.tenant, entity, search, mask=mask, policy=policy)
         records, next_cursor = page.records, page.next_cursor
     except Forbidden as exc:
         problems = [Problem(_masked_query(shown, entity, exc.errors))]
@@ -373,7 +373,7 @@ def record_list(
         masked=sorted(shown.field_label(entity, n) for n in mask.fields(entity)),
         next_url=_url(entity, {**query, "cursor": next_cursor}) if next_cursor else None,
         first_url=_url(entity, query) if cursor else None,
-        export_url=_url(entity, query, "/export.csv"),
+        export_url=_url(entity, query, "/export.csv") if policy.may("export") else None,
     )
 
 
@@ -381,10 +381,13 @@ def record_list(
 def export_csv(
     who: Who, svc: Svc, entity: str, where: str = "", view: str = "", sort: str = ""
 ) -> Response:
-    """The filtered list, every page of it, as the viewer may see it."""
+    """The filtered list, every page of it, as the viewer may see it: the records they see,
+    masked; only for roles that can `export` (a 403 page naming them otherwise)."""
     who.cfg.entity(entity)
+    policy = policy_of(svc, who)
+    policy.require("export")
     search = _search(where, view, sort, "", DEFAULT_LIMIT)
-    chunks = csv_chunks(svc.records, who.tenant, entity, search, mask_of(svc, who))
+    chunks = csv_chunks(svc.records, who.tenant, entity, search, policy.mask, policy)
     disposition = f'attachment; filename="{who.tenant}-{entity}.csv"'
     return StreamingResponse(
         chunks,
@@ -482,12 +485,13 @@ def _url(entity: str, params: Mapping[str, str | None], suffix: str = "") -> str
 @router.get("/records/{entity}/{record_id}")
 def record_page(request: Request, who: Who, svc: Svc, entity: str, record_id: str) -> Response:
     definition = who.cfg.entity(entity)
-    mask = mask_of(svc, who)
+    policy = policy_of(svc, who)
+    mask = policy.mask
     shown = Shown(who, mask)
-    explained = svc.records.explain(who.tenant, entity, record_id, who.locale, mask)
-    record = svc.records.get(who.tenant, entity, record_id)
+    record = svc.records.get(who.tenant, entity, record_id, policy)  # unseen: a 404 page
+    explained = svc.records.explain(who.tenant, entity, record_id, who.locale, mask, policy)
     data = mask.data(entity, record.data)
-    history = svc.records.history(who.tenant, entity, record_id, mask)
+    history = svc.records.history(who.tenant, entity, record_id, mask, policy)
     return render(
         request,
         who,
@@ -507,7 +511,7 @@ def record_page(request: Request, who: Who, svc: Svc, entity: str, record_id: st
         history=[_history_entry(shown, entity, e) for e in reversed(history)],
         timeline=[_decision(shown, entity, d) for d in reversed(explained["timeline"])],
         why_not=[_why_not(shown, entity, w) for w in explained["why_not"]],
-        actions=_actions(who, entity, record),
+        actions=_actions(who, svc, policy, record),
         masked=sorted(shown.field_label(entity, n) for n in mask.fields(entity)),
         flash=pop_flash(request),
         here=f"/admin/records/{entity}/{record_id}",
@@ -555,16 +559,20 @@ def _why_not(shown: Shown, entity: str, item: Mapping[str, Any]) -> dict[str, An
     }
 
 
-def _actions(who: Viewer, entity: str, record: Record) -> dict[str, Any]:
-    """What the viewer can do to the record from its page: claim it from the public pool,
-    or move it into a pool the bundle lets people move records into."""
-    pool_set = who.cfg.bundle.pool_set_of(entity)
+def _actions(who: Viewer, svc: Services, policy: Policy, record: Record) -> dict[str, Any]:
+    """What the viewer can do to the record from its page: claim it from the public pool
+    (when they may claim from it), or move it into a pool the bundle lets people move
+    records into (when they may edit it). The service checks both again."""
+    pool_set = who.cfg.bundle.pool_set_of(record.entity)
     if pool_set is None:
         return {"claim": False, "moves": []}
     public = pool_set.public
+    claim = public is not None and record.pool == public.pool
     moves = [
         (p.id, who.label(p.label, p.id))
         for p in pool_set.pools.values()
         if p.manual and p.id != record.pool
     ]
-    return {"claim": public is not None and record.pool == public.pool, "moves": moves}
+    if moves and not may(svc, policy, record, "edit"):
+        moves = []
+    return {"claim": claim and policy.may_claim(record.entity), "moves": moves}

@@ -1,5 +1,6 @@
 """A filtered record list as CSV: the same search as the list (filters, condition, view, sort),
-page by page through its cursor, each record as its viewer may see it (masked)."""
+page by page through its cursor, each record as its viewer may see it (masked), only the
+records their policy lets them see."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from engine.config.model import EntityDef
 from engine.service.listing import MAX_LIMIT, Search
 from engine.service.masking import Mask
+from engine.service.policy import Policy
 from engine.service.records import Page, RecordService
 from engine.service.views import instant
 from engine.storage.store import Record
@@ -29,14 +31,20 @@ def header(entity: EntityDef) -> list[str]:
 
 
 def csv_chunks(
-    records: RecordService, tenant: str, entity: str, search: Search, mask: Mask
+    records: RecordService,
+    tenant: str,
+    entity: str,
+    search: Search,
+    mask: Mask,
+    policy: Policy | None = None,
 ) -> Iterator[str]:
-    """The CSV text in chunks of a page each. The first page is read before anything is
-    yielded, so a bad query raises here, where the caller can still answer with an error."""
+    """The CSV text in chunks of a page each (with a `policy`, of the records its caller
+    sees). The first page is read before anything is yielded, so a bad query raises here,
+    where the caller can still answer with an error."""
     definition = records.configs.active(tenant).entity(entity)
     search = replace(search, limit=MAX_LIMIT, cursor=None)
-    first = records.search(tenant, entity, search, mask=mask)
-    return _chunks(records, tenant, entity, search, mask, definition, first)
+    first = records.search(tenant, entity, search, mask=mask, policy=policy)
+    return _chunks(records, tenant, entity, search, mask, definition, first, policy)
 
 
 def _chunks(
@@ -47,13 +55,15 @@ def _chunks(
     mask: Mask,
     definition: EntityDef,
     page: Page,
+    policy: Policy | None = None,
 ) -> Iterator[str]:
     yield BOM + _lines([header(definition)])
     while True:
         yield _lines([row(definition, mask, r) for r in page.records])
         if page.next_cursor is None:
             return
-        page = records.search(tenant, entity, replace(search, cursor=page.next_cursor), mask=mask)
+        following = replace(search, cursor=page.next_cursor)
+        page = records.search(tenant, entity, following, mask=mask, policy=policy)
 
 
 def row(entity: EntityDef, mask: Mask, record: Record) -> list[str]:
