@@ -1,5 +1,6 @@
 """Assignment: per user the open load, the capacity left and today's assignments; fairness at
-a glance per rule (figures from engine.service.assignment_board)."""
+a glance per rule (figures from engine.service.assignment_board). A viewer who cannot
+`see_all_stats` gets the users whose records they see and the queued records they see."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from admin_ui import texts
+from admin_ui.access import all_stats, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import AssignmentRuleDef
@@ -24,6 +26,10 @@ router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=Fa
 texts.add(
     {
         "asg.title": ("Assignment", "分配"),
+        "asg.yours": (
+            "Shown: the users whose records you may see.",
+            "仅显示您有权查看其记录的用户。",
+        ),
         "asg.day": (
             "Today is {day} in the tenant's time zone; the week began on {monday}.",
             "租户时区的今天：{day}；本周从 {monday} 开始。",
@@ -66,8 +72,10 @@ texts.add(
 
 @router.get("/assignment")
 def assignment_page(request: Request, who: Who, svc: Svc) -> Response:
-    board = assignment_board(svc.store, who.cfg, svc.clock.now())
-    return render(request, who, "assignment.html", **board_view(who, board))
+    policy = policy_of(svc, who)
+    board = assignment_board(svc.store, who.cfg, svc.clock.now(), policy)
+    view = board_view(who, board)
+    return render(request, who, "assignment.html", everything=all_stats(policy), **view)
 
 
 def board_view(who: Viewer, board: AssignmentBoard) -> dict[str, Any]:

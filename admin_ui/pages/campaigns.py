@@ -1,5 +1,7 @@
 """Campaigns: per campaign and variant, how many fired, were delivered, failed and converted,
-with charts (figures from CampaignService.stats, as GET …/campaigns/{id}/stats gives them)."""
+with charts (figures from CampaignService.stats, as GET …/campaigns/{id}/stats gives them).
+The figures count every record of the tenant: like that API route, the page is for roles that
+can `see_all_stats` (a 403 page naming them for others)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from admin_ui import texts
+from admin_ui.access import ALL_STATS, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import CampaignDef
@@ -69,6 +72,7 @@ def campaigns_page(
     svc: Svc,
     days: Annotated[int, Query(ge=0, le=3660)] = 0,
 ) -> Response:
+    policy_of(svc, who).require(ALL_STATS)
     campaigns = [campaign_view(who, svc, c, days) for c in who.cfg.bundle.campaigns]
     overview = [
         (c["label"], [(_word(who, f"camp.{s}"), c["totals"][s]) for s in SERIES]) for c in campaigns

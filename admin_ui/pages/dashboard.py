@@ -1,5 +1,7 @@
 """The dashboard: records per pool, the funnel between stages with its bottleneck, the last
-24 hours' decisions and the failed jobs (figures from engine.service.dashboard)."""
+24 hours' decisions and the failed jobs (figures from engine.service.dashboard). A viewer who
+cannot `see_all_stats` gets the figures of the records they see, and the failed jobs only
+when they may `configure`."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from admin_ui import texts
+from admin_ui.access import policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.service.dashboard import (
@@ -27,6 +30,10 @@ TOP_DECISIONS = 12  # bars in the decisions chart; the rest are in the table bel
 texts.add(
     {
         "dash.title": ("Dashboard", "概览"),
+        "dash.yours": (
+            "The figures count the records you may see.",
+            "以下数字仅统计您有权查看的记录。",
+        ),
         "dash.pools": ("Records per pool", "各客户池记录数"),
         "dash.records": ("{count} records", "共 {count} 条记录"),
         "dash.other": ("In no pool of this set", "不在本组客户池中"),
@@ -95,15 +102,16 @@ texts.add(
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, who: Who, svc: Svc) -> Response:
-    figures = dashboard(svc.store, who.cfg, svc.clock.now())
+    figures = dashboard(svc.store, who.cfg, svc.clock.now(), policy_of(svc, who))
     return render(
         request,
         who,
         "dashboard.html",
         pool_sets=[pool_set_view(who, f) for f in figures.pool_sets],
         decisions=decisions_view(who, figures.decisions),
-        failed=failed_view(who, figures.failed),
+        failed=failed_view(who, figures.failed) if figures.failed is not None else None,
         decisions_scanned=f"{DECISIONS_SCANNED:,}",
+        everything=figures.everything,
     )
 
 

@@ -3,9 +3,10 @@ and channel, their outcomes and how far the records they made have come (figures
 engine.service.form_report); per public form its hosted URL, a QR code to download and the
 snippets that embed it in another site (engine.service.qr).
 
-Every signed-in user of the tenant may open it, like the dashboard and campaigns pages: it
-shows counts and channel values (the hidden URL fields), never a record's values, and the
-links it builds are those of pages anyone may open.
+Every signed-in user of the tenant may open it for the forms, their links, QR codes and
+snippets (pages anyone may open). The submission figures count every submission and every
+record a form made, whoever sees it: they are shown to roles that can `see_all_stats` or
+`configure` (as the API's campaign stats and jobs), and to no one else.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from admin_ui import texts
+from admin_ui.access import ALL_STATS, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import FormDef
@@ -47,6 +49,7 @@ from engine.service.qr import (
 )
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
+FIGURES = (ALL_STATS, "configure")  # either permission shows the submission figures
 PERIODS = (7, 30, 90)  # days back, today included
 DEFAULT_DAYS = 30
 PARAM = "p."  # the page's own query names the form's URL parameters p.source, p.activity…
@@ -55,6 +58,10 @@ PUBLIC_URL = "TIDEPOOL_PUBLIC_URL"  # where visitors reach the hosted pages, if 
 texts.add(
     {
         "nav.forms": ("Forms", "表单"),
+        "forms.figures_hidden": (
+            "Submission figures are shown to roles that can see_all_stats or configure: {roles}.",
+            "提交统计仅对拥有 see_all_stats 或 configure 权限的角色显示：{roles}。",
+        ),
         "forms.title": ("Forms", "表单"),
         "forms.value_other": (
             "(all others: beyond the {n} busiest)",
@@ -206,10 +213,16 @@ def forms_page(
         fields = ", ".join(channel_fields(chosen)) or "-"
         message = _word(who, "forms.unknown_channel", channel=channel, fields=fields)
         return _error(request, who, 422, _word(who, "forms.bad_request"), [message])
-    found = report(svc.store, who.cfg, chosen.name, days, svc.clock.now(), channel or None)
+    policy = policy_of(svc, who)
+    figures = any(policy.may(p) for p in FIGURES)
+    per_form: Mapping[str, Outcomes] = {}
+    selected, chosen_channel = None, channel or next(iter(channel_fields(chosen)), None)
+    if figures:
+        found = report(svc.store, who.cfg, chosen.name, days, svc.clock.now(), channel or None)
+        per_form, selected, chosen_channel = found.per_form, report_view(who, found), found.channel
     base = public_base(request)
     forms = [
-        form_row(who, f, base, found.per_form.get(f.name, Outcomes()), f.name == chosen.name)
+        form_row(who, f, base, per_form.get(f.name, Outcomes()), f.name == chosen.name)
         for f in bundle.forms.values()
     ]
     params = {k[len(PARAM) :]: v for k, v in request.query_params.items() if k.startswith(PARAM)}
@@ -218,10 +231,19 @@ def forms_page(
         who,
         "forms.html",
         forms=forms,
-        selected=report_view(who, found),
-        links=links_view(who, chosen, base, params, days, found.channel),
+        figures=figures,
+        figures_hidden=None if figures else _figures_hidden(who),
+        selected=selected,
+        links=links_view(who, chosen, base, params, days, chosen_channel),
         **_periods(who, days),
     )
+
+
+def _figures_hidden(who: Viewer) -> str:
+    """Why the viewer sees no submission figures, naming the roles that would."""
+    roles = who.cfg.bundle.tenant.roles.values()
+    named = sorted(r.id for r in roles if set(FIGURES) & set(r.can))
+    return _word(who, "forms.figures_hidden", roles=", ".join(named) or "-")
 
 
 @router.get("/forms/{form}/qr.png")

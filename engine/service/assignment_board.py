@@ -7,6 +7,10 @@ per-rule part reads a week of the decision log, which has no index on `at` and g
 records; here fairness comes from the per-user day counters instead — what the assigning
 engine itself reads when it balances and checks capacities — so the page stays a few small
 indexed queries at any size.
+
+Given a viewer's policy without `can: see_all_stats`, the page is about the users whose records
+the viewer sees (their own, their team's or subtree's: as AssignmentStats.stats) and the queued
+records they see.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import sqlalchemy as sa
 
 from engine.service.assigning import ASSIGNED
 from engine.service.compiled import CompiledConfig
+from engine.service.policy import Policy
 from engine.storage import tables as t
 from engine.storage.store import Store, Tx
+from engine.storage.visibility import visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,19 +79,32 @@ class AssignmentBoard:
     queues: tuple[QueueCount, ...]
 
 
-def assignment_board(store: Store, cfg: CompiledConfig, now: datetime) -> AssignmentBoard:
-    """Every figure of the page, in one read transaction."""
+def assignment_board(
+    store: Store, cfg: CompiledConfig, now: datetime, policy: Policy | None = None
+) -> AssignmentBoard:
+    """Every figure of the page, in one read transaction; with a `policy`, as its caller may
+    see them (see the module's doc)."""
     today = now.astimezone(cfg.tz).date()
     monday = today - timedelta(days=today.weekday())
+    scoped = policy if policy is not None and not policy.may("see_all_stats") else None
     with store.read() as tx:
         off = tx.switched_off(cfg.tenant)
         users = tuple(
             row
             for entity in cfg.assignment
             for row in user_loads(tx, cfg, entity, (today, monday), off)
+            if scoped is None or _seen(scoped, entity, row.user)
         )
-        queues = tuple(q for entity in cfg.assignment for q in queue_counts(tx, cfg, entity))
+        queues = tuple(
+            q for entity in cfg.assignment for q in queue_counts(tx, cfg, entity, scoped)
+        )
     return AssignmentBoard(today, monday, users, fairness(cfg, users), queues)
+
+
+def _seen(policy: Policy, entity: str, user: str) -> bool:
+    """Whether the policy's caller sees the user's records of the entity."""
+    owners = policy.owners_seen(entity)
+    return owners is None or user in owners
 
 
 def user_loads(
@@ -115,22 +134,27 @@ def user_loads(
 
 
 def fairness(cfg: CompiledConfig, loads: tuple[UserLoad, ...]) -> tuple[GroupFairness, ...]:
-    """Per rule and candidate group: who got how many today. The counters are per entity, so a
-    user who is a candidate of two rules of one entity shows the sum in both."""
+    """Per rule and candidate group: who got how many today, among the users of `loads`. The
+    counters are per entity, so a user who is a candidate of two rules of one entity shows the
+    sum in both."""
     today = {(u.entity, u.user): u.today for u in loads}
     active = frozenset(u.user for u in loads if u.active)
     out = []
     for entity, compiled in cfg.assignment.items():
         for rule in compiled.rules:
-            for group, users in rule.groups.items():
+            for group, candidates in rule.groups.items():
+                users = [u for u in candidates if (entity, u) in today]
                 if users:
-                    counts = tuple((u, today.get((entity, u), 0)) for u in users)
+                    counts = tuple((u, today[(entity, u)]) for u in users)
                     out.append(GroupFairness(entity, rule.id, group, counts, active))
     return tuple(out)
 
 
-def queue_counts(tx: Tx, cfg: CompiledConfig, entity: str) -> list[QueueCount]:
-    """Live records waiting in each queue for a manager (ix_records_queue)."""
+def queue_counts(
+    tx: Tx, cfg: CompiledConfig, entity: str, policy: Policy | None = None
+) -> list[QueueCount]:
+    """Live records waiting in each queue for a manager (ix_records_queue); with a `policy`,
+    those its caller sees."""
     r = t.records.c
     query = (
         sa.select(r.queue, sa.func.count())
@@ -143,4 +167,8 @@ def queue_counts(tx: Tx, cfg: CompiledConfig, entity: str) -> list[QueueCount]:
         .group_by(r.queue)
         .order_by(r.queue)
     )
+    if policy is not None:
+        shown = policy.visibility(entity)
+        if not shown.everything:
+            query = query.where(visible(shown, cfg.tenant, tx.dialect))
     return [QueueCount(entity, str(q), int(n)) for q, n in tx.conn.execute(query)]

@@ -3,6 +3,10 @@ stages, the decisions of the last 24 hours and the failed jobs.
 
 Each figure is one COUNT … GROUP BY on indexed columns or a read bounded by a LIMIT, so the page
 stays fast with 100,000+ records; nothing here loops over records in Python.
+
+Given a viewer's policy without `can: see_all_stats`, the counts, the funnel and the decisions
+are those of the records the viewer sees, and the failed jobs (tenant-wide) are left out unless
+they may `configure`.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import sqlalchemy as sa
 
 from engine.config.model import Bundle, Label, PoolSetDef
 from engine.service.compiled import CompiledConfig
+from engine.service.policy import Policy
 from engine.storage import tables as t
 from engine.storage.store import Store, Tx
+from engine.storage.visibility import visible
 
 # The decisions table has no index on `at`: the 24-hour counts read the newest decisions by id
 # (the primary key; ids count up), at most this many. Beyond it the counts are lower bounds.
@@ -97,32 +103,50 @@ class FailedJobs:
 class Dashboard:
     pool_sets: tuple[PoolSetFigures, ...]
     decisions: RecentDecisions
-    failed: FailedJobs
+    failed: FailedJobs | None  # None: not the viewer's to see
+    everything: bool = True  # whether the figures count every record (else the viewer's)
 
 
-def dashboard(store: Store, cfg: CompiledConfig, now: datetime) -> Dashboard:
-    """Every figure of the dashboard, read in one transaction (one consistent snapshot)."""
+def dashboard(
+    store: Store, cfg: CompiledConfig, now: datetime, policy: Policy | None = None
+) -> Dashboard:
+    """Every figure of the dashboard, read in one transaction (one consistent snapshot);
+    with a `policy`, as its caller may see them (see the module's doc)."""
+    scoped = policy if policy is not None and not policy.may("see_all_stats") else None
     with store.read() as tx:
-        sets = tuple(pool_set_figures(tx, cfg.tenant, p) for p in cfg.bundle.pool_sets.values())
-        decisions = recent_decisions(tx, cfg.tenant, now - WINDOW)
-        failed = failed_jobs(tx, cfg.tenant)
-    return Dashboard(sets, decisions, failed)
+        sets = tuple(
+            pool_set_figures(tx, cfg.tenant, p, scoped) for p in cfg.bundle.pool_sets.values()
+        )
+        seen = None if scoped is None else decisions_seen(tx, cfg, scoped)
+        decisions = recent_decisions(tx, cfg.tenant, now - WINDOW, seen)
+        jobs = scoped is None or scoped.may("configure")
+        failed = failed_jobs(tx, cfg.tenant) if jobs else None
+    return Dashboard(sets, decisions, failed, scoped is None)
 
 
 # records per pool and the funnel -------------------------------------------------------------
-def pool_counts(tx: Tx, tenant: str, entity: str) -> dict[str | None, int]:
-    """Live records per pool (ix_records_pool: tenant_id, entity, pool)."""
+def pool_counts(
+    tx: Tx, tenant: str, entity: str, policy: Policy | None = None
+) -> dict[str | None, int]:
+    """Live records per pool (ix_records_pool: tenant_id, entity, pool); with a `policy`,
+    those its caller sees."""
     r = t.records.c
     query = (
         sa.select(r.pool, sa.func.count())
         .where(r.tenant_id == tenant, r.entity == entity, r.deleted_at.is_(None))
         .group_by(r.pool)
     )
+    if policy is not None:
+        shown = policy.visibility(entity)
+        if not shown.everything:
+            query = query.where(visible(shown, tenant, tx.dialect))
     return {pool: int(n) for pool, n in tx.conn.execute(query)}
 
 
-def pool_set_figures(tx: Tx, tenant: str, pool_set: PoolSetDef) -> PoolSetFigures:
-    found = pool_counts(tx, tenant, pool_set.entity)
+def pool_set_figures(
+    tx: Tx, tenant: str, pool_set: PoolSetDef, policy: Policy | None = None
+) -> PoolSetFigures:
+    found = pool_counts(tx, tenant, pool_set.entity, policy)
     counts = {p: found.get(p, 0) for p in pool_set.pools}
     other = sum(n for p, n in found.items() if p not in pool_set.pools)
     return PoolSetFigures(pool_set, counts, other, funnel(pool_set, counts))
@@ -181,9 +205,12 @@ def bottleneck(stages: tuple[Stage, ...]) -> str | None:
 
 
 # decisions -------------------------------------------------------------------------------------
-def recent_decisions(tx: Tx, tenant: str, since: datetime) -> RecentDecisions:
+def recent_decisions(
+    tx: Tx, tenant: str, since: datetime, seen: sa.ColumnElement[bool] | None = None
+) -> RecentDecisions:
     """The tenant's decisions per kind and rule since `since`, among the installation's newest
-    DECISIONS_SCANNED: a range of the primary key, whatever the size of the table."""
+    DECISIONS_SCANNED: a range of the primary key, whatever the size of the table (those
+    `seen` allows, when given: decisions_seen)."""
     d = t.decisions.c
     low = int(tx.conn.execute(sa.select(sa.func.max(d.id))).scalar() or 0) - DECISIONS_SCANNED
     # `tenant_id || ''`: SQLite would otherwise walk every entry of the tenant's index
@@ -193,9 +220,37 @@ def recent_decisions(tx: Tx, tenant: str, since: datetime) -> RecentDecisions:
         .where(d.id > low, d.tenant_id.concat("") == tenant, d.at >= since)
         .group_by(d.kind, d.rule)
     )
+    if seen is not None:
+        query = query.where(seen)
     counts = [DecisionCount(str(k), str(r), int(n)) for k, r, n in tx.conn.execute(query)]
     ordered = sorted(counts, key=lambda c: (-c.count, c.kind, c.rule))
     return RecentDecisions(tuple(ordered), since, low > 0 and _in_window(tx, low, since))
+
+
+def decisions_seen(tx: Tx, cfg: CompiledConfig, policy: Policy) -> sa.ColumnElement[bool]:
+    """The decisions about records the policy's caller sees: of an entity whose every record
+    they see, all; else those whose record is live and visible to them (one primary-key
+    look-up per decision read)."""
+    d = t.decisions.c
+    everything, some = [], []
+    r = t.records.alias("decided")
+    for entity in cfg.bundle.entities:
+        shown = policy.visibility(entity)
+        if shown.everything:
+            everything.append(entity)
+        else:
+            clause = visible(shown, cfg.tenant, tx.dialect, r)
+            some.append(sa.and_(d.entity == entity, clause))
+    parts: list[sa.ColumnElement[bool]] = [d.entity.in_(everything)] if everything else []
+    if some:
+        record = sa.exists().where(
+            r.c.tenant_id == cfg.tenant,
+            r.c.id == d.record_id,
+            r.c.deleted_at.is_(None),
+            sa.or_(*some),
+        )
+        parts.append(record)
+    return sa.or_(*parts) if parts else sa.false()
 
 
 def _in_window(tx: Tx, low: int, since: datetime) -> bool:

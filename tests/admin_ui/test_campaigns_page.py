@@ -43,7 +43,7 @@ def test_stats_per_variant_with_a_chart_in_both_languages(
     sign_in: SignIn, ui_svc: Services
 ) -> None:
     trials(ui_svc)
-    client = sign_in("acme-saas", "maria")
+    client = sign_in("acme-saas", "priya")  # a manager: the figures need see_all_stats
     en = in_language(client, "en", "/admin/campaigns")
     assert variant_row(en, "trial_sequence") == {
         "fired": "3",
@@ -75,7 +75,7 @@ def test_a_period_without_firings(sign_in: SignIn, ui_svc: Services) -> None:
     trials(ui_svc)
     assert isinstance(ui_svc.clock, FixedClock)
     ui_svc.clock.advance(days=10)
-    client = sign_in("acme-saas", "james")
+    client = sign_in("acme-saas", "priya")
     week = in_language(client, "en", "/admin/campaigns?days=7")
     assert 'id="campaign-chart-trial_sequence"' not in week
     assert 'id="campaigns-overview"' not in week and '<option value="7" selected>' in week

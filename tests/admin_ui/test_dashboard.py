@@ -96,7 +96,7 @@ def test_failed_jobs_count_and_latest_errors_without_personal_data(
     for job in jobs:
         error = "HTTP 410: unknown lead trial0@example.com, call +86 138 0013 8000"
         ui_svc.jobs.fail(job, "test-worker", error, retryable=False)
-    client = sign_in("acme-saas", "maria")
+    client = sign_in("acme-saas", "priya")  # failed jobs: for see_all_stats or configure
     en = in_language(client, "en", "/admin/dashboard")
     assert 'id="failed-total">Gave up after every retry: 2<' in en
     assert en.count("HTTP 410: unknown lead t***@example.com, call 861****8000") == 2
@@ -107,7 +107,7 @@ def test_failed_jobs_count_and_latest_errors_without_personal_data(
 
 
 def test_no_failed_jobs_and_signed_out(sign_in: SignIn, ui_svc: Services) -> None:
-    client = sign_in("chaotu-demo", "alice")
+    client = sign_in("chaotu-demo", "carol")
     assert "No failed jobs." in in_language(client, "en", "/admin/dashboard")
     assert "没有失败的任务。" in in_language(client, "zh-CN", "/admin/dashboard")
     signed_out_redirects(client, "/admin/dashboard")
