@@ -31,6 +31,7 @@ from engine.service.compiled import CompiledConfig
 from engine.service.errors import Invalid, NotFound
 from engine.service.masking import STARS, Mask, mask_value
 from engine.service.permissions import require
+from engine.service.policy import Policy
 from engine.service.simulate_record import (
     Outcome,
     RecordSimulator,
@@ -55,6 +56,7 @@ from engine.service.simulate_report import (
 )
 from engine.storage import tables as t
 from engine.storage.store import Store
+from engine.storage.visibility import visible
 
 if TYPE_CHECKING:
     from engine.service.app import Services
@@ -200,8 +202,10 @@ class Simulation:
         self.store, self.active, self.candidate = store, active, candidate
         self.now, self.sample, self.progress, self.version = now, sample, progress, version
         self.read_seconds = 0.0
-        # the examples are shown to `by`: masked as either version masks them for them
+        # the examples are shown to `by`: masked as either version masks them for them,
+        # and only records the active version lets them see (the counts are of all)
         self.masks = (Mask(active, by), Mask(candidate, by))
+        self.policy = Policy(active, by)
 
     def run(self) -> SimulationReport:
         began = time.perf_counter()
@@ -252,14 +256,19 @@ class Simulation:
         )
         hidden = frozenset(f for mask in self.masks for f in mask.fields(entity))
         run = _EntityRun(self.candidate, entity, rules, hidden)
+        shown = self.policy.visibility(entity)
+        seen = (
+            None if shown.everything else visible(shown, self.candidate.tenant, conn.dialect.name)
+        )
         total = self._count(conn, entity)
         todo = total if self.sample is None else min(total, self.sample)
         after = ""
         while run.scanned < todo:
-            batch = self._read(conn, entity, after, min(BATCH, todo - run.scanned))
+            batch, unseen = self._read(conn, entity, after, min(BATCH, todo - run.scanned), seen)
             if not batch:
                 break
             members = self._members(conn, rules, batch) if rules.needs_members else {}
+            run.unseen = unseen
             run.batch(batch, members, self._fired(conn, run))
             after = batch[-1].id
             if self.progress is not None:
@@ -276,18 +285,30 @@ class Simulation:
         query = sa.select(sa.func.count()).select_from(t.records).where(*self._live(entity))
         return int(conn.execute(query).scalar_one())
 
-    def _read(self, conn: sa.Connection, entity: str, after: str, limit: int) -> list[Snapshot]:
+    def _read(
+        self,
+        conn: sa.Connection,
+        entity: str,
+        after: str,
+        limit: int,
+        seen: sa.ColumnElement[bool] | None = None,
+    ) -> tuple[list[Snapshot], frozenset[str]]:
+        """A batch of records, and the ids of those `seen` does not let the reader see."""
         began = time.perf_counter()
         r = t.records.c
+        shown = sa.true() if seen is None else seen
         query = (
             sa.select(r.id, r.data, r.owner, r.pool, r.owner_since, r.protected_until)
+            .add_columns(shown.label("seen"))
             .where(*self._live(entity), r.id > after)
             .order_by(r.id)
             .limit(limit)
         )
-        rows = [Snapshot(*row) for row in conn.execute(query)]
+        found = conn.execute(query).all()
+        rows = [Snapshot(*row[:6]) for row in found]
+        unseen = frozenset(row.id for row in found if not row.seen)
         self.read_seconds += time.perf_counter() - began
-        return rows
+        return rows, unseen
 
     def _members(
         self, conn: sa.Connection, rules: RecordSimulator, batch: list[Snapshot]
@@ -399,6 +420,7 @@ class _EntityRun:
     ) -> None:
         self.cfg, self.entity, self.rules = cfg, entity, rules
         self.hidden = hidden  # fields the reader sees masked
+        self.unseen: frozenset[str] = frozenset()  # the batch's records the reader may not see
         definition = cfg.bundle.entities[entity]
         self.types = {name: f.type for name, f in definition.fields.items()}
         self.title_field = definition.title_field or next(
@@ -456,20 +478,22 @@ class _EntityRun:
 
     def _error(self, record: Snapshot, code: str, message: str) -> None:
         self.errors += 1
-        if len(self.error_examples) < ERRORS:
+        if len(self.error_examples) < ERRORS and record.id not in self.unseen:
             self.error_examples.append(RecordError(record.id, self.title(record), code, message))
 
     def _tally(self, record: Snapshot, out: Outcome) -> None:
         title = self.title(record)
+        seen = record.id not in self.unseen  # else counted, never an example
         if out.pool != record.pool or out.path:
             example = Example(record.id, title, record.pool, out.pool, tuple(out.path))
-            self.moves[(record.pool, out.pool or "")].add(example, tuple(set(out.path)))
+            self.moves[(record.pool, out.pool or "")].add(example, tuple(set(out.path)), seen)
         for reason, rule in out.owners:
-            self.owners[(reason, rule)].add(Example(record.id, title, record.owner, out.owner))
+            example = Example(record.id, title, record.owner, out.owner)
+            self.owners[(reason, rule)].add(example, shown=seen)
         for item in out.derived:
             tally = self.fields[item.name]
             before, after = self.shown(item.field, item.before), self.shown(item.field, item.after)
-            tally.add(Example(record.id, title, before, after))
+            tally.add(Example(record.id, title, before, after), shown=seen)
             tally.pairs[(hashable(before), hashable(after))] += 1
         for campaign, state in out.planned:
             self.planned[(campaign.id, state)] += 1
@@ -492,7 +516,7 @@ class _EntityRun:
                 tally.extra["limited:cooldown"] += 1
             else:
                 tally.extra[f"variant:{campaign.variant(record.id) or ''}"] += 1
-            tally.add(Example(record.id, self.title(record)))
+            tally.add(Example(record.id, self.title(record)), shown=record.id not in self.unseen)
 
     def finish(self, today: Mapping[str, int]) -> None:
         """A daily cap refuses what today's firings and these leave no room for."""

@@ -200,10 +200,12 @@ class Tally:
     pairs: Counter[tuple[Any, Any]] = field(default_factory=Counter)
     extra: Counter[str] = field(default_factory=Counter)
 
-    def add(self, example: Example, rules: tuple[str, ...] = ()) -> None:
+    def add(self, example: Example, rules: tuple[str, ...] = (), shown: bool = True) -> None:
+        """Count a record; keep it as an example while there is room, if `shown` (a record
+        the reader may see)."""
         self.count += 1
         self.rules.update(rules)
-        if len(self.examples) < EXAMPLES:
+        if shown and len(self.examples) < EXAMPLES:
             self.examples.append(example)
 
 
