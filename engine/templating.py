@@ -5,7 +5,8 @@ ImmutableSandboxedEnvironment (no private or internal attributes, no mutating me
 small set of filters. `check` walks the parsed template so that an unknown field, variable or
 filter is a config error with a line and a hint, never an empty string in a customer's inbox.
 
-Every render is bounded in time and memory: a deadline (the tenant's `template_budget_ms`) is
+Every render is bounded in time and memory: a budget of rendering time (the tenant's
+`template_budget_ms`; compiling and the work between an action's renders do not count) is
 checked at each loop step, operator, call, filter and piece of output; `range`, loop steps,
 integer sizes, the size of every text or list a template builds (checked before it is built)
 and the total it builds are capped. Going past a bound is a TemplateError with a reason in
@@ -356,20 +357,37 @@ FILTERS: Mapping[str, Callable[..., Any]] = MappingProxyType(
 
 
 class _Budget:
-    """A deadline and counters: of one render, or of every render in a shared_budget."""
+    """Rendering time and counters: of one render, or of every render in a shared_budget."""
 
-    __slots__ = ("built", "deadline", "depth", "ms", "steps")
+    __slots__ = ("built", "depth", "ms", "running", "spent", "started", "steps")
 
     def __init__(self, ms: int) -> None:
         self.ms = ms
-        self.deadline = time.monotonic() + ms / 1000
+        self.spent = 0.0  # seconds spent rendering so far
+        self.started = 0.0
+        self.running = 0
         self.steps = 0
         self.built = 0
         self.depth = 0
 
     def tick(self) -> None:
-        if time.monotonic() > self.deadline:
+        if self.running and self.spent + time.monotonic() - self.started > self.ms / 1000:
             raise TemplateError.bound("template.budget", ms=self.ms)
+
+    @contextmanager
+    def clock(self) -> Iterator[None]:
+        """Time counts only while a template renders: not while it is compiled (once per
+        process), nor the database work between the renders of one action — a busy
+        database never fails a template."""
+        if not self.running:
+            self.started = time.monotonic()
+        self.running += 1
+        try:
+            yield
+        finally:
+            self.running -= 1
+            if not self.running:
+                self.spent += time.monotonic() - self.started
 
     def step(self) -> None:
         """One loop iteration."""
@@ -1062,8 +1080,12 @@ def _runtime_error(exc: Exception) -> TemplateError:
 def _render(text: str, context: Mapping[str, Any], tz: tzinfo, locale: str) -> str:
     template = _template(text)
     variables = {**_localized(context, locale), _TZ: tz}
+    budget = _BUDGET.get()
     try:
-        return _capped(template.generate(variables))
+        if budget is None:
+            return _capped(template.generate(variables))
+        with budget.clock():
+            return _capped(template.generate(variables))
     except TemplateError as exc:
         if exc.line is None:
             exc.line = _template_line(exc.__traceback__)

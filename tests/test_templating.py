@@ -438,6 +438,17 @@ def test_renders_in_a_shared_budget_spend_it_together() -> None:
         assert r("{{ record.name }}") == "张三"
 
 
+def test_only_rendering_spends_the_budget() -> None:
+    """The database work between an action's renders (a slow write, a lock) and compiling a
+    template never fail an ordinary text."""
+    with shared_budget(50):
+        assert r("{{ record.name }}") == "张三"
+        time.sleep(0.2)  # an action's slow database work between two renders
+        assert r("{{ record.name }} {{ 1 + 1 }}") == "张三 2"
+        fresh = "{% for i in range(3) %}{{ i }}{% endfor %} " + str(time.monotonic())
+        assert r(fresh).startswith("012 ")  # compiled now, outside the budget
+
+
 def test_every_filter_is_sized() -> None:
     assert set(FILTER_BOUNDS) == {*JINJA_FILTERS, *FILTERS}
 

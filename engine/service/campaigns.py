@@ -28,7 +28,7 @@ from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound
 from engine.service.jobs import JobRow
 from engine.service.masking import STARS, Mask
-from engine.service.permissions import require
+from engine.service.policy import Policy
 from engine.service.records import RecordService
 from engine.service.rows import decision
 from engine.service.views import instant
@@ -300,10 +300,17 @@ class CampaignService:
         rendered as its recipient sees the record: a reader who sees a field masked that
         the recipient sees in full gets its title and body masked."""
         cfg = self.configs.active(tenant)
-        if by is not None and user != by:
-            require(cfg, by, "assign")  # reading someone else's needs a manager's role
         if user is None:
             raise Invalid("say whose notifications", [FieldError("user", "required")])
+        if user not in cfg.bundle.tenant.users:
+            raise NotFound(f"no user '{user}' in this tenant")
+        if by is not None and user != by:
+            # someone else's: a manager's role, and a user whose records the reader sees
+            with self.store.read() as tx:
+                policy = Policy(cfg, by, tx.switched_off(tenant))
+            policy.require("assign")
+            if not policy.sees_user(user):
+                raise NotFound(f"no user '{user}' in this tenant")
         n = t.notifications.c
         query = sa.select(t.notifications).where(n.tenant_id == tenant, n.user_id == user)
         if unread:

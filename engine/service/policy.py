@@ -178,6 +178,17 @@ class Policy:
         reach = self._reach(entity, "see")
         return None if reach.everyone else reach.owners
 
+    def sees_user(self, user: str) -> bool:
+        """Whether the caller sees some of `user`'s records (their own, their team's, their
+        subtree's or everyone's, for some entity): whose notifications and figures they may
+        read."""
+        if self.user is None or user == self.user:
+            return True
+        return any(
+            (owners := self.owners_seen(entity)) is None or user in owners
+            for entity in self.bundle.entities
+        )
+
     def may_claim(self, entity: str) -> bool:
         """Whether the caller may claim from (and so see) the entity's public pool."""
         if self.user is None:

@@ -267,13 +267,14 @@ TABLE: dict[str, dict[str, int | tuple[int, ...]]] = {
         "norole": 403,
         **WALLED_OFF,
     },
-    # targets: one's own (the key has none: 422, say whose), bob's (someone else's: `assign`)
+    # targets: one's own (the key has none: 422, say whose), bob's and erin's (someone
+    # else's: `assign`, and a user whose records one sees — erin is outside carol's subtree)
     "GET /notifications": {
-        "key": (422, 200),
+        "key": (422, 200, 200),
         "admin": 200,
-        "manager": 200,
-        "sales": (200, 403),
-        "norole": (200, 403),
+        "manager": (200, 200, 404),
+        "sales": (200, 403, 403),
+        "norole": (200, 403, 403),
         **WALLED_OFF,
     },
     # targets: alice's notification, bob's: only one's own (the key: any)
@@ -595,8 +596,8 @@ SPECS: dict[str, Spec] = {
     "GET /campaigns": _plain(),
     "GET /campaigns/{campaign}/stats": _plain({"campaign": "wake_sleeping"}),
     "GET /notifications": Spec(
-        ("own", "bob"),
-        lambda w, caller, target: Call({}, params={} if target == "own" else {"user": "bob"}),
+        ("own", "bob", "erin"),
+        lambda w, caller, target: Call({}, params={} if target == "own" else {"user": target}),
     ),
     "POST /notifications/{notification}/read": Spec(
         ("n_alice", "n_bob"), lambda w, caller, target: Call({"notification": w.ids[target]})
