@@ -12,6 +12,7 @@ from starlette.responses import Response
 from admin_ui.session import AdminRoute, locale_of
 from admin_ui.templating import render
 from admin_ui.texts import add, text
+from engine.fields.validator import FieldError
 
 add(
     {
@@ -32,17 +33,17 @@ add(
 _KEYS = {422: "error.request", 503: "error.unavailable", 500: "error.internal"}
 
 
-def error_page(request: Request, status: int, messages: Sequence[str]) -> Response | None:
+def error_page(request: Request, status: int, errors: Sequence[FieldError]) -> Response | None:
     """The admin UI's error page for a request to one of its pages; None for other requests."""
     if not isinstance(request.scope.get("route"), AdminRoute):
         return None
-    detail = text(_KEYS.get(status, "error.title"), locale_of(request, "en"))
+    locale = locale_of(request, "en")
     return render(
         request,
         None,
         "error.html",
         status=status,
         status_code=status,
-        detail=detail,
-        messages=list(messages),
+        detail=text(_KEYS.get(status, "error.title"), locale),
+        messages=[f"{e.field}: {e.message(locale)}" for e in errors],
     )

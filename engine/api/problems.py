@@ -36,8 +36,9 @@ log = logging.getLogger("tidepool.api")
 RETRY_AFTER_SECONDS = 5  # the database out of reach: when to try again
 
 # An error answered as a page rather than problem+json (the admin UI's): given the request,
-# the status and the messages, the page; None when the request is not for a page.
-ErrorPage = Callable[[Request, int, Sequence[str]], Response | None]
+# the status and the located errors (worded in the page's language), the page; None when the
+# request is not for a page.
+ErrorPage = Callable[[Request, int, Sequence[FieldError]], Response | None]
 
 STATUS: dict[type[ServiceError], int] = {
     Unauthorized: 401,
@@ -153,13 +154,10 @@ def _request_invalid(page: ErrorPage | None) -> Callable[[Request, Exception], A
     async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = [request_error(e) for e in exc.errors()]
-        locale = locale_of(request)
-        if page is not None:
-            lines = [f"{e.field}: {e.message(locale)}" for e in errors]
-            shown = page(request, 422, lines)
-            if shown is not None:
-                return shown
-        located = [_located(e, locale) for e in errors]
+        shown = page(request, 422, errors) if page is not None else None
+        if shown is not None:
+            return shown
+        located = [_located(e, locale_of(request)) for e in errors]
         return problem(422, "Invalid request", "the request could not be read", located)
 
     return handle
