@@ -89,8 +89,10 @@ records = sa.Table(
     sa.Column("remind_at", UTCDateTime, nullable=True),
     sa.Column("queue", Name, nullable=True),  # where an unassigned record waits for a manager
     sa.Index("ix_records_list", "tenant_id", "entity", "created_at", "id"),
-    sa.Index("ix_records_owner", "tenant_id", "entity", "owner", "deleted_at"),
+    sa.Index("ix_records_owner", "tenant_id", "entity", "owner", "deleted_at", "pool"),
     sa.Index("ix_records_pool", "tenant_id", "entity", "pool", "deleted_at"),
+    # visibility filters (owner in …, or in the public pool) counted from the index alone
+    sa.Index("ix_records_pool_owner", "tenant_id", "entity", "pool", "deleted_at", "owner"),
     sa.Index("ix_records_protected", "tenant_id", "entity", "protected_until"),
     sa.Index("ix_records_remind", "tenant_id", "entity", "remind_at"),
     sa.Index("ix_records_queue", "tenant_id", "entity", "queue", "deleted_at"),
