@@ -1,6 +1,6 @@
 """The admin UI's pages (issue 8): milliseconds per page with 100,000 customers in SQLite.
 
-    .venv/bin/python bench/ui.py [--quick] [--rounds N] [--records N]
+    .venv/bin/python bench/ui.py [--quick] [--rounds N] [--records N] [--pg URL] [--no-pg]
 
 A SQLite file with configs/chaotu-demo active (without its tests) and 100,000 customers loaded
 in bulk (bench/_pools_data.py: stored form, scores and grades as the rules compute them; 10% of
@@ -20,8 +20,18 @@ every page is allowed) signs in through the sign-in form; then every page is req
 Baseline: GET /healthz on the same client, in the same rounds (the app's middleware and the
 client's own cost, no page). Requests go through Starlette's TestClient, in process (no
 sockets: what is measured is the app, steadier than a live server on a small shared machine).
-Any answer but 200 stops the bench. The last line of stdout is one JSON object; `p95_ms_max`
-(the slowest page's 95th percentile) has the target 200 ms.
+Any answer but 200 stops the bench.
+
+The walls (issue 16): the pages a list filtered by the viewer's visibility serves — WALL_PAGES:
+the customer list, the list with the where= filter, the pool board — for a sales rep (alice:
+her own customers and the public pool, about a third of them) and for the admin (frank: every
+record, no filter), their requests taking turns in the same rounds; on SQLite (the same
+database as above) and on PostgreSQL (the same data loaded, swept and seeded the same way;
+only these pages). `walls_ratio_max` is the largest sales ÷ admin ratio of the pages' medians;
+target at most 2.
+
+The last line of stdout is one JSON object; `p95_ms_max` (the slowest page's 95th percentile)
+has the target 200 ms, `walls_ratio_max` 2.
 """
 
 from __future__ import annotations
@@ -42,7 +52,7 @@ from urllib.parse import quote
 
 import fastapi.routing
 import sqlalchemy as sa
-from _common import sqlite_engines
+from _common import bench_parser, pg_engines, sqlite_engines
 from _pools_data import DEMO_SOURCE, ENTITY, NOW
 from _pools_sweep import StoredBatches, SweepDb, load
 from fastapi import FastAPI
@@ -65,8 +75,10 @@ BUDGET_S, QUICK_BUDGET_S = 180.0, 30.0  # for the timed rounds; at least MIN_ROU
 MIN_ROUNDS = 5
 SEEDED_PER_ENTITY = 100  # written through the service, every entity
 TARGET_MS = 200.0
+TARGET_WALLS = 2.0  # a list filtered by visibility costs at most this many times the unfiltered
 TENANT = "chaotu-demo"
 USER = "frank"  # admin and manager: may open every page
+SALES = "alice"  # a sales rep: her own customers and the public pool
 PASSWORD = "bench-password-42"
 BASELINE = "/healthz"
 WHERE = "budget >= 100000 and region == 'east'"
@@ -77,6 +89,11 @@ QUERIES = {
     "/admin/config/diff": ("a=1&b={number}",),
 }
 DOWNLOADS = (".csv",)
+WALL_PAGES = {
+    "records": "/admin/records/customer",
+    "records_where": f"/admin/records/customer?where={quote(WHERE)}",
+    "board": "/admin/pools",
+}
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 console = Console(width=120, highlight=False)
@@ -108,19 +125,21 @@ class Prepared:
     version: int
 
 
-def prepare(engine: sa.Engine, records: int) -> Prepared:
+def prepare(engine: sa.Engine, records: int, stored: StoredBatches | None = None) -> Prepared:
+    """The tenant on `engine` with `records` customers (`stored`: batches already made),
+    swept once and seeded; frank's and alice's passwords set."""
     active = bundle()
     svc = Services.open(engine=engine, clock=FixedClock(NOW))
     version, _ = svc.install_bundle(active, actor="bench", tests=False)
-    db = SweepDb("sqlite", svc, active.id, version)
-    say(f"generating and loading {records:,} customers (untimed) …")
+    db = SweepDb(engine.dialect.name, svc, active.id, version)
+    say(f"{db.label}: loading {records:,} customers (untimed) …")
     gc.disable()
-    stored = StoredBatches(records)
+    if stored is None:
+        stored = StoredBatches(records)
     stored.serialize_all()
     began = time.perf_counter()
     load(db, stored.batches, stored.texts)
     load_s = time.perf_counter() - began
-    del stored
     gc.enable()
     say("one sweep (untimed) …")
     began = time.perf_counter()
@@ -130,7 +149,8 @@ def prepare(engine: sa.Engine, records: int) -> Prepared:
     began = time.perf_counter()
     seeded = seed(svc.records, active, SEEDED_PER_ENTITY, NOW)
     seed_s = time.perf_counter() - began
-    svc.passwords.set(TENANT, USER, PASSWORD)
+    for user in (USER, SALES):
+        svc.passwords.set(TENANT, user, PASSWORD)
     d = t.decisions.c
     with engine.connect() as conn:
         found = conn.execute(
@@ -208,9 +228,9 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client: TestClient) -> None:
+def sign_in(client: TestClient, user: str = USER) -> None:
     token = csrf_of(client.get("/admin/login").text)
-    form = {"tenant": TENANT, "user": USER, "password": PASSWORD, "csrf_token": token}
+    form = {"tenant": TENANT, "user": user, "password": PASSWORD, "csrf_token": token}
     answer = client.post("/admin/login", data=form, follow_redirects=False)
     if answer.status_code != 303:
         raise RuntimeError(f"signing in answered {answer.status_code}: {answer.text[:300]}")
@@ -275,6 +295,78 @@ def measure(
     return samples
 
 
+def measure_walls(app: FastAPI, rounds: int, budget_s: float) -> dict[str, dict[str, Sample]]:
+    """WALL_PAGES for the admin and the sales rep ({"admin"|"sales": {page: Sample}}): warmed
+    up, then `rounds` turns in which each page is asked by one and then the other."""
+    with (
+        TestClient(app, raise_server_exceptions=False) as admin,
+        TestClient(app, raise_server_exceptions=False) as sales,
+    ):
+        viewers = {"admin": admin, "sales": sales}
+        sign_in(admin, USER)
+        sign_in(sales, SALES)
+        samples = {
+            who: {name: Sample(path) for name, path in WALL_PAGES.items()} for who in viewers
+        }
+        for who, client in viewers.items():
+            for name, path in WALL_PAGES.items():
+                began = time.perf_counter()
+                statuses = {get(client, path)[1] for _ in range(WARM_UP)}
+                ms = (time.perf_counter() - began) * 1000 / WARM_UP
+                say(f"  {who} {name}: {'/'.join(map(str, sorted(statuses)))}, {ms:.0f} ms")
+                if statuses != {200}:
+                    raise RuntimeError(f"{path} answered {sorted(statuses)} to {who}")
+        began = time.perf_counter()
+        for done in range(rounds):
+            if done >= MIN_ROUNDS and time.perf_counter() - began > budget_s:
+                say(f"  time budget of {budget_s:.0f} s spent after {done} rounds")
+                break
+            for name, path in WALL_PAGES.items():
+                for who, client in viewers.items():
+                    ms, status, size = get(client, path)
+                    if status != 200:
+                        raise RuntimeError(f"{path} answered {status} to {who}")
+                    sample = samples[who][name]
+                    sample.ms.append(ms)
+                    sample.status, sample.size = status, size
+            if (done + 1) % 10 == 0:
+                say(f"  round {done + 1} of {rounds}")
+    return samples
+
+
+def wall_figures(samples: dict[str, dict[str, Sample]]) -> dict[str, Any]:
+    """Per page: both viewers' figures and the sales ÷ admin ratios of median and p95."""
+    out: dict[str, Any] = {}
+    for name, path in WALL_PAGES.items():
+        admin, sales = page_figures(samples["admin"][name]), page_figures(samples["sales"][name])
+        out[name] = {
+            "path": path,
+            "admin": admin,
+            "sales": sales,
+            "ratio_p50": round(sales["p50_ms"] / admin["p50_ms"], 2),
+            "ratio_p95": round(sales["p95_ms"] / admin["p95_ms"], 2),
+        }
+    return out
+
+
+def walls_summary(walls: dict[str, dict[str, Any]], skipped: dict[str, str]) -> dict[str, Any]:
+    """The walls' figures per database, the largest median ratio and whether it is met."""
+    ratios = {
+        f"{db} {name}": page["ratio_p50"]
+        for db, pages in walls.items()
+        for name, page in pages.items()
+    }
+    worst = max(ratios, key=ratios.__getitem__) if ratios else None
+    value = ratios[worst] if worst else None
+    return {
+        "walls": walls,
+        "walls_skipped": skipped,
+        "walls_ratio_max": value,
+        "walls_worst": worst,
+        "walls_users": {"sales": SALES, "admin": USER},
+    }
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest rank: the smallest value with at least `share` of them at or below it."""
     ordered = sorted(values)
@@ -301,12 +393,16 @@ def figures(
     slowest = max(pages, key=lambda p: pages[p]["p95_ms"]) if pages else None
     p95_max = pages[slowest]["p95_ms"] if slowest else None
     sign_in = pages.get("/admin/login")
+    walls = extra.get("walls_ratio_max")
     out: dict[str, Any] = {
         "p95_ms_max": p95_max,
         "slowest_page": slowest,
         "target_ms": TARGET_MS,
-        "targets": {"p95_ms_max": TARGET_MS},
-        "targets_met": {"p95_ms_max": None if p95_max is None else p95_max < TARGET_MS},
+        "targets": {"p95_ms_max": TARGET_MS, "walls_ratio_max": TARGET_WALLS},
+        "targets_met": {
+            "p95_ms_max": None if p95_max is None else p95_max < TARGET_MS,
+            "walls_ratio_max": None if walls is None else walls <= TARGET_WALLS,
+        },
         "pages": pages,
         "baseline": {"path": BASELINE, **base},
         "p95_max_vs_baseline": round(p95_max / base["p95_ms"], 1) if p95_max else None,
@@ -366,14 +462,55 @@ def render(figs: dict[str, Any]) -> None:
     verdict = "no pages" if met is None else "[green]met" if met else "[red]NOT met"
     shown = "–" if value is None else f"{value:.1f} ms ({figs['slowest_page']})"
     console.print(f"  p95_ms_max {shown}  target < {TARGET_MS:g} ms  {verdict}")
+    render_walls(figs)
+
+
+def render_walls(figs: dict[str, Any]) -> None:
+    table = Table(title=f"Walls: {SALES} (sales) vs {USER} (admin), the same pages and rounds")
+    for column in (
+        "database",
+        "page",
+        "admin p50",
+        "sales p50",
+        "×",
+        "admin p95",
+        "sales p95",
+        "×",
+    ):
+        table.add_column(column, justify="left" if column in ("database", "page") else "right")
+    for db, pages in figs["walls"].items():
+        for name, page in pages.items():
+            admin, sales = page["admin"], page["sales"]
+            over = page["ratio_p50"] > TARGET_WALLS
+            table.add_row(
+                db,
+                ("[red]" if over else "") + name,
+                f"{admin['p50_ms']:.1f}",
+                f"{sales['p50_ms']:.1f}",
+                f"{page['ratio_p50']:.2f}",
+                f"{admin['p95_ms']:.1f}",
+                f"{sales['p95_ms']:.1f}",
+                f"{page['ratio_p95']:.2f}",
+            )
+    console.print(table)
+    for db, why in figs["walls_skipped"].items():
+        console.print(f"  walls not measured on {db}: {why}")
+    value, met = figs["walls_ratio_max"], figs["targets_met"]["walls_ratio_max"]
+    verdict = "no pages" if met is None else "[green]met" if met else "[red]NOT met"
+    shown = "–" if value is None else f"{value:.2f}× ({figs['walls_worst']})"
+    console.print(f"  walls_ratio_max {shown}  target ≤ {TARGET_WALLS:g}×  {verdict}")
 
 
 def run(args: argparse.Namespace, folder: Path) -> int:
     records = args.records or (QUICK if args.quick else FULL)
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else ROUNDS)
     budget = QUICK_BUDGET_S if args.quick else BUDGET_S
+    say(f"generating {records:,} customers (untimed) …")
+    stored = StoredBatches(records)  # made once, loaded into both databases
+    walls: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
     with sqlite_engines(folder, ["ui"]) as (engine,):
-        prep = prepare(engine, records)
+        prep = prepare(engine, records, stored)
         try:
             app = create_app(prep.svc)
             found = discover(app, prep.record_id, prep.version)
@@ -383,12 +520,29 @@ def run(args: argparse.Namespace, folder: Path) -> int:
                 paths = check_pages(client, found)
                 say(f"measuring {len(paths)} pages and the baseline, {rounds} rounds …")
                 samples = measure(client, paths, rounds, budget)
+            say(f"sqlite: the walls, {SALES} and {USER}, {rounds} rounds …")
+            walls["sqlite"] = wall_figures(measure_walls(app, rounds, budget))
         finally:
             prep.svc.close()
+    if args.no_pg:
+        skipped["postgresql"] = "--no-pg"
+    else:
+        with pg_engines(args.pg, ["ui"], lambda text: console.print(f"[yellow]{text}")) as pg:
+            if pg is None:
+                skipped["postgresql"] = f"not reachable at {args.pg}"
+            else:
+                pg_prep = prepare(pg[0], records, stored)
+                try:
+                    say(f"postgresql: the walls, {SALES} and {USER}, {rounds} rounds …")
+                    pg_app = create_app(pg_prep.svc)
+                    walls["postgresql"] = wall_figures(measure_walls(pg_app, rounds, budget))
+                finally:
+                    pg_prep.svc.close()
     extra = {
         "quick": args.quick,
         "rounds": min(len(s.ms) for s in samples.values()),
         "rounds_asked": rounds,
+        **walls_summary(walls, skipped),
         "seconds_total": round(time.perf_counter() - STARTED, 1),
     }
     figs = figures(samples, prep, found, extra)
@@ -398,11 +552,8 @@ def run(args: argparse.Namespace, folder: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"{QUICK:,} customers and {QUICK_ROUNDS} rounds instead of {FULL:,} and {ROUNDS}",
+    parser = bench_parser(
+        __doc__, f"{QUICK:,} customers and {QUICK_ROUNDS} rounds instead of {FULL:,} and {ROUNDS}"
     )
     parser.add_argument("--rounds", type=int, help="timed requests per page")
     parser.add_argument("--records", type=int, help="customers loaded in bulk")
