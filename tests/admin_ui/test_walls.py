@@ -250,6 +250,9 @@ def test_lists_hold_the_records_the_viewer_sees(world: World) -> None:
     # a condition, a sort and cursor pages stay within the walls
     found = alice.get("/admin/records/customer", params={"where": "region == 'east'"}).text
     assert titles(found) == {ALICE, PUBLIC}
+    view = {"view": "big_customers_east"}  # budget >= 100000 in the east: the queued one
+    assert titles(alice.get("/admin/records/customer", params=view).text) == set()
+    assert titles(carol.get("/admin/records/customer", params=view).text) == {QUEUED}
     first = alice.get("/admin/records/customer", params={"sort": "created_at"}).text
     assert titles(first) == {ALICE, PUBLIC}
     policy = world.svc.records.policy_for(T, "alice")
