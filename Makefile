@@ -26,8 +26,10 @@ lint: install
 	$(BIN)/ruff format --check engine admin_ui tests bench
 	$(BIN)/mypy
 
+# One worker per core, a test file per worker at a time (module fixtures are built once);
+# every test already has its own SQLite file and PostgreSQL schema.
 pytest: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 test: lint pytest
 

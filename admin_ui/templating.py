@@ -47,8 +47,18 @@ def render_error(
     """An error as a page: what went wrong, in the viewer's language, and the way back."""
     locale = locale_of(request, "en")
     detail = text(key, locale) if key else (exc.detail if exc else "")
+    if exc is not None and status == 404 and not key:
+        detail = text("error.404", locale)  # the service's detail is English and names ids
     if exc is not None and status == 403:
-        roles = next((e.params.get("roles") for e in exc.errors if e.params.get("roles")), "-")
+        names = "roles_zh" if locale.startswith("zh") else "roles_en"
+        roles = next(
+            (
+                e.params.get(names) or e.params.get("roles")
+                for e in exc.errors
+                if "roles" in e.params
+            ),
+            "-",
+        )
         detail = f"{text('error.403', locale)} {text('error.403.roles', locale, roles=roles)}"
     messages = [e.as_dict(locale).get("message", "") for e in exc.errors] if exc else []
     return render(
