@@ -12,9 +12,6 @@ what one address can write.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -26,6 +23,7 @@ from engine.clock import Clock
 from engine.config.model import Bundle, EntityDef, FormDef
 from engine.fields.validator import EntityValidator
 from engine.service import submissions
+from engine.service.clients import client_key
 from engine.service.configs import TenantConfigs
 from engine.service.errors import DuplicateValue, Invalid, NotFound, ServiceError
 from engine.service.form_logic import FormState
@@ -123,17 +121,8 @@ class PublicForms:
         return _usable(cfg.validator(entity), compiled.url_params, params)
 
     def client(self, address: str | None) -> str | None:
-        """A keyed hash of the visitor's address: counted, never stored as such. IPv6
-        addresses count by their /64, the block one subscriber is given."""
-        if not address:
-            return None
-        try:
-            ip = ipaddress.ip_address(address)
-            if ip.version == 6:
-                address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
-        except ValueError:
-            pass  # not an address (a test client): counted as written
-        return hmac.new(self.secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+        """A keyed hash of the client's address (engine/service/clients.py)."""
+        return client_key(self.secret, address)
 
     def submit(
         self,

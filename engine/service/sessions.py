@@ -17,8 +17,6 @@ success), so tries at once cannot pass a limit together.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import ipaddress
 import math
 import os
 import secrets
@@ -30,6 +28,7 @@ from typing import Literal
 from engine.clock import Clock
 from engine.config.model import UserDef
 from engine.fields.validator import FieldError
+from engine.service.clients import client_key
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound
 from engine.service.passwords import Passwords
@@ -157,17 +156,8 @@ class Sessions:
         return SignIn(user, token) if token is not None else SignIn()
 
     def client(self, address: str | None) -> str | None:
-        """A keyed hash of the client's address (counted, never stored as such); IPv6
-        addresses count by their /64, the block one subscriber is given."""
-        if not address:
-            return None
-        try:
-            ip = ipaddress.ip_address(address)
-            if ip.version == 6:
-                address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
-        except ValueError:
-            pass  # not an address (a test client): counted as written
-        return hmac.new(self.secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+        """A keyed hash of the client's address (engine/service/clients.py)."""
+        return client_key(self.secret, address)
 
     def _users(self, tenant: str) -> Mapping[str, UserDef] | None:
         try:
