@@ -12,9 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +24,9 @@ from engine.clock import FixedClock
 from engine.config.loader import load_bundle, read_bundle_dir
 from engine.service import Services
 from engine.service.listing import Search
-from engine.storage.db import make_engine
 from tests.admin_ui.conftest import csrf_of
-from tests.helpers import ROOT, START, pg_schema
+from tests.helpers import ROOT, START
+from tests.walls import database
 
 T = "chaotu-demo"
 PASSWORD = "walls-password-42"
@@ -128,20 +126,6 @@ def variant(
         made = build(engine, changed)
         yield made
         made.svc.close()
-
-
-@contextmanager
-def database(kind: str, folder: Path) -> Iterator[sa.Engine]:
-    """A fresh database of the kind asked for (PostgreSQL: a schema dropped afterwards)."""
-    if kind == "postgres":
-        with pg_schema() as engine:
-            yield engine
-        return
-    engine = make_engine(f"sqlite:///{folder / 'ui.db'}")
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 # reading pages -----------------------------------------------------------------------------------
