@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config.loader import load_bundle_dir
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.seed import Faker
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "assignment_bundle"

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from engine.config.loader import load_bundle_dir
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 
 BUNDLE_DIR = Path(__file__).resolve().parent / "campaigns_bundle"
 TENANT = "bench-campaigns"

@@ -19,7 +19,7 @@ import uvicorn
 
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.seed import Faker
 from engine.storage.db import make_engine
 

@@ -41,7 +41,7 @@ from rich.table import Table
 
 from engine.conditions import Condition, Env, compile_text, entity_scope
 from engine.config import load_bundle_dir
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.storage import tables as t
 from engine.storage.db import make_engine
 

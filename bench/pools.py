@@ -56,8 +56,8 @@ from rich.table import Table
 import engine as engine_package
 from engine.clock import FixedClock
 from engine.config.loader import load_bundle_dir
+from engine.rules.compiled import CompiledConfig
 from engine.service import Services
-from engine.service.compiled import CompiledConfig
 
 TARGETS = {"event_vs_plain": 0.5, "sweep_select_vs_python": 10.0, "sweep_apply_vs_raw": 0.3}
 DATABASES = ("sqlite", "postgresql")

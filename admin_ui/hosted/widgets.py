@@ -13,7 +13,7 @@ from decimal import Decimal
 from admin_ui.hosted.values import many, split_text
 from engine.config.model import FieldDef, FormField, Label
 from engine.fields.types import FIELD_TYPES, StringType
-from engine.service.form_logic import FormState
+from engine.rules.forms import FormState
 from engine.service.public_forms import PublicForm
 
 Attrs = tuple[tuple[str, str], ...]

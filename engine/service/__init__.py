@@ -1,7 +1,7 @@
 """The service layer: one API for every shell; nothing here knows about HTTP."""
 
+from engine.rules.compiled import CompiledConfig
 from engine.service.app import Services, bundle_dirs
-from engine.service.compiled import CompiledConfig
 from engine.service.errors import (
     BadQuery,
     DuplicateValue,

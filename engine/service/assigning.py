@@ -18,7 +18,7 @@ from typing import Any
 from engine.conditions import types as T
 from engine.config.model import Capacity
 from engine.rules.assignment import DEFAULT_QUEUE, CompiledRule, Load, Outcome
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.rows import decision
 from engine.storage import tables as t
 from engine.storage.combined import NewRows

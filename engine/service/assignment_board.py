@@ -20,8 +20,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from engine.rules.compiled import CompiledConfig
 from engine.service.assigning import ASSIGNED
-from engine.service.compiled import CompiledConfig
 from engine.service.policy import Policy
 from engine.storage import tables as t
 from engine.storage.store import Store, Tx

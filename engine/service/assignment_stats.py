@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.clock import Clock
+from engine.rules.compiled import CompiledConfig
 from engine.service.assigning import ASSIGNED
-from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.policy import Policy
 from engine.storage import tables as t

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from engine.clock import Clock
 from engine.config.model import EntityDef, PoolSetDef
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import NotFound
 from engine.service.listing import field_expr

@@ -28,7 +28,7 @@ from engine.rules.campaigns import (
     in_quiet_hours,
     instant_of,
 )
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.errors import ServiceError
 from engine.service.jobs import Jobs
 from engine.service.mailer import configured as smtp_configured

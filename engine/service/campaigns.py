@@ -15,6 +15,7 @@ from cronsim import CronSim
 from engine.clock import Clock
 from engine.fields.validator import FieldError
 from engine.rules.campaigns import CompiledCampaign, in_quiet_hours
+from engine.rules.compiled import CompiledConfig
 from engine.service.campaign_runner import (
     PLANNED_JOB,
     STEP_JOB,
@@ -23,7 +24,6 @@ from engine.service.campaign_runner import (
     job_key,
     snapshot,
 )
-from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound
 from engine.service.jobs import JobRow

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from engine.config.model import Bundle, Label, PoolSetDef
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.policy import Policy
 from engine.storage import tables as t
 from engine.storage.store import Store, Tx

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.config.model import FormDef, PoolSetDef
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.dashboard import funnel_pools
 from engine.service.errors import Invalid, NotFound
 from engine.service.submissions import CREATED, DUPLICATE, INVALID, SPAM

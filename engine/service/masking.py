@@ -40,7 +40,7 @@ from engine.fields.validator import FieldError
 from engine.service.errors import Forbidden
 
 if TYPE_CHECKING:
-    from engine.service.compiled import CompiledConfig
+    from engine.rules.compiled import CompiledConfig
     from engine.service.listing import Filter
 
 STARS = "***"

@@ -15,10 +15,10 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.fields.validator import FieldError
+from engine.rules.compiled import CompiledConfig
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.assigning import EPOCH, USER_LOCK, Assigner
 from engine.service.campaign_runner import RunnerFactory
-from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
 from engine.service.ownership import owner_columns, owner_error

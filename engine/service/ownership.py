@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.fields.validator import FieldError
+from engine.rules.compiled import CompiledConfig
 from engine.rules.ownership import Held
-from engine.service.compiled import CompiledConfig
 from engine.storage.store import Record
 
 

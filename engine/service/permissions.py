@@ -7,7 +7,7 @@ acts with their roles' `can:`.
 
 from __future__ import annotations
 
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.policy import Policy
 
 

@@ -33,7 +33,7 @@ from engine.service.masking import Mask
 from engine.storage.visibility import Visibility
 
 if TYPE_CHECKING:
-    from engine.service.compiled import CompiledConfig
+    from engine.rules.compiled import CompiledConfig
     from engine.storage.store import Record
 
 _RANK = {scope: i for i, scope in enumerate(SCOPES)}

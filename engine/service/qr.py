@@ -16,7 +16,7 @@ import segno
 
 from engine.config.model import FormDef
 from engine.fields.validator import FieldError
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.errors import Invalid, NotFound, Refused
 
 SCALE = 8  # pixels per module: a version-3 code (29 modules + border) is 296 px wide

@@ -24,11 +24,12 @@ from engine.config.errors import choices_hint
 from engine.config.model import RESERVED_FIELDS, FormDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
 from engine.rules import CompiledDerived
+from engine.rules.compiled import CompiledConfig
+from engine.rules.forms import FormInput
 from engine.rules.rollups import RollupOverflow
 from engine.service import submissions
 from engine.service.assigning import Assigner
 from engine.service.campaign_runner import CampaignRunner
-from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.errors import (
     BadQuery,
@@ -41,7 +42,6 @@ from engine.service.errors import (
     TooLarge,
     VersionConflict,
 )
-from engine.service.form_logic import FormInput
 from engine.service.jobs import Jobs
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.masking import Mask

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from engine.conditions import types as T
 from engine.conditions.compile_sql import field_sql
 from engine.rules import CompiledRollup, Related, Rolled
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.rows import decision
 from engine.storage import tables as t
 from engine.storage.store import Tx

@@ -9,9 +9,9 @@ from typing import Any
 
 from engine.conditions.trace import trace_from_dict
 from engine.rules import Derivation, Move
+from engine.rules.compiled import CompiledConfig
 from engine.service.assignment_text import render_assignment
 from engine.service.campaign_text import CAMPAIGN_KINDS, render_campaign
-from engine.service.compiled import CompiledConfig
 from engine.service.views import instant
 from engine.storage.store import Record
 

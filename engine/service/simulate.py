@@ -27,7 +27,7 @@ from engine.config.loader import load_bundle
 from engine.config.model import Bundle
 from engine.fields.validator import FieldError
 from engine.rules.campaigns import CompiledCampaign
-from engine.service.compiled import CompiledConfig
+from engine.rules.compiled import CompiledConfig
 from engine.service.errors import Invalid, NotFound
 from engine.service.masking import STARS, Mask, mask_value
 from engine.service.permissions import require

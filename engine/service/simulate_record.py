@@ -21,8 +21,8 @@ from engine.fields.validator import FieldError
 from engine.rules import Derivation, Move
 from engine.rules.assignment import CompiledAssignment
 from engine.rules.campaigns import LATE_GRACE, Change, CompiledCampaign, instant_of
+from engine.rules.compiled import CompiledConfig
 from engine.rules.ownership import Held
-from engine.service.compiled import CompiledConfig
 from engine.service.views import instant
 
 SEGMENT_TRIGGERS = frozenset({"segment_enter", "segment_leave"})

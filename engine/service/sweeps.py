@@ -25,10 +25,10 @@ from engine.conditions.condition import ASSIGNED_AT
 from engine.config.model import PromotionDef
 from engine.rules import CompiledPoolSet
 from engine.rules.assignment import CompiledRule
+from engine.rules.compiled import CompiledConfig
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.assigning import Assigner
 from engine.service.campaign_runner import SEGMENT_TRIGGERS, RunnerFactory
-from engine.service.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
 from engine.service.ownership import owner_columns, shielded
 from engine.service.rows import decision, decision_row, history_row

@@ -21,9 +21,9 @@ from engine.fields.validator import EntityValidator, FieldError
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
 from engine.rules.assignment import CompiledAssignment
 from engine.rules.campaigns import CompiledCampaigns, compile_campaigns
+from engine.rules.forms import CompiledForm
 from engine.rules.ownership import CompiledPublicPool
 from engine.service.errors import BadQuery, NotFound
-from engine.service.form_logic import CompiledForm
 
 
 def _storer(coerce: Callable[[Any], Any], entity: EntityDef, name: str) -> Callable[[Any], Any]:
