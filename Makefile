@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/assignment.py --quick
 	$(BIN)/python bench/campaigns.py --quick
 	$(BIN)/python bench/simulate.py --quick
+	$(BIN)/python bench/http_load.py --quick
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
