@@ -19,7 +19,7 @@ from engine.conditions import types as T
 from engine.config.model import Capacity
 from engine.rules.assignment import DEFAULT_QUEUE, CompiledRule, Load, Outcome
 from engine.rules.compiled import CompiledConfig
-from engine.service.rows import decision
+from engine.rules.decisions import decision
 from engine.storage import tables as t
 from engine.storage.combined import NewRows
 from engine.storage.store import Record, Tx

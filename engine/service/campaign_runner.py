@@ -29,11 +29,11 @@ from engine.rules.campaigns import (
     instant_of,
 )
 from engine.rules.compiled import CompiledConfig
+from engine.rules.decisions import decision
 from engine.service.errors import ServiceError
 from engine.service.jobs import Jobs
 from engine.service.mailer import configured as smtp_configured
 from engine.service.masking import Mask
-from engine.service.rows import decision
 from engine.storage import campaign_store as cs
 from engine.storage import tables as t
 from engine.storage.store import Record, Tx, transient

@@ -16,6 +16,7 @@ from engine.clock import Clock
 from engine.fields.validator import FieldError
 from engine.rules.campaigns import CompiledCampaign, in_quiet_hours
 from engine.rules.compiled import CompiledConfig
+from engine.rules.decisions import decision
 from engine.service.campaign_runner import (
     PLANNED_JOB,
     STEP_JOB,
@@ -30,7 +31,6 @@ from engine.service.jobs import JobRow
 from engine.service.masking import STARS, Mask
 from engine.service.policy import Policy
 from engine.service.records import RecordService
-from engine.service.rows import decision
 from engine.service.views import instant
 from engine.storage import campaign_store as cs
 from engine.storage import tables as t

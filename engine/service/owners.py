@@ -16,14 +16,16 @@ from typing import Any
 from engine.clock import Clock
 from engine.fields.validator import FieldError
 from engine.rules.compiled import CompiledConfig
+from engine.rules.decisions import decision
 from engine.rules.ownership import CompiledPublicPool
+from engine.rules.plan import Plan, entered, plan, resettled
+from engine.service.apply import apply_change
 from engine.service.assigning import EPOCH, USER_LOCK, Assigner
 from engine.service.campaign_runner import RunnerFactory
 from engine.service.configs import TenantConfigs
-from engine.service.errors import Invalid, NotFound, Refused, VersionConflict
-from engine.service.ownership import owner_columns, owner_error
+from engine.service.errors import Invalid, NotFound, Refused
+from engine.service.ownership import owner_error
 from engine.service.policy import Policy
-from engine.service.rows import decision, decision_json, decision_row, history_row
 from engine.storage.store import Record, Store, Tx
 
 CLAIMS = "claim"
@@ -145,15 +147,6 @@ class Owners:
             )
             if current.owner == user:
                 return current
-            pool = current.pool
-            made: list[dict[str, Any]] = []
-            public = cfg.public.get(entity)
-            if public is not None and pool == public.pool:
-                settled = cfg.pools[entity].settle(
-                    current.data, public.claim_to, now, shielded=True
-                )
-                pool = settled.pool
-                made += [decision_row(cfg, current, m, now) for m in settled.moves]
             by_hand = {"rule": "by_hand", "strategy": "by_hand", "owner": user, "by": actor}
             handed = decision(
                 cfg,
@@ -166,7 +159,13 @@ class Owners:
                 {"owner": user},
                 {"assignment": by_hand},
             )
-            return self._store(tx, cfg, current, pool, user, [handed, *made], "assign", now, actor)
+            public = cfg.public.get(entity)
+            if public is not None and current.pool == public.pool:  # where a claim takes it
+                intent = entered(public.claim_to, (handed,), owner=user, shield=True)
+            else:
+                intent = resettled(user, (handed,))
+            made = plan(cfg, entity, current.id, current, intent, now)
+            return self._store(tx, cfg, current, made, "assign", now, actor)
 
     def set_active(
         self,
@@ -231,8 +230,10 @@ class Owners:
         assigner.flush()
         for row in rows:
             row["before"] = {"owner": current.owner}
-        owner, pool = fresh.owner, current.pool
-        self._store(tx, cfg, current, pool, owner, rows, "handover", now, "handover", fresh.queue)
+        made = plan(
+            cfg, current.entity, current.id, current, resettled(fresh.owner, tuple(rows)), now
+        )
+        self._store(tx, cfg, current, made, "handover", now, "handover", fresh.queue)
         return 1
 
     # claiming ------------------------------------------------------------------------------
@@ -287,13 +288,11 @@ class Owners:
         now: datetime,
         actor: str | None,
     ) -> Record:
-        pools = cfg.pools[current.entity]
-        settled = pools.settle(current.data, public.claim_to, now, shielded=True)
         claim = self._decision(cfg, current, "claim", public, now)
         claim["after"] = {"pool": public.claim_to, "owner": user}
-        made = [claim, *(decision_row(cfg, current, m, now) for m in settled.moves)]
-        owner = None if settled.unassigned else user
-        return self._store(tx, cfg, current, settled.pool, owner, made, "claim", now, actor)
+        intent = entered(public.claim_to, (claim,), owner=user, shield=True)
+        made = plan(cfg, current.entity, current.id, current, intent, now)
+        return self._store(tx, cfg, current, made, "claim", now, actor)
 
     # releasing -----------------------------------------------------------------------------
     def _give_back(
@@ -307,9 +306,9 @@ class Owners:
     ) -> Record:
         release = self._decision(cfg, current, "release", public, now)
         release["after"] = {"pool": public.pool, "owner": None}
-        settled = cfg.pools[current.entity].settle(current.data, public.pool, now)
-        made = [release, *(decision_row(cfg, current, m, now) for m in settled.moves)]
-        return self._store(tx, cfg, current, settled.pool, None, made, "release", now, actor)
+        intent = entered(public.pool, (release,), owner=None, shield=False)
+        made = plan(cfg, current.entity, current.id, current, intent, now)
+        return self._store(tx, cfg, current, made, "release", now, actor)
 
     # one path for both -----------------------------------------------------------------------
     @staticmethod
@@ -324,30 +323,16 @@ class Owners:
         tx: Tx,
         cfg: CompiledConfig,
         current: Record,
-        pool: str | None,
-        owner: str | None,
-        made: list[dict[str, Any]],
+        made: Plan,
         action: str,
         now: datetime,
         actor: str | None,
         queue: str | None = None,
     ) -> Record:
-        columns: dict[str, Any] = {"pool": pool, "updated_at": now, "queue": queue}
-        if pool != current.pool:
-            columns["pool_entered_at"] = now
-        columns.update(owner_columns(cfg, current.entity, current, owner, pool, current.data, now))
-        columns.setdefault("owner", current.owner)
-        if not tx.update_record(cfg.tenant, current.id, current.version, columns):
-            raise VersionConflict("record changed meanwhile", current.version + 1)
-        tx.insert_decisions(made)
-        after = replace(
-            current,
-            version=current.version + 1,
-            decisions=tuple(decision_json(d) for d in made),
-            **columns,
-        )
-        changes = {"pool": [current.pool, pool], "owner": [current.owner, columns["owner"]]}
-        tx.insert_history([history_row(after, action, changes, actor, now)])
+        if queue is not None:  # nobody eligible: the record waits in a queue
+            made = replace(made, columns={**made.columns, "queue": queue})
+        after = apply_change(tx, cfg, current, made, action, actor, now)
+        assert after is not None
         if self.campaigns is not None and current.entity in cfg.campaigns:
             self.campaigns(tx, cfg).on_write(current, after)
         return after

@@ -23,11 +23,13 @@ from engine.conditions.nodes import field_names
 from engine.config.errors import choices_hint
 from engine.config.model import RESERVED_FIELDS, FormDef
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
-from engine.rules import CompiledDerived
 from engine.rules.compiled import CompiledConfig
+from engine.rules.decisions import decision
 from engine.rules.forms import FormInput
+from engine.rules.plan import Intent, Plan, entered, owned, plan, written
 from engine.rules.rollups import RollupOverflow
 from engine.service import submissions
+from engine.service.apply import apply_change
 from engine.service.assigning import Assigner
 from engine.service.campaign_runner import CampaignRunner
 from engine.service.configs import TenantConfigs
@@ -45,21 +47,17 @@ from engine.service.errors import (
 from engine.service.jobs import Jobs
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.masking import Mask
-from engine.service.ownership import owner_columns, owner_error, shielded
+from engine.service.ownership import owner_error, shielded
 from engine.service.policy import Policy
 from engine.service.rollups import (
     Pair,
-    initial_values,
     lock_parents,
     recompute,
     rollup_row,
     touched_parents,
 )
 from engine.service.rows import (
-    decision,
     decision_json,
-    decision_row,
-    derivation_row,
     history_row,
     record_row,
     timeline_json,
@@ -71,6 +69,7 @@ from engine.storage.store import HistoryEntry, Record, Store, Tx, UniqueTaken, t
 from engine.storage.visibility import visible
 
 MAX_BATCH = 1000
+_COLUMNS = frozenset({"pool", "owner"})  # a plan's changes that are columns, not values
 DUPLICATE_OF = "duplicate_of"  # in a form submission's answer: the earlier record's id
 DEADLOCK_RETRIES = 3  # tries of a write PostgreSQL picked as a deadlock's victim
 
@@ -426,24 +425,29 @@ class RecordService:
         entity = validator.entity.name
         # A batch's records are a microsecond apart, in order: "newest first" and `last`
         # rollups keep the order they were sent in.
+        ids = [self.new_id() for _ in items]
+        plans = [
+            (i, plan(cfg, entity, i, None, written(item.values, item.owner), now))
+            for i, item in zip(ids, items, strict=True)
+        ]
         records = [
             Record(
                 cfg.tenant,
-                self.new_id(),
+                record_id,
                 entity,
-                item.values,
-                item.owner,
-                None,
+                made.values,
+                made.owner,
+                made.pool,
                 1,
                 now + timedelta(microseconds=i),
                 now + timedelta(microseconds=i),
                 None,
                 cfg.version,
                 actor,
+                pool_entered_at=made.columns.get("pool_entered_at"),
             )
-            for i, item in enumerate(items)
+            for i, (record_id, made) in enumerate(plans)
         ]
-        records, made = self._settle_new(cfg, records, now)
         tx.claim_unique(
             [
                 {
@@ -462,8 +466,7 @@ class RecordService:
         # Assignment locks its rule's rotation until the commit: it comes last, and what it
         # decides is written with the records and decisions (one statement on PostgreSQL).
         assigner = Assigner(tx, cfg, entity, now)
-        records = self._own_new(cfg, assigner, records, made, now)
-        rows = [d for decisions in made for d in decisions]
+        records, rows = self._own_new(cfg, assigner, records, [p for _, p in plans], now)
         tx.write_new(assigner.pending([record_row(r) for r in records], rows))
         # No history row for a create: who and when are on the record (created_by,
         # created_at) and history() rebuilds the first values by undoing later changes.
@@ -490,84 +493,34 @@ class RecordService:
             return after
         return replace(after, decisions=(*after.decisions, *(decision_json(d) for d in rows)))
 
-    # pools ---------------------------------------------------------------------------------
-    def _settle_new(
-        self, cfg: CompiledConfig, records: list[Record], now: datetime
-    ) -> tuple[list[Record], list[list[dict[str, Any]]]]:
-        """New records: scores and grades first, then the initial pool and the promotions
-        from it; each record's decisions so far."""
-        entity = records[0].entity if records else ""
-        derived, pools = cfg.derived.get(entity), cfg.pools.get(entity)
-        initial = initial_values(cfg, entity)
-        out, made = [], []
-        for record in records:
-            rows: list[dict[str, Any]] = []
-            if initial:
-                record = replace(record, data={**record.data, **initial})
-            if derived is not None:
-                values, changed = derived.apply(record.data, now)
-                record = replace(record, data=values)
-                rows += [derivation_row(cfg, record, d, now) for d in changed]
-            if pools is not None:
-                shield = shielded(cfg, entity, None, record.owner, now)
-                settled = pools.settle(record.data, None, now, shielded=shield)
-                owner = None if settled.unassigned else record.owner
-                record = replace(record, pool=settled.pool, pool_entered_at=now, owner=owner)
-                rows += [decision_row(cfg, record, m, now) for m in settled.moves]
-            out.append(record)
-            made.append(rows)
-        return out, made
-
+    # owners of new records -----------------------------------------------------------------
     @staticmethod
     def _own_new(
         cfg: CompiledConfig,
         assigner: Assigner,
         records: list[Record],
-        made: list[list[dict[str, Any]]],
+        plans: list[Plan],
         now: datetime,
-    ) -> list[Record]:
-        """Owners (or queues) by assignment, the ownership clocks, and each record's
-        decisions on it (`made` gets the assignment decisions)."""
-        out = []
-        assigner.prepare(records)
-        for record, rows in zip(records, made, strict=True):
-            record, assigned = assigner.assign(record)
-            rows += assigned
-            clocks = owner_columns(
-                cfg, record.entity, None, record.owner, record.pool, record.data, now
-            )
-            record = replace(record, **clocks)
-            if rows:
-                record = replace(record, decisions=tuple(decision_json(d) for d in rows))
-            out.append(record)
-        return out
-
-    def _settle_changed(
-        self,
-        tx: Tx,
-        cfg: CompiledConfig,
-        current: Record,
-        values: dict[str, Any],
-        now: datetime,
-        owner: str | None,
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Column changes (pool, clocks, owner) and decision rows after a record's update."""
-        pools = cfg.pools.get(current.entity)
-        columns: dict[str, Any] = {}
+    ) -> tuple[list[Record], list[dict[str, Any]]]:
+        """Owners (or queues) by assignment completing each new record's plan; the records
+        with their decisions, and every decision row of the write."""
+        out: list[Record] = []
         rows: list[dict[str, Any]] = []
-        pool = current.pool
-        if pools is not None:
-            shield = shielded(cfg, current.entity, current, owner, now)
-            settled = pools.settle(values, current.pool, now, old=current.data, shielded=shield)
-            rows = [decision_row(cfg, current, m, now) for m in settled.moves]
-            if settled.pool != current.pool:
-                pool = settled.pool
-                columns.update(pool=pool, pool_entered_at=now)
-            if settled.unassigned:
-                owner = None
-        columns.update(owner_columns(cfg, current.entity, current, owner, pool, values, now))
-        tx.insert_decisions(rows)
-        return columns, rows
+        assigner.prepare(records)
+        for record, made in zip(records, plans, strict=True):
+            record, assigned = assigner.assign(record)
+            made = owned(cfg, record.entity, made, record.owner, record.queue, assigned, now)
+            record = replace(
+                record,
+                owner=made.owner,
+                owner_since=made.columns.get("owner_since"),
+                protected_until=made.columns.get("protected_until"),
+                remind_at=made.columns.get("remind_at"),
+                decisions=tuple(decision_json(d) for d in made.decisions),
+            )
+            rows += made.decisions
+            out.append(record)
+        return out, rows
 
     # rollups -------------------------------------------------------------------------------
     def _roll_up(
@@ -651,19 +604,11 @@ class RecordService:
             return None
         values = {k: v for k, v in old.items() if k not in {r.field for r in rolled}}
         values.update({r.field: r.value for r in rolled if r.value is not None})
-        changes = {r.field: [old.get(r.field), r.value] for r in rolled}
         rows = [rollup_row(cfg, entity, record_id, old.get(r.field), r, now) for r in rolled]
-        derived = cfg.derived.get(entity)
-        if derived is not None:
-            values, changes, more = self._derive_changed(cfg, derived, current, values, changes)
-            rows += more
-        tx.insert_decisions(rows)
+        made = plan(cfg, entity, record_id, current, Intent(values, lead=tuple(rows)), now)
         validator = cfg.validators[entity]
-        updated = self._apply_update(
-            tx, cfg, validator, current, values, changes, "rollup", current.owner
-        )
-        made = (*(decision_json(d) for d in rows), *updated.decisions)
-        updated = self._campaigns_after(tx, cfg, current, replace(updated, decisions=made), fired)
+        updated = self._apply_update(tx, cfg, validator, current, made, "rollup")
+        updated = self._campaigns_after(tx, cfg, current, updated, fired)
         return current, updated
 
     # checks --------------------------------------------------------------------------------
@@ -845,32 +790,12 @@ class RecordService:
         depth: int = 0,
     ) -> Record:
         """A move into `target` (then promotions from there) inside the caller's transaction."""
-        now, entity, record_id, tenant = self.clock.now(), current.entity, current.id, cfg.tenant
-        pools = cfg.pools[entity]
+        now, entity, record_id = self.clock.now(), current.entity, current.id
         before, after = {"pool": current.pool}, {"pool": target}
         manual = decision(cfg, entity, record_id, kind, rule, now, before, after)
-        shield = shielded(cfg, entity, current, current.owner, now)
-        settled = pools.settle(current.data, target, now, shielded=shield)
-        made = [manual, *[decision_row(cfg, current, m, now) for m in settled.moves]]
-        columns: dict[str, Any] = {
-            "pool": settled.pool,
-            "pool_entered_at": now,
-            "updated_at": now,
-        }
-        owner = None if settled.unassigned else current.owner
-        columns.update(owner_columns(cfg, entity, current, owner, settled.pool, current.data, now))
-        if not tx.update_record(tenant, record_id, current.version, columns):
-            raise VersionConflict("record changed meanwhile", current.version + 1)
-        tx.insert_decisions(made)
-        moved = replace(
-            current,
-            version=current.version + 1,
-            decisions=tuple(decision_json(d) for d in made),
-            **columns,
-        )
-        tx.insert_history(
-            [history_row(moved, "move", {"pool": [current.pool, settled.pool]}, actor, now)]
-        )
+        made = plan(cfg, entity, record_id, current, entered(target, (manual,)), now)
+        moved = apply_change(tx, cfg, current, made, "move", actor, now)
+        assert moved is not None
         return self._campaigns_after(tx, cfg, current, moved, depth)
 
     def explain(
@@ -1055,51 +980,25 @@ class RecordService:
         values, changes, errors = validator.for_update(current.data, patch)
         errors = owner_errors + errors
         owner = owner if given else current.owner
-        derived = cfg.derived.get(entity)
-        derivations: list[dict[str, Any]] = []
-        if derived is not None and not errors:
-            values, changes, derivations = self._derive_changed(
-                cfg, derived, current, values, changes
-            )
+        made = None
+        if not errors:
+            made = plan(cfg, entity, record_id, current, written(values, owner), self.clock.now())
+            changes = {k: v for k, v in made.changes.items() if k not in _COLUMNS}
         new_owner = owner if owner != current.owner else None
-        item = _Item(0, {k: values.get(k) for k in changes}, errors, new_owner)
+        checked = made.values if made is not None else values
+        item = _Item(0, {k: checked.get(k) for k in changes}, errors, new_owner)
         self._check_refs(tx, cfg, validator, [item], policy)
         self._check_owners(tx, cfg, [item])
         self._check_unique(tx, cfg, validator, [item], exclude=record_id)
         if item.errors:
             raise _error_for(item.errors)
-        if owner != current.owner:
-            changes = {**changes, "owner": [current.owner, owner]}
-        if not changes:
+        assert made is not None
+        if not changes and owner == current.owner:
             return current
-        tx.insert_decisions(derivations)
-        updated = self._apply_update(tx, cfg, validator, current, values, changes, actor, owner)
-        made = (*(decision_json(d) for d in derivations), *updated.decisions)
-        related = self._roll_up(tx, cfg, entity, [(current.data, values)], fired=depth)
-        updated = self._campaigns_after(tx, cfg, current, replace(updated, decisions=made), depth)
+        updated = self._apply_update(tx, cfg, validator, current, made, actor)
+        related = self._roll_up(tx, cfg, entity, [(current.data, made.values)], fired=depth)
+        updated = self._campaigns_after(tx, cfg, current, updated, depth)
         return _with_related(updated, related)
-
-    def _derive_changed(
-        self,
-        cfg: CompiledConfig,
-        derived: CompiledDerived,
-        current: Record,
-        values: dict[str, Any],
-        changes: dict[str, list[Any]],
-    ) -> tuple[dict[str, Any], dict[str, list[Any]], list[dict[str, Any]]]:
-        """Recompute scores and grades after an update; their changes join the others."""
-        now = self.clock.now()
-        values, changed = derived.apply(values, now, old=current.data)
-        changes = dict(changes)
-        for name in derived.fields:
-            if current.data.get(name) != values.get(name):
-                changes[name] = [current.data.get(name), values.get(name)]
-        rows = [
-            derivation_row(cfg, current, d, now)
-            for d in changed
-            if current.data.get(d.field) != d.after
-        ]
-        return values, changes, rows
 
     def _current(
         self,
@@ -1130,14 +1029,12 @@ class RecordService:
         cfg: CompiledConfig,
         validator: EntityValidator,
         current: Record,
-        values: dict[str, Any],
-        changes: dict[str, list[Any]],
+        made: Plan,
         actor: str | None,
-        owner: str | None,
     ) -> Record:
-        """Store an update's values, pool, owner and clocks."""
-        now = self.clock.now()
-        moved = [n for n in validator.unique if n in changes]
+        """Store an update's plan: unique values moved, then the record, decisions, history."""
+        values = made.values
+        moved = [n for n in validator.unique if n in made.changes]
         if moved:
             tx.release_unique(cfg.tenant, current.entity, current.id, moved)
         try:
@@ -1159,26 +1056,8 @@ class RecordService:
                 "a unique value was taken meanwhile",
                 [FieldError(n, "unique", {"value": values.get(n)}) for n in moved],
             ) from None
-        columns, made = self._settle_changed(tx, cfg, current, values, now, owner)
-        if "owner" in columns:
-            changes = {**changes, "owner": [current.owner, columns["owner"]]}
-        if not tx.update_record(
-            cfg.tenant,
-            current.id,
-            current.version,
-            {"data": values, "updated_at": now, "config_version": cfg.version, **columns},
-        ):
-            raise VersionConflict("record changed meanwhile", current.version + 1)
-        updated = replace(
-            current,
-            data=values,
-            version=current.version + 1,
-            updated_at=now,
-            config_version=cfg.version,
-            decisions=tuple(decision_json(d) for d in made),
-            **columns,
-        )
-        tx.insert_history([history_row(updated, "update", changes, actor, now)])
+        updated = apply_change(tx, cfg, current, made, "update", actor, self.clock.now())
+        assert updated is not None
         return updated
 
     def delete(

@@ -17,7 +17,7 @@ from engine.conditions import types as T
 from engine.conditions.compile_sql import field_sql
 from engine.rules import CompiledRollup, Related, Rolled
 from engine.rules.compiled import CompiledConfig
-from engine.service.rows import decision
+from engine.rules.decisions import decision
 from engine.storage import tables as t
 from engine.storage.store import Tx
 

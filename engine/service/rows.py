@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from engine.conditions.trace import trace_from_dict
-from engine.rules import Derivation, Move
-from engine.rules.compiled import CompiledConfig
 from engine.service.assignment_text import render_assignment
 from engine.service.campaign_text import CAMPAIGN_KINDS, render_campaign
 from engine.service.views import instant
@@ -53,46 +51,6 @@ def history_row(
     }
 
 
-def decision(
-    cfg: CompiledConfig,
-    entity: str,
-    record_id: str,
-    kind: str,
-    rule: str,
-    at: datetime,
-    before: Mapping[str, Any],
-    after: Mapping[str, Any],
-    trace: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One decision-log row: which rule changed what on a record, under which config version,
-    and why (a stored trace or explanation)."""
-    return {
-        "tenant_id": cfg.tenant,
-        "entity": entity,
-        "record_id": record_id,
-        "kind": kind,
-        "rule": rule,
-        "config_version": cfg.version,
-        "at": at,
-        "before": dict(before),
-        "after": dict(after),
-        "trace": None if trace is None else dict(trace),
-    }
-
-
-def decision_row(cfg: CompiledConfig, record: Record, move: Move, at: datetime) -> dict[str, Any]:
-    """The decision-log row of one pool move."""
-    pool_set = cfg.pools[record.entity].definition.name
-    before: dict[str, Any] = {"pool": move.before}
-    after: dict[str, Any] = {"pool": move.after}
-    if move.unassign:
-        before["owner"] = record.owner
-        after["owner"] = None
-    rule = f"{pool_set}.{move.rule}"
-    trace = move.trace.as_dict()
-    return decision(cfg, record.entity, record.id, "pool_move", rule, at, before, after, trace)
-
-
 def decision_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "kind": row["kind"],
@@ -129,12 +87,3 @@ def timeline_json(row: Any, locale: str) -> dict[str, Any]:
     if row.kind in CAMPAIGN_KINDS and row.trace:
         out["campaign"] = row.trace  # trigger, condition trace, failed action: for programs
     return out
-
-
-def derivation_row(
-    cfg: CompiledConfig, record: Record, item: Derivation, at: datetime
-) -> dict[str, Any]:
-    """The decision-log row of a score or grade that changed."""
-    before, after = {item.field: item.before}, {item.field: item.after}
-    trace = item.trace.as_dict()
-    return decision(cfg, record.entity, record.id, item.kind, item.name, at, before, after, trace)

@@ -11,7 +11,7 @@ the public pool, reassignment rules handing it on; then the campaigns that chang
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from engine.rules import Derivation, Move
 from engine.rules.assignment import CompiledAssignment
 from engine.rules.campaigns import LATE_GRACE, Change, CompiledCampaign, instant_of
 from engine.rules.compiled import CompiledConfig
-from engine.rules.ownership import Held
+from engine.rules.plan import plan, written
 from engine.service.views import instant
 
 SEGMENT_TRIGGERS = frozenset({"segment_enter", "segment_leave"})
@@ -41,6 +41,8 @@ class Snapshot:
     pool: str | None
     owner_since: datetime | None = None
     protected_until: datetime | None = None
+    remind_at: datetime | None = None
+    queue: str | None = None
 
 
 @dataclass
@@ -111,9 +113,7 @@ class RecordSimulator:
             out.invalid = self._invalid(record)
         self._place(record, out)
         self._hand_over(record, out)
-        if self.derived is not None:
-            out.values, out.derived = self.derived.apply(record.data, self.now, old=record.data)
-        self._settle(record, out)
+        self._write(record, out)
         self._expire(record, out)
         self._reassign(record, out)
         self._outside(record, out)
@@ -158,21 +158,16 @@ class RecordSimulator:
         elif policy == "reassign" and self.can_reassign:
             out.owners.append(("deactivated_reassign", owner))
 
-    def _settle(self, record: Snapshot, out: Outcome) -> None:
-        if self.pools is None:
-            return
-        shielded = self.public is not None and self.public.shields(
-            _held(record), out.owner, self.now
-        )
-        settled = self.pools.settle(
-            out.values, out.pool, self.now, old=record.data, shielded=shielded
-        )
-        self._moved(out, [], settled.moves, settled.pool)
-        into_public = self.public is not None and out.pool == self.public.pool
-        if out.owner is not None and (settled.unassigned or into_public):
-            fallback = self.pools.definition.name  # already in the public pool, still owned
-            rule = next((m.rule for m in settled.moves if m.unassign), fallback)
-            out.owners.append(("unassigned", rule))
+    def _write(self, record: Snapshot, out: Outcome) -> None:
+        """The next write, through the same plan as every real one: scores and grades
+        recomputed, promotions settled from the pool it is in, owners unassigned."""
+        now_at = replace(record, pool=out.pool, owner=out.owner)
+        made = plan(self.cfg, self.entity, record.id, now_at, written(record.data), self.now)
+        out.values, out.derived = made.values, list(made.derived)
+        self._moved(out, [], made.moves, made.pool)
+        if out.owner is not None and made.owner is None:
+            fallback = self.pools.definition.name if self.pools else ""  # public pool, owned
+            out.owners.append(("unassigned", made.unassigned_by or fallback))
             out.owner = None
 
     def _expire(self, record: Snapshot, out: Outcome) -> None:
@@ -218,7 +213,7 @@ class RecordSimulator:
             out.owners.append((OUTSIDE, then[0]))
 
     @staticmethod
-    def _moved(out: Outcome, first: list[str], moves: tuple[Move, ...], pool: str) -> None:
+    def _moved(out: Outcome, first: list[str], moves: tuple[Move, ...], pool: str | None) -> None:
         out.path += first + [m.rule for m in moves]
         out.pool = pool
 
@@ -303,9 +298,3 @@ def _candidates(
         if users or definition.fallback_queue is not None:
             return rule.id, users
     return None
-
-
-def _held(record: Snapshot) -> Held:
-    return Held(
-        record.owner, record.pool, record.owner_since, record.protected_until, None, record.data
-    )

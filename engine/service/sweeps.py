@@ -26,12 +26,14 @@ from engine.config.model import PromotionDef
 from engine.rules import CompiledPoolSet
 from engine.rules.assignment import CompiledRule
 from engine.rules.compiled import CompiledConfig
+from engine.rules.decisions import decision
 from engine.rules.ownership import CompiledPublicPool
+from engine.rules.plan import entered, plan, resettled
+from engine.service.apply import apply_change
 from engine.service.assigning import Assigner
 from engine.service.campaign_runner import SEGMENT_TRIGGERS, RunnerFactory
 from engine.service.configs import TenantConfigs
-from engine.service.ownership import owner_columns, shielded
-from engine.service.rows import decision, decision_row, history_row
+from engine.service.rows import history_row
 from engine.service.views import instant
 from engine.storage import tables as t
 from engine.storage.campaign_store import data_with_columns
@@ -129,6 +131,7 @@ class Sweeper:
         with self.store.write() as tx:
             rows = tx.conn.execute(query.limit(size)).fetchall()
             assigner = Assigner(tx, cfg, entity, now)
+            changed: list[tuple[Record, Record]] = []
             for row in rows:
                 record = record_from_row(row)
                 values = {**record.data, ASSIGNED_AT: instant(record.owner_since)}
@@ -137,18 +140,14 @@ class Sweeper:
                 if found is None:
                     continue
                 fresh, decisions = found
-                columns = {"updated_at": now, "queue": None}
-                columns.update(
-                    owner_columns(cfg, entity, record, fresh.owner, record.pool, record.data, now)
-                )
-                if not tx.update_record(cfg.tenant, record.id, record.version, columns):
-                    continue
-                tx.insert_decisions(decisions)
-                changes = {"owner": [record.owner, fresh.owner]}
-                row_ = history_row(record, "reassign", changes, "sweep", now)
-                tx.insert_history([{**row_, "version": record.version + 1}])
-                moved[f"assignment.{rule.id}.reassign"] += 1
+                intent = resettled(fresh.owner, tuple(decisions))
+                made = plan(cfg, entity, record.id, record, intent, now)
+                after = apply_change(tx, cfg, record, made, "reassign", "sweep", now, strict=False)
+                if after is not None:
+                    changed.append((record, after))
+                    moved[f"assignment.{rule.id}.reassign"] += 1
             assigner.flush()
+            self._fire(tx, cfg, entity, changed)
         return len(rows)
 
     # the public pool's clocks ----------------------------------------------------------------
@@ -184,29 +183,20 @@ class Sweeper:
         moved: Counter[str],
     ) -> int:
         """Records whose protection ended go back to the public pool, unassigned."""
-        pools = cfg.pools[entity]
         with self.store.write() as tx:
             query = self._held(cfg, entity, public, t.records.c.protected_until, now)
             rows = tx.conn.execute(query.limit(size)).fetchall()
-            decisions: list[dict[str, Any]] = []
-            history: list[dict[str, Any]] = []
+            changed: list[tuple[Record, Record]] = []
             for row in rows:
                 record = record_from_row(row)
-                settled = pools.settle(record.data, public.pool, now)
-                columns = {"pool": settled.pool, "pool_entered_at": now, "updated_at": now}
-                columns.update(
-                    owner_columns(cfg, entity, record, None, settled.pool, record.data, now)
-                )
-                if not tx.update_record(cfg.tenant, record.id, record.version, columns):
-                    continue
-                decisions.append(_expiry_row(cfg, public, record, now))
-                decisions += [decision_row(cfg, record, m, now) for m in settled.moves]
-                changes = {"pool": [record.pool, settled.pool], "owner": [record.owner, None]}
-                after = replace(record, version=record.version + 1)
-                history.append(history_row(after, "sweep", changes, "sweep", now))
-                moved[f"{public.pool_set}.protection_expired"] += 1
-            tx.insert_decisions(decisions)
-            tx.insert_history(history)
+                lead = (_expiry_row(cfg, public, record, now),)
+                intent = entered(public.pool, lead, owner=None, shield=False)
+                made = plan(cfg, entity, record.id, record, intent, now)
+                after = apply_change(tx, cfg, record, made, "sweep", "sweep", now, strict=False)
+                if after is not None:
+                    changed.append((record, after))
+                    moved[f"{public.pool_set}.protection_expired"] += 1
+            self._fire(tx, cfg, entity, changed)
         return len(rows)
 
     def _remind(
@@ -285,13 +275,17 @@ class Sweeper:
             changed: list[tuple[Record, Record]] = []
             for row in tx.conn.execute(query):
                 record = record_from_row(row)
-                found = self._settle(cfg, pools, record, now, decisions, history)
-                if found is not None:
-                    updates.append((record.id, record.version, found[0]))
-                    after = replace(record, version=record.version + 1, **found[0])
-                    changed.append((record, after))
-                    for rule in found[1]:
-                        moved[f"{pools.definition.name}.{rule}"] += 1
+                made = plan(cfg, entity, record.id, record, resettled(), now)
+                if made.pool == record.pool:
+                    continue  # written (or swept) meanwhile: left as it now is
+                columns = {**made.columns, "updated_at": now, "config_version": cfg.version}
+                updates.append((record.id, record.version, columns))
+                after = replace(record, version=record.version + 1, **columns)
+                changed.append((record, after))
+                decisions += made.decisions
+                history.append(history_row(after, "sweep", made.changes, "sweep", now))
+                for m in made.moves:
+                    moved[f"{pools.definition.name}.{m.rule}"] += 1
             # locked rows: the versions hold, so one statement per shape of change
             if tx.update_many(cfg.tenant, updates) != len(updates):
                 raise RuntimeError("records changed under a sweep's lock")
@@ -348,33 +342,6 @@ class Sweeper:
                 query = query.with_for_update(skip_locked=True)
             records = [record_from_row(row) for row in tx.conn.execute(query)]
             self._fire(tx, cfg, entity, [(r, r) for r in records], SEGMENT_TRIGGERS)
-
-    def _settle(
-        self,
-        cfg: CompiledConfig,
-        pools: CompiledPoolSet,
-        record: Record,
-        now: datetime,
-        decisions: list[dict[str, Any]],
-        history: list[dict[str, Any]],
-    ) -> tuple[dict[str, Any], list[str]] | None:
-        """One record's column changes and the rules that fired (None: it stays)."""
-        shield = shielded(cfg, record.entity, record, record.owner, now)
-        settled = pools.settle(record.data, record.pool, now, shielded=shield)
-        if settled.pool == record.pool:
-            return None
-        columns: dict[str, Any] = {"pool": settled.pool, "pool_entered_at": now, "updated_at": now}
-        changes: dict[str, list[Any]] = {"pool": [record.pool, settled.pool]}
-        owner = None if settled.unassigned else record.owner
-        columns.update(
-            owner_columns(cfg, record.entity, record, owner, settled.pool, record.data, now)
-        )
-        if "owner" in columns:
-            changes["owner"] = [record.owner, None]
-        decisions += [decision_row(cfg, record, m, now) for m in settled.moves]
-        row = history_row(record, "sweep", changes, "sweep", now)
-        history.append({**row, "version": record.version + 1})
-        return columns, [m.rule for m in settled.moves]
 
 
 def _with_assigned_at(dialect: str) -> Any:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from engine.clock import FixedClock
 from engine.service import Services
+from engine.service.views import instant
 from engine.storage import tables as t
 from tests.helpers import FIXTURES, START, run_all
 
@@ -533,3 +534,18 @@ def test_a_loop_of_campaigns_through_rollups_stops_at_the_depth_limit(
     made = customer(promo, owner="alice", source="website_form")  # welcome creates a task
     tasks = rows(promo, t.records, t.records.c.entity == "task")
     assert 1 < len(tasks) <= 12 and made["id"]  # bounded by the campaign depth
+
+
+def test_a_protection_ending_in_a_sweep_fires_like_a_write(
+    promo: Services, clock: FixedClock
+) -> None:
+    """An expiry is a move into the public pool like any other (the sweep once stored it
+    without asking the campaigns)."""
+    made = customer(promo, owner="bob", last_followup_at=instant(clock.now()))
+    assert made["pool"] == "nurturing"
+    promo.records.update(T, "customer", made["id"], {"last_followup_at": None})
+    clock.advance(days=11)  # protection (10 days) over; no follow-up date for the 30-day rule
+    assert promo.sweeper.sweep(T).get("customer_pool.protection_expired") == 1
+    assert promo.records.get(T, "customer", made["id"]).pool == "public"
+    (note,) = rows(promo, t.notifications, t.notifications.c.campaign == "recycled")
+    assert (note.user_id, note.record_id) == ("mia", made["id"])
