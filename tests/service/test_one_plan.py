@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.clock import FixedClock
 from engine.rules.compiled import CompiledConfig
 from engine.service import Services
 from engine.service.simulate_record import RecordSimulator, Snapshot
-from engine.clock import FixedClock
 from tests.service.test_simulate import BIG_BUDGET, BUDGET_POINTS, T, ago, candidate, customer
 
 
