@@ -1,4 +1,5 @@
-"""Expression indexes for fields a bundle marks `indexed: true` (and rollups' links).
+"""Expression indexes for fields a bundle marks `indexed: true` (and rollups' links, sticky
+assignment's fields and the dates time-based promotions read).
 
 Each index is on (tenant_id, entity, <the field's SQL expression>) — the very expression that
 conditions, filters and sorts generate (see conditions.compile_sql.field_sql), so the planner
@@ -28,11 +29,13 @@ def field_indexes(bundle: Bundle, dialect: str) -> list[sa.Index]:
     records = t.records.to_metadata(sa.MetaData())
     out = []
     links = {(r.source, r.via) for r in bundle.rollups}  # read on every related write
+    # sticky assignment looks up the newest owned record with the same value on every create
+    sticky = {(r.entity, name) for r in bundle.assignment for name in r.sticky_by}
     swept = _swept(bundle)
     for entity in bundle.entities.values():
         for field in entity.fields.values():
             kind = T.field_type(field.type, field.option_values)
-            wanted = field.indexed or (entity.name, field.name) in links | swept
+            wanted = field.indexed or (entity.name, field.name) in links | sticky | swept
             if not wanted or kind.name not in _INDEXABLE:
                 continue
             expr = field_sql(dialect, field.name, kind, records.c.data)

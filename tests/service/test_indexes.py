@@ -78,3 +78,45 @@ def test_indexes_exist_for_indexed_fields(svc: Services) -> None:
 )
 def test_conditions_use_the_field_index(svc: Services, where: str, field: str) -> None:
     assert f"_{field}_" in plan(svc, where), plan(svc, where)
+
+
+def test_sticky_assignment_fields_are_indexed_and_the_lookup_uses_it(svc: Services) -> None:
+    """Every create a sticky rule may assign looks up the newest owned record with the same
+    value: without an index that is a scan of the tenant's records."""
+    from engine.conditions import types as T
+    from tests.helpers import FIXTURES
+
+    svc.install_dirs([FIXTURES / "leads"])
+    bundle = svc.configs.active("leads").bundle
+    names = {ix.name for ix in field_indexes(bundle, svc.store.dialect)}
+    assert any(n.startswith("ix_rec_lead_phone_") for n in names)
+    with svc.store.engine.connect() as conn:
+        assert names <= index_names(conn)
+    rows = [
+        {
+            "tenant_id": "leads",
+            "id": f"lead-{i}",
+            "entity": "lead",
+            "data": {"phone": f"13900{i:06d}"},
+            "owner": "u1",
+            "version": 1,
+            "created_at": START,
+            "updated_at": START,
+        }
+        for i in range(2000)
+    ]
+    with svc.store.engine.begin() as conn:
+        conn.execute(t.records.insert(), rows)
+        conn.exec_driver_sql("ANALYZE records" if svc.store.dialect == "postgresql" else "ANALYZE")
+    field = bundle.entities["lead"].fields["phone"]
+    kind = T.field_type(field.type, field.option_values)
+    with svc.store.read() as tx:
+        statements: list[tuple[str, Any]] = []
+        sa.event.listen(tx.conn, "before_cursor_execute", lambda *a: statements.append(a[2:4]))
+        tx.newest_owned("leads", "lead", "phone", kind, "13800000000")
+        prefix = "EXPLAIN QUERY PLAN " if svc.store.dialect == "sqlite" else "EXPLAIN "
+        if svc.store.dialect == "postgresql":
+            tx.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        sql, params = statements[0]
+        found = tx.conn.exec_driver_sql(prefix + sql, params).fetchall()
+    assert "ix_rec_lead_phone_" in "\n".join(str(row[-1]) for row in found)
