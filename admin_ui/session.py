@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from engine.config.model import Label, UserDef
+from engine.errors import ServiceError
 from engine.rules.compiled import CompiledConfig
 from engine.service import NotFound, Services
-from engine.service.errors import ServiceError
 from engine.service.permissions import may, require
 from engine.service.sessions import Sessions
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from admin_ui.session import Viewer, csrf_token, locale_of
 from admin_ui.texts import text
-from engine.service.errors import ServiceError
+from engine.errors import ServiceError
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")

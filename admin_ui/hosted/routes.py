@@ -27,7 +27,7 @@ from admin_ui.hosted import assets, body, headers, outcomes
 from admin_ui.hosted.form_page import NO_STORE, form_page, refused, thank_you, thanks_page
 from admin_ui.hosted.values import converted
 from admin_ui.hosted.visit import Visit, not_found, visit_of, wants_json
-from engine.service.errors import DuplicateValue, Invalid, NotFound, ServiceError
+from engine.errors import DuplicateValue, Invalid, NotFound, ServiceError
 from engine.service.public_forms import HONEYPOT, RateLimited, Spam, Submitted
 
 router = APIRouter(include_in_schema=False)

@@ -19,6 +19,7 @@ from admin_ui.templating import render
 from admin_ui.texts import add
 from engine.api.params import VersionNumber
 from engine.config.model import Label
+from engine.errors import Refused
 from engine.service import NotFound, Services
 from engine.service.config_editing import (
     Check,
@@ -34,7 +35,6 @@ from engine.service.config_editing import (
     split_files,
     stored_version,
 )
-from engine.service.errors import Refused
 from engine.service.simulate import dry_run
 from engine.service.simulate_report import SimulationReport
 from engine.service.simulate_text import entity_line, header, notes, sections

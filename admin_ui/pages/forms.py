@@ -26,7 +26,7 @@ from admin_ui.access import ALL_STATS, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import FormDef
-from engine.service.errors import Invalid, NotFound, Refused
+from engine.errors import Invalid, NotFound, Refused
 from engine.service.form_report import (
     MAX_CHANNELS,
     MAX_DAYS,

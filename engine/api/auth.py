@@ -8,8 +8,8 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from engine.errors import ServiceError
 from engine.service import NotFound, Services
-from engine.service.errors import ServiceError
 from engine.service.keys import Caller
 from engine.service.policy import Policy
 

@@ -15,8 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.api.auth import Unauthorized
 from engine.config.errors import BundleInvalid
-from engine.fields.validator import FieldError
-from engine.service.errors import (
+from engine.errors import (
     BadQuery,
     DuplicateValue,
     Forbidden,
@@ -28,6 +27,7 @@ from engine.service.errors import (
     TooLarge,
     VersionConflict,
 )
+from engine.fields.validator import FieldError
 from engine.service.public_forms import RateLimited, Spam
 from engine.storage.health import unavailable
 

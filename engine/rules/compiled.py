@@ -17,13 +17,13 @@ from engine.conditions import (
 )
 from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
+from engine.errors import BadQuery, NotFound
 from engine.fields.validator import EntityValidator, FieldError
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
 from engine.rules.assignment import CompiledAssignment
 from engine.rules.campaigns import CompiledCampaigns, compile_campaigns
 from engine.rules.forms import CompiledForm
 from engine.rules.ownership import CompiledPublicPool
-from engine.service.errors import BadQuery, NotFound
 
 
 def _storer(coerce: Callable[[Any], Any], entity: EntityDef, name: str) -> Callable[[Any], Any]:

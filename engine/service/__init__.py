@@ -1,8 +1,6 @@
 """The service layer: one API for every shell; nothing here knows about HTTP."""
 
-from engine.rules.compiled import CompiledConfig
-from engine.service.app import Services, bundle_dirs
-from engine.service.errors import (
+from engine.errors import (
     BadQuery,
     DuplicateValue,
     Forbidden,
@@ -14,6 +12,8 @@ from engine.service.errors import (
     TooLarge,
     VersionConflict,
 )
+from engine.rules.compiled import CompiledConfig
+from engine.service.app import Services, bundle_dirs
 from engine.service.listing import Filter, ListQuery, parse_filters
 from engine.service.records import Idem, Page, RecordService, Written
 

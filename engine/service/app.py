@@ -15,12 +15,12 @@ from engine.config.activation import deactivated_users, new_relative
 from engine.config.diff import diff_bundles
 from engine.config.loader import load_bundle, load_bundle_dir
 from engine.config.model import Bundle
+from engine.errors import Invalid, NotFound, Refused
 from engine.fields.validator import FieldError
 from engine.service.assignment_stats import AssignmentStats
 from engine.service.bundle_tests import CaseResult, run_bundle_tests
 from engine.service.campaigns import CampaignService
 from engine.service.configs import TenantConfigs
-from engine.service.errors import Invalid, NotFound, Refused
 from engine.service.indexes import ensure_indexes
 from engine.service.jobs import Jobs
 from engine.service.keys import ApiKeys

@@ -10,9 +10,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from engine.errors import VersionConflict
 from engine.rules.compiled import CompiledConfig
 from engine.rules.plan import Plan
-from engine.service.errors import VersionConflict
 from engine.service.rows import decision_json, history_row
 from engine.storage.store import Record, Tx
 

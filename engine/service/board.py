@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from engine.clock import Clock
 from engine.config.model import EntityDef, PoolSetDef
+from engine.errors import NotFound
 from engine.rules.compiled import CompiledConfig
 from engine.service.configs import TenantConfigs
-from engine.service.errors import NotFound
 from engine.service.listing import field_expr
 from engine.service.owners import CLAIMS
 from engine.service.policy import Parents, Policy

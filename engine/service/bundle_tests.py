@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from engine.clock import FixedClock
 from engine.config.fixtures import given_items
 from engine.config.model import Bundle
-from engine.service.errors import ServiceError
+from engine.errors import ServiceError
 from engine.storage import tables as t
 from engine.storage.db import make_engine
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from engine.config.campaigns import parse_duration
 from engine.config.model import ActionDef
+from engine.errors import ServiceError
 from engine.rules.campaigns import (
     HOLDOUT,
     LATE_GRACE,
@@ -30,7 +31,6 @@ from engine.rules.campaigns import (
 )
 from engine.rules.compiled import CompiledConfig
 from engine.rules.decisions import decision
-from engine.service.errors import ServiceError
 from engine.service.jobs import Jobs
 from engine.service.mailer import configured as smtp_configured
 from engine.service.masking import Mask

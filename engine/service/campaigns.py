@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from cronsim import CronSim
 
 from engine.clock import Clock
+from engine.errors import Invalid, NotFound
 from engine.fields.validator import FieldError
 from engine.rules.campaigns import CompiledCampaign, in_quiet_hours
 from engine.rules.compiled import CompiledConfig
@@ -26,7 +27,6 @@ from engine.service.campaign_runner import (
     snapshot,
 )
 from engine.service.configs import TenantConfigs
-from engine.service.errors import Invalid, NotFound
 from engine.service.jobs import JobRow
 from engine.service.masking import STARS, Mask
 from engine.service.policy import Policy

@@ -21,8 +21,8 @@ from engine.config.diff import COLLECTIONS, NESTED, diff_bundles
 from engine.config.errors import BundleInvalid, ConfigError
 from engine.config.loader import load_bundle
 from engine.config.model import Bundle
+from engine.errors import NotFound, Refused
 from engine.service.bundle_tests import tests_of
-from engine.service.errors import NotFound, Refused
 from engine.storage import tables as t
 from engine.storage.store import Store
 

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from engine.clock import Clock
 from engine.config.loader import load_bundle
 from engine.config.model import Bundle
+from engine.errors import NotFound
 from engine.rules.compiled import CompiledConfig
-from engine.service.errors import NotFound
 from engine.service.uniques import sync_uniques
 from engine.service.views import instant
 from engine.storage import tables as t

@@ -26,9 +26,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.config.model import FormDef, PoolSetDef
+from engine.errors import Invalid, NotFound
 from engine.rules.compiled import CompiledConfig
 from engine.service.dashboard import funnel_pools
-from engine.service.errors import Invalid, NotFound
 from engine.service.submissions import CREATED, DUPLICATE, INVALID, SPAM
 from engine.storage import tables as t
 from engine.storage.store import Store, Tx

@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.clock import Clock
+from engine.errors import Invalid, NotFound, Refused
 from engine.fields.validator import FieldError
-from engine.service.errors import Invalid, NotFound, Refused
 from engine.service.masking import Mask, scrub_text
 from engine.service.views import instant
 from engine.storage import tables as t

@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.clock import Clock
+from engine.errors import Invalid, NotFound
 from engine.fields.validator import FieldError
-from engine.service.errors import Invalid, NotFound
 from engine.storage import tables as t
 from engine.storage.store import Store
 

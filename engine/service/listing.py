@@ -23,9 +23,9 @@ from engine.conditions.compile_sql import SqlCompiler, field_sql
 from engine.conditions.values import Env
 from engine.config.errors import choices_hint
 from engine.config.model import EntityDef, FieldDef
+from engine.errors import BadQuery
 from engine.fields.errors import FieldValueError
 from engine.fields.validator import EntityValidator, FieldError, printable_name, storable
-from engine.service.errors import BadQuery
 from engine.service.filters import filter_node, truth
 from engine.storage import tables as t
 

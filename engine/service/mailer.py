@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from engine.clock import Clock, SystemClock
-from engine.service.errors import Invalid
+from engine.errors import Invalid
 from engine.service.jobs import GiveUp, JobRow, Retry
 
 log = logging.getLogger("tidepool.mailer")

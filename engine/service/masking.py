@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 from engine.conditions.trace import Trace, trace_from_dict
 from engine.config.masks import STRANGER, masked_for
 from engine.config.model import Bundle, EntityDef
+from engine.errors import Forbidden
 from engine.fields.validator import FieldError
-from engine.service.errors import Forbidden
 
 if TYPE_CHECKING:
     from engine.rules.compiled import CompiledConfig

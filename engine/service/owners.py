@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.clock import Clock
+from engine.errors import Invalid, NotFound, Refused
 from engine.fields.validator import FieldError
 from engine.rules.compiled import CompiledConfig
 from engine.rules.decisions import decision
@@ -23,7 +24,6 @@ from engine.service.apply import apply_change
 from engine.service.assigning import EPOCH, USER_LOCK, Assigner
 from engine.service.campaign_runner import RunnerFactory
 from engine.service.configs import TenantConfigs
-from engine.service.errors import Invalid, NotFound, Refused
 from engine.service.ownership import owner_error
 from engine.service.policy import Policy
 from engine.storage.store import Record, Store, Tx

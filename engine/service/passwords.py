@@ -13,9 +13,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from engine.clock import Clock
+from engine.errors import Invalid, NotFound
 from engine.fields.validator import FieldError
 from engine.service.configs import TenantConfigs
-from engine.service.errors import Invalid, NotFound
 from engine.storage import admin_auth as db
 from engine.storage.store import Store
 

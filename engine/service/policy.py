@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from engine.config.model import SCOPES, Bundle, RoleDef, TenantDef
+from engine.errors import Forbidden, NotFound
 from engine.fields.validator import FieldError
-from engine.service.errors import Forbidden, NotFound
 from engine.service.masking import Mask
 from engine.storage.visibility import Visibility
 

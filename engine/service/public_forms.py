@@ -21,12 +21,12 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.config.model import Bundle, EntityDef, FormDef
+from engine.errors import DuplicateValue, Invalid, NotFound, ServiceError
 from engine.fields.validator import EntityValidator
 from engine.rules.forms import FormState
 from engine.service import submissions
 from engine.service.clients import client_key
 from engine.service.configs import TenantConfigs
-from engine.service.errors import DuplicateValue, Invalid, NotFound, ServiceError
 from engine.service.records import DUPLICATE_OF, RecordService
 from engine.storage.store import Store, Tx
 

@@ -15,9 +15,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import segno
 
 from engine.config.model import FormDef
+from engine.errors import Invalid, NotFound, Refused
 from engine.fields.validator import FieldError
 from engine.rules.compiled import CompiledConfig
-from engine.service.errors import Invalid, NotFound, Refused
 
 SCALE = 8  # pixels per module: a version-3 code (29 modules + border) is 296 px wide
 MAX_SCALE = 40

@@ -22,6 +22,17 @@ from engine.clock import Clock
 from engine.conditions.nodes import field_names
 from engine.config.errors import choices_hint
 from engine.config.model import RESERVED_FIELDS, FormDef
+from engine.errors import (
+    BadQuery,
+    DuplicateValue,
+    Forbidden,
+    IdempotencyMismatch,
+    Invalid,
+    NotFound,
+    Refused,
+    TooLarge,
+    VersionConflict,
+)
 from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
 from engine.rules.compiled import CompiledConfig
 from engine.rules.decisions import decision
@@ -33,17 +44,6 @@ from engine.service.apply import apply_change
 from engine.service.assigning import Assigner
 from engine.service.campaign_runner import CampaignRunner
 from engine.service.configs import TenantConfigs
-from engine.service.errors import (
-    BadQuery,
-    DuplicateValue,
-    Forbidden,
-    IdempotencyMismatch,
-    Invalid,
-    NotFound,
-    Refused,
-    TooLarge,
-    VersionConflict,
-)
 from engine.service.jobs import Jobs
 from engine.service.listing import ListCompiler, ListQuery, Search, parse_filters
 from engine.service.masking import Mask

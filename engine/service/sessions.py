@@ -27,10 +27,10 @@ from typing import Literal
 
 from engine.clock import Clock
 from engine.config.model import UserDef
+from engine.errors import Invalid, NotFound
 from engine.fields.validator import FieldError
 from engine.service.clients import client_key
 from engine.service.configs import TenantConfigs
-from engine.service.errors import Invalid, NotFound
 from engine.service.passwords import Passwords
 from engine.storage import admin_auth as db
 from engine.storage.admin_auth import SessionState

@@ -25,10 +25,10 @@ from engine.config.activation import deactivated_users, new_relative
 from engine.config.diff import diff_bundles
 from engine.config.loader import load_bundle
 from engine.config.model import Bundle
+from engine.errors import Invalid, NotFound
 from engine.fields.validator import FieldError
 from engine.rules.campaigns import CompiledCampaign
 from engine.rules.compiled import CompiledConfig
-from engine.service.errors import Invalid, NotFound
 from engine.service.masking import STARS, Mask, mask_value
 from engine.service.permissions import require
 from engine.service.policy import Policy

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.clock import Clock
-from engine.service.errors import NotFound
+from engine.errors import NotFound
 from engine.service.jobs import GiveUp, JobRow, Retry
 from engine.service.outbound import AddressRefused, CannotResolve, guarded_client
 from engine.storage import tables as t

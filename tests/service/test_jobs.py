@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.clock import FixedClock
-from engine.service.errors import Invalid, NotFound, Refused
+from engine.errors import Invalid, NotFound, Refused
 from engine.service.jobs import (
     BACKOFF_BASE_SECONDS,
     BACKOFF_CAP_SECONDS,

@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from engine.clock import FixedClock
-from engine.service.errors import Invalid
+from engine.errors import Invalid
 from engine.service.jobs import GiveUp, JobRow, Jobs, Retry
 from engine.service.mailer import Mailer, SmtpSettings, message_id, parse_smtp_url
 from engine.service.worker import Worker

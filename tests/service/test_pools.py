@@ -87,8 +87,8 @@ def test_explain_shows_the_timeline_and_why_not(svc: Services) -> None:
 def test_moving_by_hand_where_the_bundle_allows(svc: Services) -> None:
     import pytest
 
+    from engine.errors import Refused
     from engine.service import Invalid
-    from engine.service.errors import Refused
 
     record = create(svc, {"name": "a", "budget": 200000})
     assert record["pool"] == "nurturing"  # no region: need not confirmed

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from engine.clock import FixedClock
-from engine.service.errors import NotFound
+from engine.errors import NotFound
 from engine.service.jobs import GiveUp, JobRow, Jobs, Retry
 from engine.service.webhooks import MAX_RESPONSE_BYTES, Webhooks, sign, verify
 from engine.service.worker import Worker
