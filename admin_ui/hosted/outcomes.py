@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from admin_ui.hosted.body import BodyRefused
 from admin_ui.hosted.texts import sentences
 from admin_ui.hosted.visit import Visit
-from engine.errors import ServiceError
+from engine.errors import RateLimited, ServiceError, Spam
 from engine.fields.validator import FieldError
-from engine.service.public_forms import RateLimited, Spam
 
 _BODY = {  # status → (title, text) of a body the page does not take
     400: ("unreadable_title", "unreadable"),
