@@ -83,11 +83,11 @@ def rate_limited(visit: Visit, exc: RateLimited) -> Refusal:
     said = visit.t("rate_limited_address" if exc.scope == "address" else "rate_limited_form")
     title = visit.t("failed_title")
     detail = sentences(visit.locale, said, wait)
-    return Refusal(429, title, detail, retry_after=exc.retry_after, keep=True)
+    return Refusal(exc.status, title, detail, retry_after=exc.retry_after, keep=True)
 
 
 def spam(visit: Visit, exc: Spam) -> Refusal:
-    return Refusal(422, visit.t("spam_title"), visit.t("spam"))
+    return Refusal(exc.status, visit.t("spam_title"), visit.t("spam"))
 
 
 def body_refused(visit: Visit, exc: BodyRefused) -> Refusal:
