@@ -59,7 +59,7 @@ if TYPE_CHECKING:  # for the annotation only: at run time this module imports no
 
 
 class TidepoolError(Exception):
-    """The root. Its `status` None is a Signal's; a CallerError has one."""
+    """The root, never raised itself. `status` stays None on every Signal."""
 
     status: ClassVar[int | None] = None
 
