@@ -50,6 +50,7 @@ from jinja2.utils import Namespace
 from markupsafe import Markup
 
 from engine.config.model import Label
+from engine.errors import Signal
 
 MAX_OUTPUT = 64 * 1024  # characters of one rendered string, and of any text or list built
 MAX_EXPONENT = 1000  # `9 ** (9 ** 9)` would keep a worker busy for hours
@@ -148,7 +149,7 @@ def _lang(locale: str | None) -> str:
     return "zh-CN" if (locale or "").startswith("zh") else "en"
 
 
-class TemplateError(Exception):
+class TemplateError(Signal):
     """A template that could not be rendered; the message is short and safe to show.
 
     A bound that was reached has a `code` (a key of MESSAGES) and its `params`, so the reason

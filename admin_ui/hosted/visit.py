@@ -17,7 +17,8 @@ from admin_ui.hosted import body, headers, pages
 from admin_ui.hosted.language import query_with, switch_links, visitor_locale, without_form_locale
 from admin_ui.hosted.texts import text
 from engine.config.model import FieldDef, FormDef, Label
-from engine.service import NotFound, Services
+from engine.errors import NotFound
+from engine.service import Services
 from engine.service.public_forms import PublicForm
 
 

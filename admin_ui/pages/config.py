@@ -19,8 +19,8 @@ from admin_ui.templating import render
 from admin_ui.texts import add
 from engine.api.params import VersionNumber
 from engine.config.model import Label
-from engine.errors import Refused
-from engine.service import NotFound, Services
+from engine.errors import NotFound, Refused
+from engine.service import Services
 from engine.service.config_editing import (
     Check,
     StoredVersion,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine.conditions.messages import EN, RAW, Msg
+from engine.errors import Signal
 
 
-class ConditionError(Exception):
+class ConditionError(Signal):
     """A syntax or type error at [pos, end) of the expression, with an optional hint.
 
     Message and hint are `Msg`s (a stable code and JSON params, see messages.py): `.message`

@@ -14,6 +14,7 @@ from typing import Any
 import re2
 
 from engine.conditions.messages import Msg
+from engine.errors import Signal
 
 MAX_PATTERN = 300
 _BOUND = std_re.compile(r"\{(\d{1,4})(?:,(\d{0,4}))?\}")
@@ -25,7 +26,7 @@ _OPTIONS.log_errors = False
 _OPTIONS.dot_nl = True  # '.' matches a newline, as in PostgreSQL's default mode
 
 
-class PatternError(ValueError):
+class PatternError(Signal):
     """Why a pattern is refused: `msg` by code, str() its English text."""
 
     def __init__(self, msg: Msg) -> None:

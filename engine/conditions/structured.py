@@ -17,6 +17,7 @@ from engine.conditions.errors import ConditionError
 from engine.conditions.messages import Msg
 from engine.conditions.printer import literal_text
 from engine.config.errors import choices_hint
+from engine.errors import Signal
 
 OPS = {
     "eq": "==",
@@ -63,7 +64,7 @@ class Rendered:
         return best.pointer, (offset - best.start) if best.is_text else None
 
 
-class StructuredError(Exception):
+class StructuredError(Signal):
     def __init__(self, pointer: str, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.pointer, self.message, self.hint = pointer, message, hint
