@@ -16,12 +16,23 @@ from typing import Any
 
 import sqlalchemy as sa
 import uvicorn
+from rich.console import Console
 
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
 from engine.rules.compiled import CompiledConfig
 from engine.service.seed import Faker
 from engine.storage.db import make_engine
+
+# Every bench's progress lines and table, and the seconds since it started.
+console = Console(width=120, highlight=False)
+STARTED = time.perf_counter()
+
+
+def say(text: str) -> None:
+    """A progress line, with the seconds since the bench started."""
+    console.print(f"[{time.perf_counter() - STARTED:6.1f} s] {text}")
+
 
 BENCH_DIR = Path(__file__).resolve().parent
 BUNDLE_DIR = BENCH_DIR / "bundle"

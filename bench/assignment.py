@@ -44,7 +44,7 @@ from _assignment_data import (
     plain_bundle,
 )
 from _assignment_run import ClientFailed, Round, check_writes, owners, run_round
-from rich.console import Console
+from _common import console, say
 from rich.table import Table
 
 import engine as engine_package
@@ -59,14 +59,6 @@ TARGETS: dict[str, tuple[str, float]] = {
     "assign_vs_plain_sqlite": (">=", 0.5),
     "fairness_spread": ("<=", 1),
 }
-
-console = Console(width=120, highlight=False)
-STARTED = time.perf_counter()
-
-
-def say(text: str) -> None:
-    """A progress line, with the seconds since the bench started."""
-    console.print(f"[{time.perf_counter() - STARTED:6.1f} s] {text}")
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,7 @@ from _campaigns_data import (
     write_bundles,
 )
 from _campaigns_jobs import CONFIGS, JobRound, job_round, receiver, secret_of, warm_up
-from _common import free_port
-from rich.console import Console
+from _common import console, free_port, say
 from rich.table import Table
 
 import engine as engine_package
@@ -77,14 +76,6 @@ TARGETS: dict[str, tuple[str, float]] = {
     "jobs_not_done": ("<=", 0),
 }
 SIGNUP_FROM = 5_000_000  # customer numbers of the job rounds' sign-ups (distinct emails)
-
-console = Console(width=120, highlight=False)
-STARTED = time.perf_counter()
-
-
-def say(text: str) -> None:
-    """A progress line, with the seconds since the bench started."""
-    console.print(f"[{time.perf_counter() - STARTED:6.1f} s] {text}")
 
 
 @dataclass(frozen=True)

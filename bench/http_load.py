@@ -34,9 +34,17 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from _common import BENCH_DIR, bench_parser, free_port, pg_engines, sqlite_url
+from _common import (
+    BENCH_DIR,
+    STARTED,
+    bench_parser,
+    console,
+    free_port,
+    pg_engines,
+    say,
+    sqlite_url,
+)
 from _pools_data import DEMO_SOURCE, client_fields, money
-from rich.console import Console
 from rich.table import Table
 
 from engine.storage import tables as t
@@ -66,13 +74,6 @@ MAX_RATE = 3000  # writes/s no server reaches here: sizes the bodies made before
 REQUEST_TIMEOUT = 30.0
 STARTUP_DEADLINE = 180.0  # all servers start at once on a small machine: imports, migrations
 SEED = 23
-
-console = Console(width=120, highlight=False)
-STARTED = time.perf_counter()
-
-
-def say(text: str) -> None:
-    console.print(f"[{time.perf_counter() - STARTED:6.1f} s] {text}")
 
 
 @dataclass(frozen=True)

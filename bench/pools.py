@@ -32,7 +32,7 @@ from typing import Any
 
 import _common
 import sqlalchemy as sa
-from _common import pg_schema, sqlite_engines
+from _common import console, pg_schema, say, sqlite_engines
 from _pools_data import DEMO_DIR, ENTITY, KINDS, MIX, NOW, Op, base_customers, make_ops
 from _pools_events import EventDb, Round, check, open_event_db, plain_bundle, resolve, run_round
 from _pools_sweep import (
@@ -50,7 +50,6 @@ from _pools_sweep import (
     timed,
     undo_raw,
 )
-from rich.console import Console
 from rich.table import Table
 
 import engine as engine_package
@@ -62,14 +61,6 @@ from engine.service import Services
 TARGETS = {"event_vs_plain": 0.5, "sweep_select_vs_python": 10.0, "sweep_apply_vs_raw": 0.3}
 DATABASES = ("sqlite", "postgresql")
 NEW_CUSTOMERS_FROM = 10_000_000  # customer numbers of the "create" writes (distinct phones)
-
-console = Console(width=120, highlight=False)
-STARTED = time.perf_counter()
-
-
-def say(text: str) -> None:
-    """A progress line, with the seconds since the bench started."""
-    console.print(f"[{time.perf_counter() - STARTED:6.1f} s] {text}")
 
 
 @dataclass(frozen=True)
