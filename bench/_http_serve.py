@@ -22,6 +22,7 @@ from unittest import mock
 import _bare
 import sqlalchemy as sa
 from _common import _EMAIL, _INSTANT, RequestCounter, _text, serve_until_stopped
+from _pools_data import _INDUSTRIES, _REGIONS
 
 from engine.api.app import create_app
 from engine.service import Services
@@ -48,17 +49,8 @@ CUSTOMER_SCHEMA: dict[str, Any] = {
         "email": {"type": "string", "maxLength": 254, "pattern": _EMAIL},
         "source": _enum("website_form", "qr_scan", "referral", "market_activity", "cold_call"),
         "activity": _text(100),
-        "region": _enum("east", "north", "south", "west"),
-        "industry": _enum(
-            "manufacturing",
-            "retail",
-            "it",
-            "education",
-            "healthcare",
-            "finance",
-            "logistics",
-            "other",
-        ),
+        "region": _enum(*_REGIONS),
+        "industry": _enum(*_INDUSTRIES),
         "budget": {"type": "string", "pattern": _MONEY},
         "company_size": {"type": "integer", "minimum": 1},
         "website": {"type": "string", "maxLength": 2048, "pattern": r"^https?://[^\s/]+"},
