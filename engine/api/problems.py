@@ -28,6 +28,7 @@ from engine.errors import (
     VersionConflict,
 )
 from engine.fields.validator import FieldError
+from engine.i18n import accepted, locale_of
 from engine.service.public_forms import RateLimited, Spam
 from engine.storage.health import unavailable
 
@@ -75,22 +76,23 @@ def problem(
     )
 
 
-def locale_of(request: Request) -> str | None:
+def asked_locale(request: Request) -> str | None:
+    """The caller's language by Accept-Language (zh-CN or en); None when it names none, for
+    the tenant's own then."""
     header = request.headers.get("accept-language", "")
-    first = header.split(",")[0].split(";")[0].strip()
-    return first or None
+    return locale_of(header) if accepted(header) else None
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-    locale = locale_of(request)
+    locale = asked_locale(request)
     return problem(
         status, exc.title, exc.detail, [e.as_dict(locale) for e in exc.errors], **exc.extra()
     )
 
 
-# pydantic's error types → the catalogue's codes (engine/i18n.py) and their parameters.
+# pydantic's error types → the catalogue's codes (engine/i18n/fields.py) and their parameters.
 _BOUNDS = {
     "greater_than_equal": ("too_small", "ge"),
     "greater_than": ("greater_than", "gt"),
@@ -157,7 +159,7 @@ def _request_invalid(page: ErrorPage | None) -> Callable[[Request, Exception], A
         shown = page(request, 422, errors) if page is not None else None
         if shown is not None:
             return shown
-        located = [_located(e, locale_of(request)) for e in errors]
+        located = [_located(e, asked_locale(request)) for e in errors]
         return problem(422, "Invalid request", "the request could not be read", located)
 
     return handle

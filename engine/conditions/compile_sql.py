@@ -26,7 +26,7 @@ from engine.conditions import nodes as n
 from engine.conditions import types as T
 from engine.conditions import values as V
 from engine.conditions.compile_py import compile_node
-from engine.fields.types import format_instant
+from engine.conditions.stored import format_instant
 
 SqlExpr = ColumnElement[Any]
 _ORDER_OPS = {"==", "!=", "<", "<=", ">", ">="}
