@@ -23,10 +23,10 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from admin_ui.access import may, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
+from engine import i18n
 from engine.config.model import Bundle, EntityDef, FieldDef, Label
 from engine.fields.validator import FieldError
 from engine.i18n import Message, text
-from engine.i18n import render as render_message
 from engine.service import BadQuery, Forbidden, NotFound, Services
 from engine.service.board import title_field
 from engine.service.listing import DEFAULT_LIMIT, Search
@@ -311,13 +311,10 @@ def _problem(who: Viewer, error: FieldError) -> Problem:
     lead = text("records.bad_condition", who.locale, column=start + 1)
     caret = str(params.get("caret", ""))
     message, hint = params.get("error"), params.get("hint_error")
-    if not isinstance(message, dict):  # no code: the text as it came
+    if not isinstance(message, Message):  # no code: the text as it came
         return Problem(error.message(who.locale), lead, start, end, caret)
-    hint_text = (
-        render_message(Message.from_json(hint), who.locale) if isinstance(hint, dict) else ""
-    )
-    shown = render_message(Message.from_json(message), who.locale)
-    return Problem(shown, lead, start, end, caret, hint_text)
+    hint_text = i18n.render(hint, who.locale) if isinstance(hint, Message) else ""
+    return Problem(i18n.render(message, who.locale), lead, start, end, caret, hint_text)
 
 
 def _masked_query(shown: Shown, entity: str, errors: Iterable[FieldError]) -> str:

@@ -196,12 +196,5 @@ def condition_error(exc: ConditionError, text: str, name: str = "where") -> Fiel
         if hint is None
         else Message("condition.with_hint", {"message": exc.msg, "hint": hint})
     )
-    params = {
-        "message": shown.as_json(),
-        "start": exc.pos,
-        "end": exc.end,
-        "caret": exc.caret(text),
-    }
-    params["error"] = exc.msg.as_json()
-    params["hint_error"] = hint.as_json() if hint is not None else None
-    return FieldError(name, "condition", params)
+    params = {"message": shown, "start": exc.pos, "end": exc.end, "caret": exc.caret(text)}
+    return FieldError(name, "condition", {**params, "error": exc.msg, "hint_error": hint})

@@ -319,7 +319,7 @@ def _forbidden(policy: Policy, permission: str, granted: Iterable[RoleDef]) -> F
         "user": policy.user,
         "who": found.name if found is not None else str(policy.user),
         "permission": permission,
-        "action": Message(f"permission.{permission}", {"message": permission}).as_json(),
+        "action": Message(f"permission.{permission}", {"message": permission}),
         "roles": ", ".join(r.id for r in roles) or "-",
         "role_labels": labels or "-",
     }

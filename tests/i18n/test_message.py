@@ -62,3 +62,12 @@ def test_a_missing_param_names_itself() -> None:
     with pytest.raises(KeyError, match="guess") as caught:
         text("choices.did_you_mean", "zh-CN")
     assert "choices.did_you_mean" in "".join(caught.value.__notes__)
+
+
+def test_a_callers_json_in_a_param_is_shown_as_it_is() -> None:
+    """Params may hold what a caller sent (an owner that is not a user): never read as a
+    message, so it can neither fail nor pick another message."""
+    odd = {"code": "choices.did_you_mean", "params": {}}
+    shown = text("owner", "zh-CN", value=odd, users="li")
+    assert shown == f"“{odd}”不是本租户的用户（用户：li）"
+    assert text("owner", "en", value=[1, {"a": 2}], users="li").startswith("'1, {'a': 2}'")
