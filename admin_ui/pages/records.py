@@ -311,10 +311,11 @@ def _problem(who: Viewer, error: FieldError) -> Problem:
     lead = text("records.bad_condition", who.locale, column=start + 1)
     caret = str(params.get("caret", ""))
     message, hint = params.get("error"), params.get("hint_error")
-    if not isinstance(message, Message):  # no code: the text as it came
+    if not isinstance(message, dict):  # no code: the text as it came
         return Problem(error.message(who.locale), lead, start, end, caret)
-    hint_text = i18n.render(hint, who.locale) if isinstance(hint, Message) else ""
-    return Problem(i18n.render(message, who.locale), lead, start, end, caret, hint_text)
+    hint_text = i18n.render(Message.from_json(hint), who.locale) if isinstance(hint, dict) else ""
+    shown = i18n.render(Message.from_json(message), who.locale)
+    return Problem(shown, lead, start, end, caret, hint_text)
 
 
 def _masked_query(shown: Shown, entity: str, errors: Iterable[FieldError]) -> str:

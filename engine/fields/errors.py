@@ -21,10 +21,18 @@ class FieldValueError(Exception):
 
 
 def field_message(code: str, params: Mapping[str, Any]) -> Message:
-    """A field error's message. Its `expected` (a 'type' error's "a whole number", given in
-    English by whoever raised it) is shown as the catalogue's word for it in the locale."""
+    """A field error's message. Two params are given in a form the catalogue reads here:
+    a 'type' error's `expected` ("a whole number", in English) is shown as the catalogue's
+    word for it; a 'condition' error's message and hint, kept by code as JSON ("error",
+    "hint_error": engine.service.compiled.condition_error), are shown in the locale."""
     expected = params.get("expected")
     if isinstance(expected, str):
-        word = Message(f"expected.{expected}", {"message": expected})
-        params = {**params, "expected": word}
+        params = {**params, "expected": Message(f"expected.{expected}", {"message": expected})}
+    error, hint = params.get("error"), params.get("hint_error")
+    if code == "condition" and isinstance(error, Mapping):
+        shown = Message.from_json(error)
+        if isinstance(hint, Mapping):
+            both = {"message": shown, "hint": Message.from_json(hint)}
+            shown = Message("condition.with_hint", both)
+        params = {**params, "message": shown}
     return Message(code, params)

@@ -18,7 +18,7 @@ from engine.conditions import (
 from engine.config.model import Bundle, EntityDef
 from engine.errors import BadQuery, NotFound
 from engine.fields.validator import EntityValidator, FieldError
-from engine.i18n import Message, choices_hint
+from engine.i18n import choices_hint
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
 from engine.rules.assignment import CompiledAssignment
 from engine.rules.campaigns import CompiledCampaigns, compile_campaigns
@@ -187,14 +187,10 @@ class CompiledConfig:
 
 
 def condition_error(exc: ConditionError, text: str, name: str = "where") -> FieldError:
-    """A condition error as a field error: message and hint as one message (by code, so it
-    reads in the caller's language), position and a caret line; "error" and "hint_error"
-    keep message and hint apart for pages that show them apart."""
-    hint = exc.hint_msg
-    shown = (
-        exc.msg
-        if hint is None
-        else Message("condition.with_hint", {"message": exc.msg, "hint": hint})
-    )
-    params = {"message": shown, "start": exc.pos, "end": exc.end, "caret": exc.caret(text)}
-    return FieldError(name, "condition", {**params, "error": exc.msg, "hint_error": hint})
+    """A condition error as a field error: message, hint, position and a caret line. The
+    message and hint by code ("error", "hint_error") let engine.i18n show them in Chinese."""
+    message = exc.message + (f" — {exc.hint}" if exc.hint else "")
+    params = {"message": message, "start": exc.pos, "end": exc.end, "caret": exc.caret(text)}
+    params["error"] = exc.msg.as_json()
+    params["hint_error"] = exc.hint_msg.as_json() if exc.hint_msg is not None else None
+    return FieldError(name, "condition", params)
