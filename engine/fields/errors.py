@@ -24,7 +24,7 @@ def field_message(code: str, params: Mapping[str, Any]) -> Message:
     """A field error's message. Two params are given in a form the catalogue reads here:
     a 'type' error's `expected` ("a whole number", in English) is shown as the catalogue's
     word for it; a 'condition' error's message and hint, kept by code as JSON ("error",
-    "hint_error": engine.service.compiled.condition_error), are shown in the locale."""
+    "hint_error": engine.rules.compiled.condition_error), are shown in the locale."""
     expected = params.get("expected")
     if isinstance(expected, str):
         params = {**params, "expected": Message(f"expected.{expected}", {"message": expected})}

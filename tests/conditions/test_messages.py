@@ -20,7 +20,7 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # Codes no condition reaches today: the fallback for plain text; the name of a node without
 # one (every node that carries enum options is a field or a call, both named); '<>' (the
 # lexer reads it as '<' then '>'); a list type without its item type; a hint shown with its
-# message (engine.service.compiled, not the language); the words of traces.
+# message (engine.rules.compiled, not the language); the words of traces.
 UNREACHED = {
     RAW,
     "condition.word.this_field",
