@@ -16,22 +16,28 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from engine.config.model import Label, UserDef
-from engine.errors import ServiceError
+from engine.errors import CallerError, NotFound, ServiceError
 from engine.i18n import LOCALES, locale_of
 from engine.rules.compiled import CompiledConfig
-from engine.service import NotFound, Services
+from engine.service import Services
 from engine.service.permissions import may, require
 from engine.service.sessions import Sessions
 
 SESSION_COOKIE = "tidepool_admin"
 
 
-class SignInNeeded(Exception):
+class SignInNeeded(CallerError):
     """No (valid) session: the page answers with a redirect to the sign-in page."""
 
+    status = 401
+    code = "sign_in_needed"
 
-class CsrfFailed(Exception):
+
+class CsrfFailed(CallerError):
     """A POST without this session's CSRF token."""
+
+    status = 403
+    code = "csrf_failed"
 
 
 @dataclass(frozen=True)
@@ -148,10 +154,10 @@ class AdminRoute(APIRoute):
             except SignInNeeded:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/admin/login?next={_quote(target)}", status_code=303)
-            except CsrfFailed:
-                return await _error_page(request, 403, "error.csrf")
+            except CsrfFailed as exc:
+                return await _error_page(request, exc.status, "error.csrf")
             except ServiceError as exc:
-                return await _error_page(request, _status(exc), None, exc)
+                return await _error_page(request, exc.status, None, exc)
 
         return handle
 
@@ -160,12 +166,6 @@ def _quote(path: str) -> str:
     from urllib.parse import quote
 
     return quote(path, safe="/")
-
-
-def _status(exc: ServiceError) -> int:
-    from engine.api.problems import STATUS
-
-    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
 
 
 async def _error_page(

@@ -34,7 +34,8 @@ from engine.config.loader import (
     read_bundle_dir,
 )
 from engine.config.resolved import resolved_json, resolved_yaml
-from engine.service import ListQuery, ServiceError, Services, bundle_dirs, simulate_text
+from engine.errors import ServiceError
+from engine.service import ListQuery, Services, bundle_dirs, simulate_text
 from engine.service.bundle_tests import CaseResult, run_bundle_tests
 from engine.service.permissions import may
 from engine.service.qr import checked_url, embed_script_url, form_url, qr_png

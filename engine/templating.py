@@ -50,6 +50,7 @@ from jinja2.utils import Namespace
 from markupsafe import Markup
 
 from engine.config.model import Label
+from engine.errors import Signal
 from engine.i18n import CATALOGUE, EN, text
 
 MAX_OUTPUT = 64 * 1024  # characters of one rendered string, and of any text or list built
@@ -112,7 +113,7 @@ _TEMPLATE_FILE = "<template>"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-class TemplateError(Exception):
+class TemplateError(Signal):
     """A template that could not be rendered; the message is short and safe to show.
 
     A bound that was reached has a `code` (engine/i18n/templates.py) and its `params`, so the

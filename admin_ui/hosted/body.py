@@ -1,6 +1,7 @@
 """Reading a submission: at most the form's `max_body_bytes` (by Content-Length up front,
 then counted while reading, so nothing larger is ever held), as a form (urlencoded or
-multipart, no files) or as JSON. Anything unreadable is a BodyRefused with its status."""
+multipart, no files) or as JSON. Anything it cannot take is a BodyRefused: unreadable (400),
+BodyTooLarge (413) or BodyUnsupported (415)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
+from engine.errors import CallerError
+
 MAX_FIELDS = 200  # more names than any form has; a form posting more is not a person
 
 FORM = "application/x-www-form-urlencoded"
@@ -21,12 +24,23 @@ MULTIPART = "multipart/form-data"
 JSON = "application/json"
 
 
-class BodyRefused(Exception):
-    """The body cannot be taken: too large (413), unreadable (400) or of another kind (415)."""
+class BodyRefused(CallerError):
+    """The body cannot be read: a bad Content-Length, bad JSON, not UTF-8, too many fields."""
 
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
+    status = 400
+    code = "body_unreadable"
+
+
+class BodyTooLarge(BodyRefused):
+    status = 413
+    code = "body_too_large"
+
+
+class BodyUnsupported(BodyRefused):
+    """Neither JSON nor a form."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 @dataclass(frozen=True)
@@ -51,13 +65,13 @@ async def read(request: Request, limit: int) -> bytes:
     """The whole body, refused (413) as soon as it is known to exceed `limit` bytes."""
     length = request.headers.get("content-length")
     if length is not None and (not length.strip().isdigit() or int(length) > limit):
-        raise BodyRefused(413 if length.strip().isdigit() else 400)
+        raise BodyTooLarge if length.strip().isdigit() else BodyRefused
     chunks: list[bytes] = []
     seen = 0
     async for chunk in request.stream():
         seen += len(chunk)
         if seen > limit:
-            raise BodyRefused(413)
+            raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -66,7 +80,7 @@ async def entered(request: Request, limit: int) -> Entered:
     """The submission in the request's body (see the module's docstring)."""
     kind = media_type(request.headers)
     if not (is_json(request.headers) or kind in (FORM, MULTIPART)):
-        raise BodyRefused(415)
+        raise BodyUnsupported
     body = await read(request, limit)
     if is_json(request.headers):
         return Entered(True, data=parse_json(body))
@@ -79,7 +93,7 @@ def parse_json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):  # bad JSON, bad UTF-8, a number too long, too deep
-        raise BodyRefused(400) from None
+        raise BodyRefused from None
 
 
 def parse_form(body: bytes) -> dict[str, list[str]]:
@@ -91,7 +105,7 @@ def parse_form(body: bytes) -> dict[str, list[str]]:
             max_num_fields=MAX_FIELDS,
         )
     except ValueError:  # not UTF-8 (before or after %-decoding), too many fields
-        raise BodyRefused(400) from None
+        raise BodyRefused from None
     return _grouped(pairs)
 
 
@@ -103,7 +117,7 @@ async def parse_multipart(headers: Headers, body: bytes) -> dict[str, list[str]]
     try:
         form = await parser.parse()
     except (MultiPartException, ValueError):  # malformed, a file, too many parts
-        raise BodyRefused(400) from None
+        raise BodyRefused from None
     pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     return _grouped(pairs)
 

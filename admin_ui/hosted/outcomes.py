@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from admin_ui.hosted.body import BodyRefused
 from admin_ui.hosted.language import sentences
 from admin_ui.hosted.visit import Visit
-from engine.errors import ServiceError
+from engine.errors import RateLimited, ServiceError, Spam
 from engine.fields.validator import FieldError
-from engine.service.public_forms import RateLimited, Spam
 
 _BODY = {  # status → (title, text) of a body the page does not take
     400: ("hosted.unreadable_title", "hosted.unreadable"),
@@ -92,11 +91,11 @@ def rate_limited(visit: Visit, exc: RateLimited) -> Refusal:
     )
     title = visit.t("hosted.failed_title")
     detail = sentences(visit.locale, said, wait)
-    return Refusal(429, title, detail, retry_after=exc.retry_after, keep=True)
+    return Refusal(exc.status, title, detail, retry_after=exc.retry_after, keep=True)
 
 
 def spam(visit: Visit, exc: Spam) -> Refusal:
-    return Refusal(422, visit.t("hosted.spam_title"), visit.t("hosted.spam"))
+    return Refusal(exc.status, visit.t("hosted.spam_title"), visit.t("hosted.spam"))
 
 
 def body_refused(visit: Visit, exc: BodyRefused) -> Refusal:

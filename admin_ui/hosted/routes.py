@@ -27,8 +27,8 @@ from admin_ui.hosted import assets, body, headers, outcomes
 from admin_ui.hosted.form_page import NO_STORE, form_page, refused, thank_you, thanks_page
 from admin_ui.hosted.values import converted
 from admin_ui.hosted.visit import Visit, not_found, visit_of, wants_json
-from engine.errors import DuplicateValue, Invalid, NotFound, ServiceError
-from engine.service.public_forms import HONEYPOT, RateLimited, Spam, Submitted
+from engine.errors import DuplicateValue, Invalid, NotFound, RateLimited, ServiceError, Spam
+from engine.service.public_forms import HONEYPOT, Submitted
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,7 +136,7 @@ async def state(request: Request, tenant: str, form: str) -> Response:
         return refused(visit, outcomes.cross_site(visit, origin), as_json=True)
     try:
         if not body.is_json(request.headers):
-            raise body.BodyRefused(415)
+            raise body.BodyUnsupported
         data = body.parse_json(await body.read(request, visit.form.limits.max_body_bytes))
     except body.BodyRefused as exc:
         return refused(visit, outcomes.body_refused(visit, exc), as_json=True)

@@ -16,8 +16,9 @@ from starlette.responses import Response
 from admin_ui.hosted import body, headers, pages
 from admin_ui.hosted.language import query_with, switch_links, visitor_locale, without_form_locale
 from engine.config.model import FieldDef, FormDef, Label
+from engine.errors import NotFound
 from engine.i18n import text
-from engine.service import NotFound, Services
+from engine.service import Services
 from engine.service.public_forms import PublicForm
 
 

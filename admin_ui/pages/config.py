@@ -18,8 +18,8 @@ from admin_ui.session import AdminRoute, Checked, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.api.params import VersionNumber
 from engine.config.model import Label
-from engine.errors import Refused
-from engine.service import NotFound, Services
+from engine.errors import NotFound, Refused
+from engine.service import Services
 from engine.service.config_editing import (
     Check,
     StoredVersion,

@@ -19,8 +19,8 @@ from admin_ui.pages.records import Shown, pop_flash, set_flash
 from admin_ui.session import AdminRoute, Checked, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import PoolSetDef
+from engine.errors import NotFound, Refused, ServiceError, VersionConflict
 from engine.i18n import text
-from engine.service import NotFound, Refused, ServiceError, VersionConflict
 from engine.service.board import Claims, Column, PoolBoard, pool_set, title_field
 from engine.service.policy import Policy
 from engine.storage.store import Record

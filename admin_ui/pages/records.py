@@ -25,9 +25,10 @@ from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine import i18n
 from engine.config.model import Bundle, EntityDef, FieldDef, Label
+from engine.errors import BadQuery, Forbidden, NotFound
 from engine.fields.validator import FieldError
 from engine.i18n import Message, text
-from engine.service import BadQuery, Forbidden, NotFound, Services
+from engine.service import Services
 from engine.service.board import title_field
 from engine.service.listing import DEFAULT_LIMIT, Search
 from engine.service.masking import Mask

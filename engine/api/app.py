@@ -9,7 +9,8 @@ import admin_ui
 from admin_ui.errors import error_page
 from engine import __version__
 from engine.api import campaigns, config, healthz, jobs, problems, records
-from engine.service import Services, TooLarge
+from engine.errors import TooLarge
+from engine.service import Services
 
 MAX_BODY_BYTES = 10_000_000
 

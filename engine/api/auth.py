@@ -8,14 +8,10 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from engine.errors import ServiceError
-from engine.service import NotFound, Services
+from engine.errors import NotFound, Unauthorized
+from engine.service import Services
 from engine.service.keys import Caller
 from engine.service.policy import Policy
-
-
-class Unauthorized(ServiceError):
-    title = "Unauthorized"
 
 
 async def services(request: Request) -> Services:

@@ -13,23 +13,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.api.auth import Unauthorized
 from engine.config.errors import BundleInvalid
-from engine.errors import (
-    BadQuery,
-    DuplicateValue,
-    Forbidden,
-    IdempotencyMismatch,
-    Invalid,
-    NotFound,
-    Refused,
-    ServiceError,
-    TooLarge,
-    VersionConflict,
-)
+from engine.errors import ServiceError, TidepoolError
 from engine.fields.validator import FieldError
 from engine.i18n import accepted, locale_of
-from engine.service.public_forms import RateLimited, Spam
 from engine.storage.health import unavailable
 
 log = logging.getLogger("tidepool.api")
@@ -40,21 +27,6 @@ RETRY_AFTER_SECONDS = 5  # the database out of reach: when to try again
 # the status and the located errors (worded in the page's language), the page; None when the
 # request is not for a page.
 ErrorPage = Callable[[Request, int, Sequence[FieldError]], Response | None]
-
-STATUS: dict[type[ServiceError], int] = {
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    BadQuery: 400,
-    Invalid: 422,
-    DuplicateValue: 409,
-    VersionConflict: 409,
-    Refused: 409,
-    IdempotencyMismatch: 422,
-    TooLarge: 413,
-    RateLimited: 429,
-    Spam: 422,
-}
 
 
 def problem(
@@ -83,13 +55,19 @@ def asked_locale(request: Request) -> str | None:
     return locale_of(header) if accepted(header) else None
 
 
-async def _service_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ServiceError)
-    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-    locale = asked_locale(request)
-    return problem(
-        status, exc.title, exc.detail, [e.as_dict(locale) for e in exc.errors], **exc.extra()
-    )
+async def _known_error(request: Request, exc: Exception) -> Response:
+    """An error of the tree, with its class's status: a service error with its located field
+    errors, a bundle with every error at its file, line and column. Any other (a signal, an
+    admin page's own error) escaped a handler: re-raised, `Unexpected` answers it (500)."""
+    assert isinstance(exc, TidepoolError)
+    if isinstance(exc, ServiceError):
+        errors = [e.as_dict(asked_locale(request)) for e in exc.errors]
+        return problem(exc.status, exc.title, exc.detail, errors, **exc.extra())
+    if isinstance(exc, BundleInvalid):
+        return problem(
+            exc.status, "Invalid bundle", f"{len(exc.errors)} error(s) in the bundle", _bundle(exc)
+        )
+    raise exc
 
 
 # pydantic's error types → the catalogue's codes (engine/i18n/fields.py) and their parameters.
@@ -165,10 +143,9 @@ def _request_invalid(page: ErrorPage | None) -> Callable[[Request, Exception], A
     return handle
 
 
-async def _bundle_invalid(request: Request, exc: Exception) -> JSONResponse:
-    """A bundle with errors (a pushed version): every error with its file, line and column."""
-    assert isinstance(exc, BundleInvalid)
-    errors = [
+def _bundle(exc: BundleInvalid) -> list[dict[str, Any]]:
+    """Every error of a bundle (a pushed version) with its file, line and column."""
+    return [
         {
             "field": f"{e.file}:{e.line}:{e.col}",
             "code": e.code,
@@ -181,7 +158,6 @@ async def _bundle_invalid(request: Request, exc: Exception) -> JSONResponse:
         }
         for e in exc.errors
     ]
-    return problem(422, "Invalid bundle", f"{len(errors)} error(s) in the bundle", errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -251,7 +227,6 @@ class Unexpected:
 def install(app: FastAPI, page: ErrorPage | None = None) -> None:
     """The handlers of expected errors. Unexpected ones: add `Unexpected` as the app's last
     (outermost) middleware."""
-    app.add_exception_handler(ServiceError, _service_error)
-    app.add_exception_handler(BundleInvalid, _bundle_invalid)
+    app.add_exception_handler(TidepoolError, _known_error)
     app.add_exception_handler(RequestValidationError, _request_invalid(page))
     app.add_exception_handler(HTTPException, _http_error)

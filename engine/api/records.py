@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 
 from engine.api.auth import Acting, Svc, Who, acting
 from engine.api.problems import asked_locale
+from engine.errors import Invalid
 from engine.fields.validator import FieldError
-from engine.service import Idem, Invalid
+from engine.service import Idem
 from engine.service.listing import DEFAULT_LIMIT, MAX_LIMIT, Search
 from engine.service.policy import Policy
 from engine.service.records import DUPLICATE_OF

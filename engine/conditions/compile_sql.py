@@ -27,6 +27,7 @@ from engine.conditions import types as T
 from engine.conditions import values as V
 from engine.conditions.compile_py import compile_node
 from engine.conditions.stored import format_instant
+from engine.errors import Signal
 
 SqlExpr = ColumnElement[Any]
 _ORDER_OPS = {"==", "!=", "<", "<=", ">", ">="}
@@ -37,7 +38,7 @@ _NUM_RE = r"^-?[0-9]+(\.[0-9]+)?$"
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 
 
-class NotCompilable(Exception):
+class NotCompilable(Signal):
     """A condition that only makes sense on a write (changed/old) was given to SQL."""
 
 

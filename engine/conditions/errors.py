@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from engine.conditions.messages import RAW
+from engine.errors import Signal
 from engine.i18n import EN, Message, render
 
 
-class ConditionError(Exception):
+class ConditionError(Signal):
     """A syntax or type error at [pos, end) of the expression, with an optional hint.
 
     Message and hint are `Message`s (a stable code and params, see messages.py): `.message`

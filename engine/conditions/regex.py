@@ -14,6 +14,7 @@ from typing import Any
 import re2
 
 from engine.conditions.messages import msg
+from engine.errors import Signal
 from engine.i18n import Message
 
 MAX_PATTERN = 300
@@ -26,7 +27,7 @@ _OPTIONS.log_errors = False
 _OPTIONS.dot_nl = True  # '.' matches a newline, as in PostgreSQL's default mode
 
 
-class PatternError(ValueError):
+class PatternError(Signal):
     """Why a pattern is refused: `msg` by code, str() its English text."""
 
     def __init__(self, message: Message) -> None:

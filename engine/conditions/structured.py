@@ -16,6 +16,7 @@ from engine.conditions import types as T
 from engine.conditions.errors import ConditionError
 from engine.conditions.messages import msg
 from engine.conditions.printer import literal_text
+from engine.errors import Signal
 from engine.i18n import choices_hint
 
 OPS = {
@@ -63,7 +64,7 @@ class Rendered:
         return best.pointer, (offset - best.start) if best.is_text else None
 
 
-class StructuredError(Exception):
+class StructuredError(Signal):
     def __init__(self, pointer: str, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.pointer, self.message, self.hint = pointer, message, hint

@@ -6,6 +6,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from engine.errors import CallerError
+
 
 @dataclass(frozen=True, slots=True)
 class ConfigError:
@@ -38,8 +40,11 @@ class ConfigError:
         }
 
 
-class BundleInvalid(Exception):
+class BundleInvalid(CallerError):
     """Raised when a bundle has errors; carries all of them, best first."""
+
+    status = 422
+    code = "bundle_invalid"
 
     def __init__(self, errors: list[ConfigError]) -> None:
         self.errors = errors

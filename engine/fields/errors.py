@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.errors import Signal
 from engine.i18n import Message, render
 
 
-class FieldValueError(Exception):
+class FieldValueError(Signal):
     """A value was refused: a stable code plus the parameters of its message."""
 
     def __init__(self, code: str, **params: Any) -> None:

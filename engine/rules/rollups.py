@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.conditions import Condition, Trace, compile_any, entity_scope, nodes
 from engine.config.model import EntityDef, RollupDef
+from engine.errors import Signal
 from engine.fields.errors import FieldValueError
 
 NUMERIC = frozenset({"integer", "decimal", "money"})
@@ -31,7 +32,7 @@ class Related:
     id: str = ""  # breaks ties between records written at the same instant
 
 
-class RollupOverflow(Exception):
+class RollupOverflow(Signal):
     """A rollup's result that its field cannot store: the write that caused it is refused."""
 
     def __init__(self, field: str, error: FieldValueError) -> None:

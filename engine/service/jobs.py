@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.clock import Clock
-from engine.errors import Invalid, NotFound, Refused
+from engine.errors import Invalid, NotFound, Refused, Signal
 from engine.fields.validator import FieldError
 from engine.service.masking import Mask, scrub_text
 from engine.service.views import instant
@@ -35,7 +35,7 @@ BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 6 * 3600.0
 
 
-class Retry(Exception):
+class Retry(Signal):
     """A handler's attempt failed in a way a later attempt may cure (5xx, timeout).
 
     `after` (seconds) overrides the backoff, e.g. from a Retry-After header."""
@@ -45,7 +45,7 @@ class Retry(Exception):
         self.after = after
 
 
-class GiveUp(Exception):
+class GiveUp(Signal):
     """A handler's attempt failed in a way no retry cures (a 4xx, a bad payload): dead now."""
 
 

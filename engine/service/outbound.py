@@ -21,6 +21,8 @@ from typing import Final
 import httpcore
 import httpx
 
+from engine.errors import Signal
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _BROADCAST: Final = ipaddress.IPv4Address("255.255.255.255")
@@ -87,7 +89,7 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, ipaddress.IPv4A
     return None
 
 
-class AddressRefused(Exception):
+class AddressRefused(Signal):
     """The host resolved to an address outbound connections may not reach."""
 
     def __init__(self, host: str, address: IPAddress, why: str) -> None:
@@ -97,7 +99,7 @@ class AddressRefused(Exception):
         self.why = why
 
 
-class CannotResolve(Exception):
+class CannotResolve(Signal):
     """The host name has no address (now: DNS may answer later)."""
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.config.model import Bundle, EntityDef, FormDef
-from engine.errors import DuplicateValue, Invalid, NotFound, ServiceError
+from engine.errors import DuplicateValue, Invalid, NotFound, RateLimited, Spam
 from engine.fields.validator import EntityValidator
 from engine.rules.forms import FormState
 from engine.service import submissions
@@ -33,26 +33,6 @@ from engine.storage.store import Store, Tx
 _SLUG = re.compile("[a-z0-9][a-z0-9_-]{0,62}")  # tenant ids (schemas/common.schema.json)
 _NAME = re.compile("[a-z][a-z0-9_]{0,62}")  # form names
 HONEYPOT = "website-url"  # bots fill in every input; no field can take this name (a "-")
-
-
-class RateLimited(ServiceError):
-    """Too many submissions from one address, or to one form, within the window."""
-
-    title = "Too many submissions"
-
-    def __init__(self, detail: str, retry_after: int, scope: str) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after  # seconds until one more is allowed
-        self.scope = scope  # "address" | "form"
-
-    def extra(self) -> dict[str, Any]:
-        return {"retry_after": self.retry_after, "scope": self.scope}
-
-
-class Spam(ServiceError):
-    """The honeypot was filled in: the submission looks automated."""
-
-    title = "Submission refused"
 
 
 @dataclass(frozen=True)

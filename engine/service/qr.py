@@ -28,6 +28,8 @@ ERROR = "m"  # 15% of the code may be damaged; segno raises it when the size all
 class BadParams(Invalid):
     """Parameters the form's URL does not take, or values its hidden fields refuse."""
 
+    status = 422
+    code = "bad_params"
     title = "Bad URL parameters"
 
     def __init__(

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.conditions.compile_sql import field_sql
+from engine.errors import Signal
 from engine.storage import tables as t
 from engine.storage.combined import NewRows, bump_upsert, combined, state_update
 
@@ -66,7 +67,7 @@ class HistoryEntry:
     changes: Mapping[str, Any]
 
 
-class UniqueTaken(Exception):
+class UniqueTaken(Signal):
     """A unique value is already held by another record (found by the primary key)."""
 
 

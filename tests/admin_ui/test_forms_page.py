@@ -11,7 +11,8 @@ import pytest
 import segno
 from fastapi.testclient import TestClient
 
-from engine.service import Invalid, Services
+from engine.errors import Invalid
+from engine.service import Services
 from tests.admin_ui.conftest import SignIn
 from tests.admin_ui.page_helpers import bars, in_language, signed_out_redirects, svg
 from tests.service.test_qr import modules

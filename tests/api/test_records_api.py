@@ -348,7 +348,7 @@ def test_a_users_key_assigns_only_with_a_role_that_can(client: TestClient, svc: 
 
 
 def test_keys_act_only_for_users_of_the_bundle(svc: Any) -> None:
-    from engine.service import Invalid
+    from engine.errors import Invalid
     from tests.helpers import FIXTURES
 
     svc.install_dirs([FIXTURES / "leads"])

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.service import Idem, Invalid, Services
+from engine.errors import Invalid
+from engine.service import Idem, Services
 from tests.helpers import FIXTURES
 
 

@@ -143,7 +143,7 @@ def test_assign_by_hand_and_the_stats(leads: Services) -> None:
 
 
 def test_assign_by_hand_refuses_unknown_users(leads: Services) -> None:
-    from engine.service import Invalid, NotFound
+    from engine.errors import Invalid, NotFound
 
     record_id = lead(leads, industry="other")["id"]
     with pytest.raises(Invalid):
@@ -246,7 +246,7 @@ def test_a_record_nobody_worked_is_handed_on(leads: Services, clock: FixedClock)
 
 
 def test_switching_a_user_off_through_the_api(leads: Services) -> None:
-    from engine.service import NotFound
+    from engine.errors import NotFound
 
     first = lead(leads, industry="other")
     assert first["owner"] == "u1"
@@ -266,7 +266,7 @@ def test_switching_a_user_off_through_the_api(leads: Services) -> None:
 
 
 def test_a_switched_off_user_takes_no_records_by_any_path(leads: Services) -> None:
-    from engine.service import Invalid
+    from engine.errors import Invalid
 
     record_id = lead(leads, industry="other")["id"]
     leads.owners.set_active("leads", "u3", False)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from engine.service import Idem, IdempotencyMismatch, Invalid, NotFound, Services, TooLarge
+from engine.errors import IdempotencyMismatch, Invalid, NotFound, TooLarge
+from engine.service import Idem, Services
 from engine.storage import tables as t
 
 

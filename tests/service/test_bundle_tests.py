@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine.config.loader import load_bundle_dir, read_bundle_dir
-from engine.service import Refused, Services
+from engine.errors import Refused
+from engine.service import Services
 from engine.service.bundle_tests import run_bundle_tests
 from tests.helpers import FIXTURES
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from engine.clock import FixedClock
-from engine.service import Forbidden, Invalid, NotFound, Refused, Services
+from engine.errors import Forbidden, Invalid, NotFound, Refused
+from engine.service import Services
 from tests.helpers import START, run_all
 
 OLD = "2026-10-01T00:00:00Z"  # more than 30 days before START: recycled on create

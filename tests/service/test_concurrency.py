@@ -8,7 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.service import DuplicateValue, Idem, Services, VersionConflict
+from engine.errors import DuplicateValue, VersionConflict
+from engine.service import Idem, Services
 from engine.storage import tables as t
 
 WRITERS = 8

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.config import BundleInvalid, load_bundle_dir
-from engine.service import NotFound, Services
+from engine.errors import NotFound
+from engine.service import Services
 from tests.helpers import FIXTURES
 
 

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from engine.clock import FixedClock
-from engine.service import Invalid, NotFound, Services
+from engine.errors import Invalid, NotFound, Spam
+from engine.service import Services
 from engine.service import form_report as fr
 from engine.service.form_report import NONE, Outcomes
-from engine.service.public_forms import Spam
 
 T = "fr"
 D22, D23, D24 = date(2026, 11, 22), date(2026, 11, 23), date(2026, 11, 24)

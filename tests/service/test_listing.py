@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.service import BadQuery, ListQuery, Services, parse_filters
+from engine.errors import BadQuery
+from engine.service import ListQuery, Services, parse_filters
 
 ROWS: list[dict[str, Any]] = [
     {"name": "a", "budget": "100", "employees": 5, "region": "east", "tags": ["vip", "x"]},

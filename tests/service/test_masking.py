@@ -11,7 +11,8 @@ import pytest
 from engine.conditions import compile_text, entity_scope
 from engine.config.loader import load_bundle_dir
 from engine.config.model import Bundle
-from engine.service import Filter, Forbidden
+from engine.errors import Forbidden
+from engine.service import Filter
 from engine.service.masking import (
     Mask,
     mask_history,

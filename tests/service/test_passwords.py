@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from engine.service import Invalid, NotFound, Services
+from engine.errors import Invalid, NotFound
+from engine.service import Services
 from engine.service.passwords import app_secret
 from engine.storage import tables as t
 

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from engine.clock import FixedClock
 from engine.config.errors import BundleInvalid
 from engine.config.loader import load_bundle_dir
-from engine.service import Forbidden, Invalid, NotFound, Services
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.service import Services
 from engine.service.listing import Search
 from engine.service.policy import Policy, subtree_of, team_of
 from tests.helpers import FIXTURES, START

@@ -87,8 +87,7 @@ def test_explain_shows_the_timeline_and_why_not(svc: Services) -> None:
 def test_moving_by_hand_where_the_bundle_allows(svc: Services) -> None:
     import pytest
 
-    from engine.errors import Refused
-    from engine.service import Invalid
+    from engine.errors import Invalid, Refused
 
     record = create(svc, {"name": "a", "budget": 200000})
     assert record["pool"] == "nurturing"  # no region: need not confirmed
@@ -107,7 +106,7 @@ def test_moving_by_hand_where_the_bundle_allows(svc: Services) -> None:
 def test_scores_and_grades_are_derived_on_every_write(svc: Services) -> None:
     import pytest
 
-    from engine.service import Invalid
+    from engine.errors import Invalid
 
     record = create(svc, {"name": "a", "source": "referral"})
     assert (record["data"]["score"], record["data"]["grade"]) == (30, "potential")

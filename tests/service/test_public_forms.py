@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from engine.clock import FixedClock
-from engine.service import Invalid, NotFound, Services
-from engine.service.public_forms import RateLimited, Spam, Submitted
+from engine.errors import Invalid, NotFound, RateLimited, Spam
+from engine.service import Services
+from engine.service.public_forms import Submitted
 from engine.storage import tables as t
 from tests.helpers import FIXTURES
 

@@ -12,9 +12,8 @@ import pytest
 import segno
 
 from engine.config.loader import load_bundle_dir
-from engine.errors import Refused
+from engine.errors import Invalid, NotFound, Refused
 from engine.rules.compiled import CompiledConfig
-from engine.service import Invalid, NotFound
 from engine.service.qr import (
     BORDER,
     BadParams,

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from engine.clock import FixedClock
-from engine.service import DuplicateValue, Invalid, NotFound, Services, VersionConflict
+from engine.errors import DuplicateValue, Invalid, NotFound, VersionConflict
+from engine.service import Services
 from engine.storage import tables as t
 
 GOOD = {"name": "甲公司", "phone": "138 0013 8000", "budget": 1234.5, "region": "east"}

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from engine.config import BundleInvalid, load_bundle_dir
-from engine.service import BadQuery, DuplicateValue, Idem, ListQuery, Services
+from engine.errors import BadQuery, DuplicateValue
+from engine.service import Idem, ListQuery, Services
 from tests.helpers import FIXTURES
 
 

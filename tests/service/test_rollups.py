@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from engine.clock import FixedClock
-from engine.service import Invalid, Services
+from engine.errors import Invalid
+from engine.service import Services
 
 
 def customer(svc: Services, **data: Any) -> dict[str, Any]:
@@ -177,7 +178,7 @@ def test_refresh_recomputes_rollups_of_existing_records(svc: Services) -> None:
 
 
 def test_a_total_the_field_cannot_hold_refuses_the_write(svc: Services) -> None:
-    from engine.service import Refused
+    from engine.errors import Refused
 
     c = customer(svc)
     order(svc, c["id"], "9999999999999.99")

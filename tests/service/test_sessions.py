@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from engine.clock import FixedClock
-from engine.service import Invalid, Services
+from engine.errors import Invalid
+from engine.service import Services
 from engine.service import passwords as pw
 from engine.service.passwords import app_secret
 from engine.service.sessions import (

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from engine.config.errors import BundleInvalid
 from engine.config.loader import load_bundle, read_bundle_dir
-from engine.service import Forbidden, Invalid, NotFound, Services
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.service import Services
 from engine.service import simulate_record as record_rules
 from engine.service.simulate import dry_run, simulate
 from engine.service.simulate_report import (

@@ -7,7 +7,8 @@ import pytest
 
 from engine.config.errors import BundleInvalid
 from engine.config.loader import load_bundle, read_bundle_dir
-from engine.service import Forbidden, Invalid, NotFound, Services
+from engine.errors import Forbidden, Invalid, NotFound
+from engine.service import Services
 from tests.helpers import FIXTURES
 
 
