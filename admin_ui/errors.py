@@ -9,27 +9,11 @@ from collections.abc import Sequence
 from fastapi import Request
 from starlette.responses import Response
 
-from admin_ui.session import AdminRoute, locale_of
+from admin_ui.session import AdminRoute, page_locale
 from admin_ui.templating import render
-from admin_ui.texts import add, text
 from engine.fields.validator import FieldError
+from engine.i18n import text
 
-add(
-    {
-        "error.request": (
-            "A value in this page's address or form cannot be used.",
-            "此页面地址或表单中有无法使用的值。",
-        ),
-        "error.unavailable": (
-            "The database cannot be reached just now. Please try again in a moment.",
-            "暂时无法连接数据库，请稍后再试。",
-        ),
-        "error.internal": (
-            "Something went wrong on our side; it was logged.",
-            "服务器出错了，已记录下来。",
-        ),
-    }
-)
 _KEYS = {422: "error.request", 503: "error.unavailable", 500: "error.internal"}
 
 
@@ -37,7 +21,7 @@ def error_page(request: Request, status: int, errors: Sequence[FieldError]) -> R
     """The admin UI's error page for a request to one of its pages; None for other requests."""
     if not isinstance(request.scope.get("route"), AdminRoute):
         return None
-    locale = locale_of(request, "en")
+    locale = page_locale(request, "en")
     return render(
         request,
         None,

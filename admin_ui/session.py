@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from engine.config.model import Label, UserDef
 from engine.errors import CallerError, NotFound, ServiceError
+from engine.i18n import LOCALES, locale_of
 from engine.rules.compiled import CompiledConfig
 from engine.service import Services
 from engine.service.permissions import may, require
@@ -63,12 +64,14 @@ def services(request: Request) -> Services:
     return found
 
 
-def locale_of(request: Request, default: str) -> str:
+def page_locale(request: Request, default: str) -> str:
+    """The page's language: the one chosen on the page (kept in the session), else the
+    browser's (Accept-Language), else `default`."""
     chosen = request.session.get("locale")
-    if chosen in ("en", "zh-CN"):
+    if chosen in LOCALES:
         return str(chosen)
-    header = request.headers.get("accept-language", "").lower()
-    return "zh-CN" if header.startswith("zh") else ("en" if header else default)
+    header = request.headers.get("accept-language", "")
+    return locale_of(header) if header.strip() else default
 
 
 def admin_sessions(request: Request) -> Sessions:
@@ -94,7 +97,7 @@ async def viewer(request: Request) -> Viewer:
     if found is None or not found.active:  # switched off in the bundle: signed out
         forget_session(request)
         raise SignInNeeded
-    locale = locale_of(request, _default_locale(cfg))
+    locale = page_locale(request, locale_of(cfg.bundle.tenant.locale))
     return Viewer(tenant, found, cfg, locale, csrf_token(request))
 
 
@@ -102,10 +105,6 @@ def forget_session(request: Request) -> None:
     """The cookie stops naming a session; its language stays."""
     for name in ("tenant", "sid", "user"):
         request.session.pop(name, None)
-
-
-def _default_locale(cfg: CompiledConfig) -> str:
-    return "zh-CN" if cfg.bundle.tenant.locale.startswith("zh") else "en"
 
 
 def csrf_token(request: Request) -> str:

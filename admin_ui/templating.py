@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from admin_ui.session import Viewer, csrf_token, locale_of
-from admin_ui.texts import text
+from admin_ui.session import Viewer, csrf_token, page_locale
 from engine.errors import ServiceError
+from engine.i18n import text
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -24,7 +24,7 @@ def render(
     request: Request, who: Viewer | None, name: str, status: int = 200, **context: Any
 ) -> Response:
     """A page for the viewer (or for nobody yet: the sign-in page)."""
-    locale = who.locale if who is not None else locale_of(request, "en")
+    locale = who.locale if who is not None else page_locale(request, "en")
 
     def t(key: str, **params: Any) -> str:
         return text(key, locale, **params)
@@ -45,15 +45,14 @@ def render_error(
     request: Request, status: int, key: str | None, exc: ServiceError | None = None
 ) -> Response:
     """An error as a page: what went wrong, in the viewer's language, and the way back."""
-    locale = locale_of(request, "en")
+    locale = page_locale(request, "en")
     detail = text(key, locale) if key else (exc.detail if exc else "")
     if exc is not None and status == 404 and not key:
         detail = text("error.404", locale)  # the service's detail is English and names ids
     if exc is not None and status == 403:
-        names = "roles_zh" if locale.startswith("zh") else "roles_en"
         roles = next(
             (
-                e.params.get(names) or e.params.get("roles")
+                e.params.get("role_labels") or e.params.get("roles")
                 for e in exc.errors
                 if "roles" in e.params
             ),

@@ -51,6 +51,7 @@ from markupsafe import Markup
 
 from engine.config.model import Label
 from engine.errors import Signal
+from engine.i18n import CATALOGUE, EN, text
 
 MAX_OUTPUT = 64 * 1024  # characters of one rendered string, and of any text or list built
 MAX_EXPONENT = 1000  # `9 ** (9 ** 9)` would keep a worker busy for hours
@@ -112,48 +113,11 @@ _TEMPLATE_FILE = "<template>"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-# The bounds' reasons, as people read them (a TemplateError without a code has its own text).
-MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {
-        "en": {
-            "template.budget": "the template took longer than its {ms} ms budget",
-            "template.steps": "the template's loops ran more than {n} steps",
-            "template.range": "range() may hold at most {n} numbers",
-            "template.depth": "macros and recursive loops may nest at most {n} deep",
-            "template.integer": "a number would have more than {n} bits (about {digits} digits)",
-            "template.exponent": "exponents above {n} are not allowed",
-            "template.too_long": "a text or list would hold more than {n} characters or items",
-            "template.output": "the text would be longer than {n} characters",
-            "template.built": "the template built more than {n} characters or items in all",
-            "template.method": "{method}() cannot be called in a template",
-            "line": "line {line}: {message}",
-        },
-        "zh-CN": {
-            "template.budget": "模板渲染超过了 {ms} 毫秒的时间预算",
-            "template.steps": "模板中的循环执行超过 {n} 步",
-            "template.range": "range() 最多包含 {n} 个数",
-            "template.depth": "宏调用和递归循环最多嵌套 {n} 层",
-            "template.integer": "数字将超过 {n} 位二进制（约 {digits} 位十进制）",
-            "template.exponent": "指数不能超过 {n}",
-            "template.too_long": "文本或列表将超过 {n} 个字符或元素",
-            "template.output": "生成的文本将超过 {n} 个字符",
-            "template.built": "模板累计生成的文本和列表超过 {n} 个字符或元素",
-            "template.method": "模板中不能调用 {method}()",
-            "line": "第 {line} 行：{message}",
-        },
-    }
-)
-
-
-def _lang(locale: str | None) -> str:
-    return "zh-CN" if (locale or "").startswith("zh") else "en"
-
-
 class TemplateError(Signal):
     """A template that could not be rendered; the message is short and safe to show.
 
-    A bound that was reached has a `code` (a key of MESSAGES) and its `params`, so the reason
-    reads in Chinese as well; other errors carry Jinja's or Python's own (English) text."""
+    A bound that was reached has a `code` (engine/i18n/templates.py) and its `params`, so the
+    reason reads in Chinese as well; other errors carry Jinja's or Python's own (English) text."""
 
     def __init__(
         self,
@@ -172,17 +136,18 @@ class TemplateError(Signal):
     @classmethod
     def bound(cls, code: str, **params: Any) -> TemplateError:
         """A bound that was reached."""
-        return cls(MESSAGES["en"][code].format(**params), code=code, params=params)
+        return cls(text(code, EN, **params), code=code, params=params)
 
     def __str__(self) -> str:
-        return self.text("en")
+        return self.text(EN)
 
-    def text(self, locale: str | None = "en") -> str:
+    def text(self, locale: str | None = EN) -> str:
         """The reason in a locale (English for errors without a code)."""
-        words = MESSAGES[_lang(locale)]
-        code = self.code if self.code in words else None
-        message = words[code].format(**self.params) if code else self.message
-        return words["line"].format(line=self.line, message=message) if self.line else message
+        code = self.code if _known(self.code) else None
+        message = text(code, locale, **self.params) if code else self.message
+        return (
+            text("template.line", locale, line=self.line, message=message) if self.line else message
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """What a decision stores, so the reason can be shown in either language later."""
@@ -202,12 +167,17 @@ def error_text(error: Mapping[str, Any], locale: str | None) -> str:
     found = TemplateError(
         str(error.get("message", "")),
         line if isinstance(line, int) else None,
-        code=code if code in MESSAGES["en"] and isinstance(params, Mapping) else None,
+        code=code if _known(code) and isinstance(params, Mapping) else None,
         params=params if isinstance(params, Mapping) else None,
     )
     if found.code is None:  # the stored message already has its line
         return found.message
     return found.text(locale)
+
+
+def _known(code: str | None) -> bool:
+    """A bound's code (a stored one may be anything)."""
+    return code is not None and code.startswith("template.") and code in CATALOGUE
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,8 +41,8 @@ async def form_page(
             state,
             defaults(visit.form.defaults, visit.fields) if raw is None else raw,
             errors,
-            (visit.t("yes"), visit.t("no")),
-            visit.t("choose"),
+            (visit.t("hosted.yes"), visit.t("hosted.no")),
+            visit.t("hosted.choose"),
         )
     )
     response = pages.html(
@@ -89,7 +89,7 @@ def refused(visit: Visit, refusal: Refusal, as_json: bool) -> Response:
 
 def thank_you(visit: Visit) -> str:
     """The form's thank-you message, or the page's own."""
-    return visit.label(visit.form.thank_you) or visit.t("thanks_default")
+    return visit.label(visit.form.thank_you) or visit.t("hosted.thanks_default")
 
 
 def thanks_page(visit: Visit, duplicate: bool) -> Response:

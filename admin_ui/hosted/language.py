@@ -1,6 +1,6 @@
 """The visitor's language: `?lang=` when it is one of the tenant's locales, else the best
-match of the browser's Accept-Language, else the tenant's own locale. And the links that
-switch it, keeping the page's other query parameters."""
+match of the browser's Accept-Language, else the tenant's own locale. The links that switch
+it, keeping the page's other query parameters; sentences joined as the language does."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 
-from admin_ui.hosted.texts import LOCALES, language_name
-
-MAX_ACCEPTED = 20  # Accept-Language entries looked at (the header is the visitor's to send)
+from engine.i18n import LOCALES, accepted, is_chinese, text
 
 
 @dataclass(frozen=True)
@@ -21,22 +19,6 @@ class LangLink:
     name: str
     href: str
     current: bool
-
-
-def accepted(header: str) -> list[str]:
-    """The header's language tags, best first (by q, then order); q=0 and '*' left out."""
-    weighted: list[tuple[float, int, str]] = []
-    for i, part in enumerate(header.split(",")[:MAX_ACCEPTED]):
-        tag, _, rest = part.strip().partition(";")
-        q = 1.0
-        if rest.strip().lower().startswith("q="):
-            try:
-                q = float(rest.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if tag and tag != "*" and 0 < q <= 1:
-            weighted.append((-q, i, tag))
-    return [tag for _, _, tag in sorted(weighted)]
 
 
 def match(tag: str, locales: Sequence[str]) -> str | None:
@@ -91,3 +73,13 @@ def switch_links(
         LangLink(loc, language_name(loc), f"{path}?{query_with(query, lang=loc)}", loc == current)
         for loc in locales
     ]
+
+
+def language_name(locale: str) -> str:
+    """A language's name in itself ("中文"); a locale the UI has no words for shows its tag."""
+    return text("language.name", locale) if locale in LOCALES else locale
+
+
+def sentences(locale: str | None, *parts: str) -> str:
+    """Sentences one after another: with a space in English, none in Chinese."""
+    return ("" if is_chinese(locale) else " ").join(p for p in parts if p)

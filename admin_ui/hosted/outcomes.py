@@ -9,15 +9,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from admin_ui.hosted.body import BodyRefused
-from admin_ui.hosted.texts import sentences
+from admin_ui.hosted.language import sentences
 from admin_ui.hosted.visit import Visit
 from engine.errors import RateLimited, ServiceError, Spam
 from engine.fields.validator import FieldError
 
 _BODY = {  # status → (title, text) of a body the page does not take
-    400: ("unreadable_title", "unreadable"),
-    413: ("too_large_title", "too_large"),
-    415: ("unsupported_title", "unsupported"),
+    400: ("hosted.unreadable_title", "hosted.unreadable"),
+    413: ("hosted.too_large_title", "hosted.too_large"),
+    415: ("hosted.unsupported_title", "hosted.unsupported"),
 }
 
 
@@ -60,9 +60,9 @@ def problem(visit: Visit, error: FieldError) -> Problem:
     code = "required" if error.code == "required_when" else error.code
     name = label(visit, error.field) if error.field else ""
     if code == "unique":
-        return Problem(error.field, error.code, visit.t("unique", label=name))
+        return Problem(error.field, error.code, visit.t("hosted.unique", label=name))
     said = FieldError(error.field, code, error.params).message(visit.locale)
-    told = visit.t("field_error", label=name, message=said) if name else said
+    told = visit.t("hosted.field_error", label=name, message=said) if name else said
     return Problem(error.field, error.code, told)
 
 
@@ -74,20 +74,28 @@ def in_page_order(visit: Visit, errors: Iterable[FieldError]) -> list[FieldError
 
 def invalid(visit: Visit, errors: Iterable[FieldError]) -> Refusal:
     problems = tuple(problem(visit, e) for e in in_page_order(visit, errors))
-    return Refusal(422, visit.t("failed_title"), visit.t("invalid"), problems, keep=True)
+    return Refusal(
+        422, visit.t("hosted.failed_title"), visit.t("hosted.invalid"), problems, keep=True
+    )
 
 
 def rate_limited(visit: Visit, exc: RateLimited) -> Refusal:
     minutes = max(1, math.ceil(exc.retry_after / 60))
-    wait = visit.t("try_again_minute") if minutes == 1 else visit.t("try_again_minutes", n=minutes)
-    said = visit.t("rate_limited_address" if exc.scope == "address" else "rate_limited_form")
-    title = visit.t("failed_title")
+    wait = (
+        visit.t("hosted.try_again_minute")
+        if minutes == 1
+        else visit.t("hosted.try_again_minutes", n=minutes)
+    )
+    said = visit.t(
+        "hosted.rate_limited_address" if exc.scope == "address" else "hosted.rate_limited_form"
+    )
+    title = visit.t("hosted.failed_title")
     detail = sentences(visit.locale, said, wait)
     return Refusal(exc.status, title, detail, retry_after=exc.retry_after, keep=True)
 
 
 def spam(visit: Visit, exc: Spam) -> Refusal:
-    return Refusal(exc.status, visit.t("spam_title"), visit.t("spam"))
+    return Refusal(exc.status, visit.t("hosted.spam_title"), visit.t("hosted.spam"))
 
 
 def body_refused(visit: Visit, exc: BodyRefused) -> Refusal:
@@ -97,16 +105,18 @@ def body_refused(visit: Visit, exc: BodyRefused) -> Refusal:
 
 
 def not_object(visit: Visit) -> Refusal:
-    only = Problem("", "type", visit.t("not_object"))
-    return Refusal(422, visit.t("unreadable_title"), visit.t("not_object"), (only,))
+    only = Problem("", "type", visit.t("hosted.not_object"))
+    return Refusal(422, visit.t("hosted.unreadable_title"), visit.t("hosted.not_object"), (only,))
 
 
 def cross_site(visit: Visit, origin: str) -> Refusal:
-    return Refusal(403, visit.t("cross_site_title"), visit.t("cross_site", origin=origin))
+    return Refusal(
+        403, visit.t("hosted.cross_site_title"), visit.t("hosted.cross_site", origin=origin)
+    )
 
 
 def failed(visit: Visit, exc: ServiceError) -> Refusal:
     """Any other refusal of the engine (nothing was stored): its own words."""
     problems = tuple(problem(visit, e) for e in exc.errors)
-    detail = visit.t("failed", detail=exc.detail)
-    return Refusal(422, visit.t("failed_title"), detail, problems, keep=bool(problems))
+    detail = visit.t("hosted.failed", detail=exc.detail)
+    return Refusal(422, visit.t("hosted.failed_title"), detail, problems, keep=bool(problems))

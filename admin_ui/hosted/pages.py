@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from admin_ui.hosted import assets
 from admin_ui.hosted.language import LangLink
-from admin_ui.hosted.texts import text
+from engine.i18n import text
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "hosted"
 

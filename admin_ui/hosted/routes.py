@@ -87,7 +87,7 @@ async def _submit_json(visit: Visit, data: Any) -> Response:
     outcome = await _submitted(visit, data, str(trap) if trap not in (None, "") else None)
     if isinstance(outcome, outcomes.Refusal):
         return refused(visit, outcome, as_json=True)
-    said = visit.t("duplicate_note") if outcome.duplicate else thank_you(visit)
+    said = visit.t("hosted.duplicate_note") if outcome.duplicate else thank_you(visit)
     answer = {
         "status": "duplicate" if outcome.duplicate else "created",
         "message": said,
@@ -119,7 +119,7 @@ async def _submitted(
     except (Invalid, DuplicateValue) as exc:
         return outcomes.invalid(visit, exc.errors)
     except NotFound:  # the form stopped being public a moment ago
-        return outcomes.Refusal(404, visit.t("not_found_title"), visit.t("not_found"))
+        return outcomes.Refusal(404, visit.t("hosted.not_found_title"), visit.t("hosted.not_found"))
     except ServiceError as exc:
         return outcomes.failed(visit, exc)
 

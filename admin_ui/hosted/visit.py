@@ -15,9 +15,9 @@ from starlette.responses import Response
 
 from admin_ui.hosted import body, headers, pages
 from admin_ui.hosted.language import query_with, switch_links, visitor_locale, without_form_locale
-from admin_ui.hosted.texts import text
 from engine.config.model import FieldDef, FormDef, Label
 from engine.errors import NotFound
+from engine.i18n import text
 from engine.service import Services
 from engine.service.public_forms import PublicForm
 
@@ -117,7 +117,7 @@ def not_found(request: Request) -> Response:
     """A 404 in the visitor's language: an unknown tenant or form and a private form alike."""
     header = request.headers.get("accept-language", "")
     locale = without_form_locale(request.query_params, header)
-    title, detail = text("not_found_title", locale), text("not_found", locale)
+    title, detail = text("hosted.not_found_title", locale), text("hosted.not_found", locale)
     response: Response
     if wants_json(request):
         response = pages.problem(404, title, detail)

@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from admin_ui import texts
 from admin_ui.access import all_stats, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import AssignmentRuleDef
+from engine.i18n import text
 from engine.service.assignment_board import (
     AssignmentBoard,
     GroupFairness,
@@ -22,52 +22,6 @@ from engine.service.assignment_board import (
 )
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
-
-texts.add(
-    {
-        "asg.title": ("Assignment", "分配"),
-        "asg.yours": (
-            "Shown: the users whose records you may see.",
-            "仅显示您有权查看其记录的用户。",
-        ),
-        "asg.day": (
-            "Today is {day} in the tenant's time zone; the week began on {monday}.",
-            "租户时区的今天：{day}；本周从 {monday} 开始。",
-        ),
-        "asg.none": (
-            "This tenant's bundle has no assignment rules.",
-            "该租户的配置没有分配规则。",
-        ),
-        "asg.load": ("Load per user", "各用户负载"),
-        "asg.user": ("User", "用户"),
-        "asg.open": ("Open load", "当前持有"),
-        "asg.cap_open": ("Open capacity", "持有上限"),
-        "asg.open_left": ("Open left", "可再持有"),
-        "asg.today": ("Assigned today", "今日分配"),
-        "asg.cap_day": ("Per day", "每日上限"),
-        "asg.day_left": ("Left today", "今日剩余"),
-        "asg.week": ("This week", "本周分配"),
-        "asg.no_cap": ("no limit", "不限"),
-        "asg.inactive": ("inactive", "已停用"),
-        "asg.full": ("full", "已满"),
-        "asg.of_cap": ("of {cap}", "上限 {cap}"),
-        "asg.load_chart": ("Open load", "当前持有"),
-        "asg.fairness": ("Fairness today", "今日分配公平性"),
-        "asg.fairness_how": (
-            "Assigned today per candidate of each rule, from the day counters the engine "
-            "balances with (all rules of the entity together); spread = most − fewest among "
-            "active candidates.",
-            "每条规则的候选人今日分配数，取自分配引擎用于均衡的每日计数（同一实体的所有规则合计）；"
-            "差距 = 在岗候选人中最多与最少之差。",
-        ),
-        "asg.spread": ("Spread today: {spread}", "今日差距：{spread}"),
-        "asg.group_all": ("All candidates", "全部候选人"),
-        "asg.queues": ("Waiting in queues", "待分配队列"),
-        "asg.queue": ("Queue", "队列"),
-        "asg.waiting": ("Records", "记录数"),
-        "asg.no_queued": ("No record is waiting in a queue.", "队列中没有等待分配的记录。"),
-    }
-)
 
 
 @router.get("/assignment")
@@ -107,7 +61,7 @@ def entity_view(who: Viewer, entity: str, board: AssignmentBoard) -> dict[str, A
 def user_view(who: Viewer, load: UserLoad) -> dict[str, Any]:
     name = who.cfg.bundle.tenant.users[load.user].name
     full = load.open_left == 0 or load.per_day_left == 0
-    note = "" if load.cap_open is None else texts.text("asg.of_cap", who.locale, cap=load.cap_open)
+    note = "" if load.cap_open is None else text("asg.of_cap", who.locale, cap=load.cap_open)
     return {
         "user": load.user,
         "name": name,
@@ -149,7 +103,7 @@ def rules_view(who: Viewer, groups: tuple[GroupFairness, ...]) -> list[dict[str,
 
 def group_view(who: Viewer, rule: AssignmentRuleDef, group: GroupFairness) -> dict[str, Any]:
     users = who.cfg.bundle.tenant.users
-    inactive = texts.text("asg.inactive", who.locale)
+    inactive = text("asg.inactive", who.locale)
     bars = [(users[u].name, n, "" if u in group.active else inactive) for u, n in group.today]
     return {
         "label": group_label(who, rule, group.group),
@@ -161,7 +115,7 @@ def group_view(who: Viewer, rule: AssignmentRuleDef, group: GroupFairness) -> di
 def group_label(who: Viewer, rule: AssignmentRuleDef, value: str) -> str:
     """A by_field group by its value's label in the bundle (an enum option's), else the value."""
     if not value:
-        return texts.text("asg.group_all", who.locale)
+        return text("asg.group_all", who.locale)
     entity = who.cfg.bundle.entities[rule.entity]
     field = entity.fields.get(rule.key_field or "")
     option = next((o for o in field.options if o.value == value), None) if field else None

@@ -20,7 +20,7 @@ from admin_ui.session import (
     forget_session,
 )
 from admin_ui.templating import render
-from admin_ui.texts import LOCALES
+from engine.i18n import LOCALES
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
 

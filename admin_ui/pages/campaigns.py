@@ -11,58 +11,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from admin_ui import texts
 from admin_ui.access import ALL_STATS, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import CampaignDef
+from engine.i18n import CATALOGUE, text
 from engine.service import Services
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
 PERIODS = (0, 7, 30, 90)  # days back; 0: since the beginning
 SERIES = ("fired", "delivered", "failed", "converted")  # the chart's bars per variant
 COLOURS = ("s0", "s1", "s3", "s4")  # blue, green, red, violet (admin.css): failed is the red one
-
-texts.add(
-    {
-        "camp.title": ("Campaigns", "营销活动"),
-        "camp.none": ("This tenant's bundle has no campaigns.", "该租户的配置没有营销活动。"),
-        "camp.period": ("Period", "时间范围"),
-        "camp.period.0": ("All time", "全部"),
-        "camp.period.7": ("Last 7 days", "最近 7 天"),
-        "camp.period.30": ("Last 30 days", "最近 30 天"),
-        "camp.period.90": ("Last 90 days", "最近 90 天"),
-        "camp.show": ("Show", "查看"),
-        "camp.overview": ("All campaigns", "全部营销活动"),
-        "camp.variant": ("Variant", "分组"),
-        "camp.no_split": ("All records", "全部记录"),
-        "camp.holdout": ("Holdout (nothing sent)", "对照组（不发送）"),
-        "camp.fired": ("Fired", "触发"),
-        "camp.delivered": ("Delivered", "送达"),
-        "camp.failed": ("Failed", "失败"),
-        "camp.held_out": ("Held out", "对照"),
-        "camp.pending": ("In progress", "进行中"),
-        "camp.pending_hint": (
-            "Sent and not answered yet, or waiting for the end of quiet hours",
-            "已发送尚无结果，或等待免打扰时段结束",
-        ),
-        "camp.converted": ("Converted", "转化"),
-        "camp.conversion": ("Conversion", "转化率"),
-        "camp.total": ("Total", "合计"),
-        "camp.not_fired": ("Has not fired in this period.", "该时间范围内没有触发。"),
-        "camp.disabled": ("disabled", "已停用"),
-        "camp.goal": ("goal within {days} days", "目标期限 {days} 天"),
-        "camp.trigger.created": ("on create", "新建时"),
-        "camp.trigger.updated": ("on update", "更新时"),
-        "camp.trigger.field_changed": ("when a field changes", "字段变化时"),
-        "camp.trigger.pool_entered": ("on entering a pool", "进入客户池时"),
-        "camp.trigger.pool_left": ("on leaving a pool", "离开客户池时"),
-        "camp.trigger.segment_enter": ("on entering a segment", "进入客群时"),
-        "camp.trigger.segment_leave": ("on leaving a segment", "离开客群时"),
-        "camp.trigger.schedule": ("on a schedule", "定时"),
-        "camp.trigger.relative": ("relative to a date", "相对日期"),
-    }
-)
 
 
 @router.get("/campaigns")
@@ -91,7 +50,7 @@ def campaigns_page(
 
 
 def _word(who: Viewer, key: str) -> str:
-    return texts.text(key, who.locale)
+    return text(key, who.locale)
 
 
 def campaign_view(who: Viewer, svc: Services, campaign: CampaignDef, days: int) -> dict[str, Any]:
@@ -120,7 +79,7 @@ def campaign_view(who: Viewer, svc: Services, campaign: CampaignDef, days: int) 
 
 def _trigger_word(who: Viewer, kind: str) -> str:
     key = f"camp.trigger.{kind}"
-    return _word(who, key) if key in texts.TEXTS else kind
+    return _word(who, key) if key in CATALOGUE else kind
 
 
 def variant_order(campaign: CampaignDef, found: dict[str, Any]) -> list[str]:

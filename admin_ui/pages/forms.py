@@ -21,12 +21,12 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from admin_ui import texts
 from admin_ui.access import ALL_STATS, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import FormDef
 from engine.errors import Invalid, NotFound, Refused
+from engine.i18n import text
 from engine.service.form_report import (
     MAX_CHANNELS,
     MAX_DAYS,
@@ -54,144 +54,6 @@ PERIODS = (7, 30, 90)  # days back, today included
 DEFAULT_DAYS = 30
 PARAM = "p."  # the page's own query names the form's URL parameters p.source, p.activity…
 PUBLIC_URL = "TIDEPOOL_PUBLIC_URL"  # where visitors reach the hosted pages, if not this host
-
-texts.add(
-    {
-        "nav.forms": ("Forms", "表单"),
-        "forms.figures_hidden": (
-            "Submission figures are shown to roles that can see_all_stats or configure: {roles}.",
-            "提交统计仅对拥有 see_all_stats 或 configure 权限的角色显示：{roles}。",
-        ),
-        "forms.title": ("Forms", "表单"),
-        "forms.value_other": (
-            "(all others: beyond the {n} busiest)",
-            "（其余全部：最多的 {n} 个之外）",
-        ),
-        "forms.none": ("This tenant's bundle has no forms.", "该租户的配置没有表单。"),
-        "forms.form": ("Form", "表单"),
-        "forms.entity": ("Entity", "实体"),
-        "forms.kind": ("Hosted page", "托管页面"),
-        "forms.public": ("public", "公开"),
-        "forms.private": ("API only", "仅 API"),
-        "forms.submissions": ("Submissions", "提交数"),
-        "forms.report": ("Report", "报表"),
-        "forms.counted": ("Submissions counted: {period}", "提交数统计范围：{period}"),
-        "forms.period": ("Period", "时间范围"),
-        "forms.period.7": ("Last 7 days", "最近 7 天"),
-        "forms.period.30": ("Last 30 days", "最近 30 天"),
-        "forms.period.90": ("Last 90 days", "最近 90 天"),
-        "forms.period.n": ("Last {days} days", "最近 {days} 天"),
-        "forms.range": ("{first} to {last}", "{first} 至 {last}"),
-        "forms.channel": ("Channel", "渠道"),
-        "forms.channel_is": ("Channel: {field}", "渠道：{field}"),
-        "forms.no_channel": (
-            "This form has no hidden URL fields, so its submissions have no channel.",
-            "该表单没有从网址填写的隐藏字段，提交没有渠道之分。",
-        ),
-        "forms.show": ("Show", "查看"),
-        "forms.value_none": ("(none)", "（无）"),
-        "forms.outcomes": ("Outcomes", "提交结果"),
-        "forms.outcome.created": ("Created a record", "新建记录"),
-        "forms.outcome.duplicate": ("Duplicate", "重复提交"),
-        "forms.outcome.invalid": ("Refused: invalid", "无效（已拒绝）"),
-        "forms.outcome.spam": ("Refused: spam", "垃圾提交（已拒绝）"),
-        "forms.total": ("Total", "合计"),
-        "forms.refused_note": (
-            "Refused submissions carry no channel: they count under (none).",
-            "被拒绝的提交没有渠道信息，计入“（无）”。",
-        ),
-        "forms.per_day": ("Submissions per day", "每日提交数"),
-        "forms.day": ("Day", "日期"),
-        "forms.per_channel": ("Outcomes per channel", "各渠道提交结果"),
-        "forms.no_submissions": ("No submissions in this period.", "该时间范围内没有提交。"),
-        "forms.days_shown": (
-            "Days with submissions; the chart shows every day.",
-            "仅列出有提交的日期；图表显示每一天。",
-        ),
-        "forms.conversion": ("Conversion to later pools", "转化到后续客户池"),
-        "forms.conversion_how": (
-            "Of the records this form's submissions created in the period, where they are now: "
-            "a record has reached its pool and every stage before it; % of the records created.",
-            "本时间范围内由该表单提交新建的记录目前所处的位置：记录视为已到达当前所在的池及其之前的"
-            "每个阶段；百分比为占新建记录数的比例。",
-        ),
-        "forms.created": ("Records created", "新建记录"),
-        "forms.other_pool": ("In no pool of the set", "不在本组客户池中"),
-        "forms.deleted": ("Deleted since", "已删除"),
-        "forms.no_pool_set": (
-            "{entity} records have no pool set: only live and deleted records are counted.",
-            "{entity}没有客户池：只统计现存和已删除的记录。",
-        ),
-        "forms.live": ("Live", "现存"),
-        "forms.all_channels": ("All channels", "全部渠道"),
-        "forms.no_conversion": (
-            "No records were created through this form in the period.",
-            "该时间范围内没有通过此表单新建的记录。",
-        ),
-        "forms.funnel": ("Funnel of all channels", "全部渠道的转化漏斗"),
-        "forms.to_next": ("Conversion to next", "到下一阶段转化率"),
-        "forms.links": ("Links, QR code and embedding", "链接、二维码与嵌入"),
-        "forms.not_public": (
-            "This form is not public: it has no hosted page (set public: true in the bundle).",
-            "该表单未公开，没有托管页面（在配置中设置 public: true）。",
-        ),
-        "forms.hosted_url": ("Hosted page", "托管页面"),
-        "forms.params": ("Channel values for the links", "链接中的渠道参数"),
-        "forms.params_hint": (
-            "Each value fills a hidden field of the form (its URL parameter in brackets).",
-            "每个值填入表单的一个隐藏字段（括号中为网址参数名）。",
-        ),
-        "forms.no_params": (
-            "This form takes no URL parameters.",
-            "该表单不接受网址参数。",
-        ),
-        "forms.any": ("(any)", "（不指定）"),
-        "forms.update": ("Update the links", "更新链接"),
-        "forms.bad_params": (
-            "These values cannot go in the links:",
-            "以下参数值不能用于链接：",
-        ),
-        "forms.unknown_param": (
-            "'{param}' is not a URL parameter of this form (it takes: {accepted}).",
-            "“{param}”不是该表单的网址参数（可用：{accepted}）。",
-        ),
-        "forms.refused_value": ("{param}: {message}", "{param}：{message}"),
-        "forms.qr": ("QR code", "二维码"),
-        "forms.qr_alt": ("QR code of {url}", "{url} 的二维码"),
-        "forms.download_qr": ("Download QR code (PNG)", "下载二维码（PNG）"),
-        "forms.embed": ("Embed in a website", "嵌入网站"),
-        "forms.embed_iframe": ("An iframe:", "iframe 方式："),
-        "forms.embed_script": (
-            "Or a script that inserts the iframe where it stands:",
-            "或使用脚本，在其所在位置插入 iframe：",
-        ),
-        "forms.origins": ("Sites allowed to embed it: {origins}", "允许嵌入的网站：{origins}"),
-        "forms.no_origins": (
-            "No embed origins are listed in the bundle, so browsers will refuse to show this "
-            "page inside another site (add embed: origins: [https://…] to the form).",
-            "配置中没有列出允许嵌入的网站，浏览器会拒绝在其他网站中显示此页面（在表单中添加 "
-            "embed: origins: [https://…]）。",
-        ),
-        "forms.no_form": ("This tenant has no form '{form}'.", "该租户没有表单“{form}”。"),
-        "forms.no_public_form": (
-            "This tenant has no public form '{form}': only a public form has a hosted page "
-            "and a QR code.",
-            "该租户没有公开表单“{form}”：只有公开表单才有托管页面和二维码。",
-        ),
-        "forms.bad_request": (
-            "The link asks for something this form does not have.",
-            "链接中的参数不适用于该表单。",
-        ),
-        "forms.too_long": (
-            "The link is too long for a QR code: use shorter channel values.",
-            "链接太长，无法生成二维码：请使用更短的渠道参数值。",
-        ),
-        "forms.unknown_channel": (
-            "'{channel}' is not a hidden URL field of this form (hidden fields: {fields}).",
-            "“{channel}”不是该表单从网址填写的隐藏字段（隐藏字段：{fields}）。",
-        ),
-    }
-)
 
 
 @router.get("/forms")
@@ -291,7 +153,7 @@ def _chosen_form(who: Viewer, name: str | None) -> FormDef | None:
 
 
 def _word(who: Viewer, key: str, **params: Any) -> str:
-    return texts.text(key, who.locale, **params)
+    return text(key, who.locale, **params)
 
 
 def _periods(who: Viewer, days: int) -> dict[str, Any]:

@@ -14,62 +14,18 @@ from fastapi import APIRouter, Form, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from admin_ui import texts
 from admin_ui.access import policy_of
 from admin_ui.pages.records import Shown, pop_flash, set_flash
 from admin_ui.session import AdminRoute, Checked, Svc, Viewer, Who
 from admin_ui.templating import render
 from engine.config.model import PoolSetDef
 from engine.errors import NotFound, Refused, ServiceError, VersionConflict
+from engine.i18n import text
 from engine.service.board import Claims, Column, PoolBoard, pool_set, title_field
 from engine.service.policy import Policy
 from engine.storage.store import Record
 
 router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=False)
-
-texts.add(
-    {
-        "pools.title": ("Pool board", "客户池看板"),
-        "pools.none": (
-            "This tenant's bundle has no pool sets (pools.yaml).",
-            "该租户的配置中没有客户池（pools.yaml）。",
-        ),
-        "pools.count": ("{n} records", "{n} 条"),
-        "pools.newest": ("newest {n} shown", "显示最新 {n} 条"),
-        "pools.empty": ("No records", "暂无记录"),
-        "pools.manual": ("cards may be moved here", "可手动移入"),
-        "pools.public": ("public pool", "公海"),
-        "pools.claim": ("Claim", "领取"),
-        "pools.move": ("Move", "移动"),
-        "pools.move_to": ("Move to", "移动到"),
-        "pools.owner": ("Owner: {name}", "负责人：{name}"),
-        "pools.claims": (
-            "Your claims today: {today}{cap} · holding {held}{max}",
-            "您今日已领取 {today}{cap} · 持有 {held}{max}",
-        ),
-        "pools.moved": ("{title} moved to {pool}.", "{title} 已移至{pool}。"),
-        "pools.moved_on": (
-            "{title} moved to {pool}; the rules then took it to {now}.",
-            "{title} 已移至{pool}，随后按规则进入{now}。",
-        ),
-        "pools.claimed": ("{title} is yours now ({pool}).", "已领取 {title}（{pool}）。"),
-        "pools.claim_refused": ("Claim refused: {reason}", "无法领取：{reason}"),
-        "pools.move_refused": ("Move refused: {reason}", "无法移动：{reason}"),
-        "pools.not_manual": (
-            "the bundle does not let records be moved into {pool} by hand",
-            "配置不允许手动将记录移入{pool}",
-        ),
-        "pools.stale": (
-            "the record changed meanwhile; look again and retry",
-            "记录已被修改，请刷新后重试",
-        ),
-        "pools.total": ("{n} records in all", "共 {n} 条"),
-        "pools.gone": (
-            "there is no such record, or it is not yours to see",
-            "记录不存在，或您无权查看",
-        ),
-    }
-)
 
 
 @router.get("/pools")
@@ -139,9 +95,7 @@ def _claims_line(who: Viewer, claims: Claims | None) -> str | None:
         return None
     cap = f"/{claims.daily_cap}" if claims.daily_cap is not None else ""
     most = f"/{claims.max_holdings}" if claims.max_holdings is not None else ""
-    return texts.text(
-        "pools.claims", who.locale, today=claims.today, cap=cap, held=claims.held, max=most
-    )
+    return text("pools.claims", who.locale, today=claims.today, cap=cap, held=claims.held, max=most)
 
 
 # moving and claiming ---------------------------------------------------------------------------
@@ -172,7 +126,7 @@ async def move(
         )
     except ServiceError as exc:
         reason = _move_reason(who, entity, pool, exc)
-        set_flash(request, "error", texts.text("pools.move_refused", who.locale, reason=reason))
+        set_flash(request, "error", text("pools.move_refused", who.locale, reason=reason))
     else:
         set_flash(request, "ok", _moved_text(who, policy, moved, pool))
     return _back(next, entity, who)
@@ -195,13 +149,13 @@ async def claim(
             svc.owners.claim, who.tenant, entity, record_id, user, actor=_actor(who), by=user
         )
     except ServiceError as exc:
-        text = texts.text("pools.claim_refused", who.locale, reason=_reason(who, exc))
-        set_flash(request, "error", text)
+        refused = text("pools.claim_refused", who.locale, reason=_reason(who, exc))
+        set_flash(request, "error", refused)
     else:
         shown = Shown(who, (await run_in_threadpool(policy_of, svc, who)).mask)
         title = _title(shown, claimed)
         pool = shown.pool(entity, claimed.pool)
-        set_flash(request, "ok", texts.text("pools.claimed", who.locale, title=title, pool=pool))
+        set_flash(request, "ok", text("pools.claimed", who.locale, title=title, pool=pool))
     return _back(next, entity, who)
 
 
@@ -213,19 +167,19 @@ def _reason(who: Viewer, exc: ServiceError) -> str:
     """The service's reasons in the viewer's language (its detail when it gives none); a
     record that is not there, or not the viewer's to see, in the same words."""
     if isinstance(exc, NotFound):
-        return texts.text("pools.gone", who.locale)
+        return text("pools.gone", who.locale)
     messages = [e.message(who.locale) for e in exc.errors]
     return "; ".join(m for m in messages if m) or exc.detail
 
 
 def _move_reason(who: Viewer, entity: str, pool: str, exc: ServiceError) -> str:
     if isinstance(exc, VersionConflict):
-        return texts.text("pools.stale", who.locale)
+        return text("pools.stale", who.locale)
     pool_set_def = who.cfg.bundle.pool_set_of(entity)
     target = pool_set_def.pools.get(pool) if pool_set_def is not None else None
     if isinstance(exc, Refused) and target is not None and not target.manual:
         label = who.label(target.label, pool)
-        return texts.text("pools.not_manual", who.locale, pool=label)
+        return text("pools.not_manual", who.locale, pool=label)
     return _reason(who, exc)
 
 
@@ -235,8 +189,8 @@ def _moved_text(who: Viewer, policy: Policy, moved: Record, pool: str) -> str:
     target = shown.pool(moved.entity, pool)
     if moved.pool != pool:  # promotions from the target took it further
         now = shown.pool(moved.entity, moved.pool)
-        return texts.text("pools.moved_on", who.locale, title=title, pool=target, now=now)
-    return texts.text("pools.moved", who.locale, title=title, pool=target)
+        return text("pools.moved_on", who.locale, title=title, pool=target, now=now)
+    return text("pools.moved", who.locale, title=title, pool=target)
 
 
 def _title(shown: Shown, record: Record) -> str:

@@ -20,14 +20,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from admin_ui import texts
 from admin_ui.access import may, policy_of
 from admin_ui.session import AdminRoute, Svc, Viewer, Who
 from admin_ui.templating import render
-from engine.conditions.messages import render_json
+from engine import i18n
 from engine.config.model import Bundle, EntityDef, FieldDef, Label
 from engine.errors import BadQuery, Forbidden, NotFound
 from engine.fields.validator import FieldError
+from engine.i18n import Message, text
 from engine.service import Services
 from engine.service.board import title_field
 from engine.service.listing import DEFAULT_LIMIT, Search
@@ -40,110 +40,6 @@ router = APIRouter(prefix="/admin", route_class=AdminRoute, include_in_schema=Fa
 
 MAX_COLUMNS = 6  # fields shown in the list besides the title, pool and owner
 FLASH = "pools.flash"  # what the last move or claim did (set by the pool board's forms)
-
-texts.add(
-    {
-        "records.title": ("Records", "记录"),
-        "records.where": ("Condition", "条件"),
-        "records.where_hint": (
-            "e.g. budget >= 10000 and region == 'east'",
-            "例如 budget >= 10000 and region == 'east'",
-        ),
-        "records.filter": ("Filter", "筛选"),
-        "records.clear": ("Clear", "清除"),
-        "records.view": ("Saved view", "常用视图"),
-        "records.all": ("All records", "全部记录"),
-        "records.sort": ("Sort", "排序"),
-        "records.sort.newest": ("Newest first", "最新创建"),
-        "records.sort.oldest": ("Oldest first", "最早创建"),
-        "records.sort.updated": ("Recently changed", "最近修改"),
-        "records.sort.asc": ("{field} ↑", "{field} ↑"),
-        "records.sort.desc": ("{field} ↓", "{field} ↓"),
-        "records.export": ("Export CSV", "导出 CSV"),
-        "records.next": ("Next page →", "下一页 →"),
-        "records.first": ("← First page", "← 第一页"),
-        "records.none": ("No records match.", "没有符合条件的记录。"),
-        "records.shown": ("{n} records on this page", "本页 {n} 条记录"),
-        "records.bad_condition": (
-            "The condition has an error at column {column}:",
-            "条件第 {column} 列有错误：",
-        ),
-        "records.masked_query": (
-            "{names}: masked for you, so you cannot filter or sort by it.",
-            "{names}：对您脱敏显示，不能用于筛选或排序。",
-        ),
-        "records.masked_note": (
-            "Some fields are masked for your role: {names}.",
-            "部分字段对您的角色脱敏显示：{names}。",
-        ),
-        "records.col.title": ("Name", "名称"),
-        "records.col.pool": ("Pool", "所在池"),
-        "records.col.owner": ("Owner", "负责人"),
-        "records.col.created": ("Created", "创建时间"),
-        "records.col.updated": ("Changed", "修改时间"),
-        "records.col.queue": ("Queue", "待分配队列"),
-        "records.col.version": ("Version", "版本"),
-        "records.col.protected": ("Protected until", "保护期至"),
-        "records.col.owner_since": ("Owner since", "负责起始"),
-        "records.yes": ("yes", "是"),
-        "records.no": ("no", "否"),
-        "records.nobody": ("nobody", "无"),
-        "records.fields": ("Fields", "字段"),
-        "records.history": ("History", "变更历史"),
-        "records.timeline": ("Decisions: why", "决策记录：原因"),
-        "records.timeline.none": (
-            "No automatic decision about this record yet.",
-            "该记录还没有自动决策。",
-        ),
-        "records.why_not": ("Why not: rules it has not moved by", "为何未移动：尚未满足的规则"),
-        "records.why_not.none": (
-            "No promotion leads out of this pool.",
-            "当前池没有可移出的规则。",
-        ),
-        "records.why_not.holds": (
-            "holds — it moves on the next change or sweep",
-            "已满足 — 下次变更或定时检查时移动",
-        ),
-        "records.why_not.fails": ("does not hold", "未满足"),
-        "records.why_not.waits": (
-            "waits for the owner's protection to end ({until})",
-            "等待负责人保护期结束（{until}）",
-        ),
-        "records.to_pool": ("→ {pool}", "→ {pool}"),
-        "records.config_version": ("config v{n}", "配置版本 {n}"),
-        "records.by": ("by {actor}", "操作人 {actor}"),
-        "records.changed": ("{field}: {old} → {new}", "{field}：{old} → {new}"),
-        "records.set": ("{field}: {new}", "{field}：{new}"),
-        "records.back": ("← {entity} list", "← {entity}列表"),
-        "records.actions": ("Actions", "操作"),
-        "records.on_board": ("Open the pool board", "打开客户池看板"),
-        "records.action.create": ("created", "创建"),
-        "records.action.update": ("changed", "修改"),
-        "records.action.move": ("moved by hand", "手动移动"),
-        "records.action.claim": ("claimed", "领取"),
-        "records.action.release": ("released", "退回公海"),
-        "records.action.assign": ("assigned by hand", "手动分配"),
-        "records.action.delete": ("deleted", "删除"),
-        "records.action.handover": ("handed over", "移交"),
-        "records.action.sweep": ("changed by a sweep", "定时检查变更"),
-        "records.action.reassign": ("reassigned", "重新分配"),
-        "records.kind.pool_move": ("pool move", "池间移动"),
-        "records.kind.manual_move": ("moved by hand", "手动移动"),
-        "records.kind.campaign_move": ("moved by a campaign", "营销活动移动"),
-        "records.kind.score": ("score", "评分"),
-        "records.kind.grade": ("grade", "等级"),
-        "records.kind.rollup": ("rollup", "汇总"),
-        "records.kind.assignment": ("assignment", "分配"),
-        "records.kind.claim": ("claim", "领取"),
-        "records.kind.release": ("release", "退回公海"),
-        "records.kind.reminder": ("reminder", "提醒"),
-        "records.kind.campaign": ("campaign fired", "营销活动触发"),
-        "records.kind.campaign_limited": ("campaign limited", "营销活动受限"),
-        "records.kind.campaign_error": ("campaign failed", "营销活动失败"),
-        "records.kind.campaign_step": ("campaign step", "营销活动步骤"),
-        "records.kind.campaign_step_skipped": ("campaign step skipped", "营销活动步骤跳过"),
-    }
-)
 
 
 # showing values --------------------------------------------------------------------------------
@@ -160,7 +56,7 @@ class Shown:
         return self.who.cfg.bundle
 
     def t(self, key: str, **params: Any) -> str:
-        return texts.text(key, self.who.locale, **params)
+        return text(key, self.who.locale, **params)
 
     def word(self, prefix: str, key: str) -> str:
         """A UI word for a code (`kind.pool_move`), or the code itself when there is none."""
@@ -413,13 +309,14 @@ def _problem(who: Viewer, error: FieldError) -> Problem:
     if "start" not in params:
         return Problem(error.message(who.locale))
     start, end = int(params["start"]), int(params["end"])
-    lead = texts.text("records.bad_condition", who.locale, column=start + 1)
+    lead = text("records.bad_condition", who.locale, column=start + 1)
     caret = str(params.get("caret", ""))
     message, hint = params.get("error"), params.get("hint_error")
     if not isinstance(message, dict):  # no code: the text as it came
         return Problem(error.message(who.locale), lead, start, end, caret)
-    hint_text = render_json(hint, who.locale) if isinstance(hint, dict) else ""
-    return Problem(render_json(message, who.locale), lead, start, end, caret, hint_text)
+    hint_text = i18n.render(Message.from_json(hint), who.locale) if isinstance(hint, dict) else ""
+    shown = i18n.render(Message.from_json(message), who.locale)
+    return Problem(shown, lead, start, end, caret, hint_text)
 
 
 def _masked_query(shown: Shown, entity: str, errors: Iterable[FieldError]) -> str:
@@ -460,7 +357,7 @@ def _row(shown: Shown, entity: EntityDef, record: Record) -> dict[str, Any]:
 
 def _sorts(who: Viewer, entity: EntityDef, mask: Mask, current: str) -> list[tuple[str, str]]:
     """Orders the list offers: by time, and by each indexed field the viewer sees (fast)."""
-    t = texts.text
+    t = text
     out = [
         ("", t("records.sort.newest", who.locale)),
         ("created_at", t("records.sort.oldest", who.locale)),

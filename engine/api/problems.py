@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.config.errors import BundleInvalid
 from engine.errors import ServiceError, TidepoolError
 from engine.fields.validator import FieldError
+from engine.i18n import accepted, locale_of
 from engine.storage.health import unavailable
 
 log = logging.getLogger("tidepool.api")
@@ -47,10 +48,11 @@ def problem(
     )
 
 
-def locale_of(request: Request) -> str | None:
+def asked_locale(request: Request) -> str | None:
+    """The caller's language by Accept-Language (zh-CN or en); None when it names none, for
+    the tenant's own then."""
     header = request.headers.get("accept-language", "")
-    first = header.split(",")[0].split(";")[0].strip()
-    return first or None
+    return locale_of(header) if accepted(header) else None
 
 
 async def _known_error(request: Request, exc: Exception) -> Response:
@@ -59,7 +61,7 @@ async def _known_error(request: Request, exc: Exception) -> Response:
     admin page's own error) escaped a handler: re-raised, `Unexpected` answers it (500)."""
     assert isinstance(exc, TidepoolError)
     if isinstance(exc, ServiceError):
-        errors = [e.as_dict(locale_of(request)) for e in exc.errors]
+        errors = [e.as_dict(asked_locale(request)) for e in exc.errors]
         return problem(exc.status, exc.title, exc.detail, errors, **exc.extra())
     if isinstance(exc, BundleInvalid):
         return problem(
@@ -68,7 +70,7 @@ async def _known_error(request: Request, exc: Exception) -> Response:
     raise exc
 
 
-# pydantic's error types → the catalogue's codes (engine/i18n.py) and their parameters.
+# pydantic's error types → the catalogue's codes (engine/i18n/fields.py) and their parameters.
 _BOUNDS = {
     "greater_than_equal": ("too_small", "ge"),
     "greater_than": ("greater_than", "gt"),
@@ -135,7 +137,7 @@ def _request_invalid(page: ErrorPage | None) -> Callable[[Request, Exception], A
         shown = page(request, 422, errors) if page is not None else None
         if shown is not None:
             return shown
-        located = [_located(e, locale_of(request)) for e in errors]
+        located = [_located(e, asked_locale(request)) for e in errors]
         return problem(422, "Invalid request", "the request could not be read", located)
 
     return handle

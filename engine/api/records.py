@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from engine.api.auth import Acting, Svc, Who, acting
-from engine.api.problems import locale_of
+from engine.api.problems import asked_locale
 from engine.errors import Invalid
 from engine.fields.validator import FieldError
 from engine.service import Idem
@@ -124,7 +124,7 @@ def create_batch(
         items,
         actor=who.actor,
         idem=idem,
-        locale=locale_of(request),
+        locale=asked_locale(request),
         policy=policy,
     )
     return _written(policy.mask.written(written.result, entity), written.replayed, 200)
@@ -229,7 +229,9 @@ def check_condition(
     if not isinstance(where, str) or not where.strip():
         raise Invalid('give the condition as {"where": "…"}', [FieldError("where", "required")])
     mask = policy.mask  # a condition on a masked field is refused (403)
-    return svc.records.check(who.tenant, entity, record_id, where, locale_of(request), mask, policy)
+    return svc.records.check(
+        who.tenant, entity, record_id, where, asked_locale(request), mask, policy
+    )
 
 
 @router.get(
@@ -239,7 +241,7 @@ def check_condition(
 def explain_record(
     who: Who, svc: Svc, policy: Acting, entity: str, record_id: str, request: Request
 ) -> dict[str, Any]:
-    lang = locale_of(request)
+    lang = asked_locale(request)
     return svc.records.explain(who.tenant, entity, record_id, lang, policy.mask, policy)
 
 

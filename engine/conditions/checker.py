@@ -16,10 +16,11 @@ from engine.conditions import nodes as n
 from engine.conditions import types as T
 from engine.conditions.errors import ConditionError
 from engine.conditions.functions import FUNCTIONS
-from engine.conditions.messages import Msg, choices_hint, type_name
+from engine.conditions.messages import msg, type_name
 from engine.conditions.printer import to_text
 from engine.conditions.regex import PatternError, portable_regex
-from engine.fields.validator import storable
+from engine.conditions.stored import storable
+from engine.i18n import Message, choices_hint
 
 MAX_DIGITS = 15  # decimals compare exactly on every backend up to here (see docs/conditions.md)
 _ORDERED = frozenset({"integer", "decimal", "date", "datetime", "duration", "text"})
@@ -39,10 +40,10 @@ def check(node: n.Node, scope: Scope) -> n.Node:
     typed = _Checker(scope).visit(node)
     if typed.type != T.BOOLEAN:
         raise ConditionError(
-            Msg.of("not_condition", type=type_name(typed.type)),
+            msg("condition.not_condition", type=type_name(typed.type)),
             typed.pos,
             typed.end,
-            Msg("hint.compare_it"),
+            msg("condition.hint.compare_it"),
         )
     return typed
 
@@ -65,21 +66,23 @@ class _Checker:
         result: n.Node = method(node)
         return result
 
-    def fail(self, node: n.Node, message: Msg, hint: Msg | None = None) -> ConditionError:
+    def fail(self, node: n.Node, message: Message, hint: Message | None = None) -> ConditionError:
         return ConditionError(message, node.pos, node.end, hint)
 
     # leaves --------------------------------------------------------------------------------
     def visit_Literal(self, node: n.Literal) -> n.Node:
         if isinstance(node.value, Decimal) and len(node.value.as_tuple().digits) > MAX_DIGITS:
-            raise self.fail(node, Msg.of("too_many_digits", n=MAX_DIGITS))
+            raise self.fail(node, msg("condition.too_many_digits", n=MAX_DIGITS))
         if (
             isinstance(node.value, int)
             and not isinstance(node.value, bool)
             and abs(node.value) > 2**53
         ):
-            raise self.fail(node, Msg("number_too_large"))
+            raise self.fail(node, msg("condition.number_too_large"))
         if isinstance(node.value, str) and not storable(node.value):
-            raise self.fail(node, Msg("unstorable_text"), Msg("hint.unstorable"))
+            raise self.fail(
+                node, msg("condition.unstorable_text"), msg("condition.hint.unstorable")
+            )
         if isinstance(node.value, datetime):
             # Times are to the second everywhere (stored values, now(), SQL text).
             moment = node.value.replace(microsecond=0)
@@ -92,7 +95,7 @@ class _Checker:
         try:
             moment.astimezone(UTC)
         except OverflowError:
-            raise self.fail(node, Msg("out_of_calendar")) from None
+            raise self.fail(node, msg("condition.out_of_calendar")) from None
         return moment
 
     def visit_FieldRef(self, node: n.FieldRef) -> n.Node:
@@ -100,7 +103,7 @@ class _Checker:
         if kind is None:
             raise self.fail(
                 node,
-                Msg.of("unknown_field", name=node.name),
+                msg("condition.unknown_field", name=node.name),
                 choices_hint(node.name, self.scope.fields, "fields"),
             )
         return _typed(node, kind)
@@ -111,9 +114,9 @@ class _Checker:
         item = kinds[0] if kinds else T.NULL
         for child in items:
             if child.type and not T.comparable(child.type, item):
-                raise self.fail(child, Msg.of("mixed_list", item=item, type=child.type))
+                raise self.fail(child, msg("condition.mixed_list", item=item, type=child.type))
             if child.type and child.type.name == "list":
-                raise self.fail(child, Msg("nested_list"))
+                raise self.fail(child, msg("condition.nested_list"))
         if any(k.name == "decimal" for k in kinds):
             item = T.DECIMAL
         return _typed(node, T.list_of(item.base), items=items)
@@ -124,47 +127,49 @@ class _Checker:
         if fn is None:
             raise self.fail(
                 node,
-                Msg.of("unknown_function", name=node.name),
+                msg("condition.unknown_function", name=node.name),
                 choices_hint(node.name, FUNCTIONS, "functions"),
             )
         if fn.update_only and not self.scope.update:
-            raise self.fail(node, Msg.of("update_only", name=node.name), Msg("hint.write_time"))
+            raise self.fail(
+                node, msg("condition.update_only", name=node.name), msg("condition.hint.write_time")
+            )
         args = tuple(self.visit(a) for a in node.args)
         if fn.field_args and any(not isinstance(a, n.FieldRef) for a in args):
-            hint = Msg.of("hint.e_g", example=fn.example)
-            raise self.fail(node, Msg.of("field_args", name=node.name), hint)
+            hint = msg("condition.hint.e_g", example=fn.example)
+            raise self.fail(node, msg("condition.field_args", name=node.name), hint)
         kind = fn.result([a.type or T.NULL for a in args])
         if kind is None:
-            got = [type_name(a.type) for a in args] or Msg("word.nothing")
-            hint = Msg.of("hint.use_as", example=fn.example)
-            raise self.fail(node, Msg.of("bad_arguments", name=node.name, got=got), hint)
+            got = [type_name(a.type) for a in args] or msg("condition.word.nothing")
+            hint = msg("condition.hint.use_as", example=fn.example)
+            raise self.fail(node, msg("condition.bad_arguments", name=node.name, got=got), hint)
         return _typed(node, kind, args=args)
 
     def visit_Neg(self, node: n.Neg) -> n.Node:
         operand = self.visit(node.operand)
         kind = operand.type or T.NULL
         if kind.name not in ("integer", "decimal", "duration"):
-            raise self.fail(node, Msg.of("cannot_negate", type=kind))
+            raise self.fail(node, msg("condition.cannot_negate", type=kind))
         return _typed(node, kind, operand=operand)
 
     def visit_Arith(self, node: n.Arith) -> n.Node:
         left, right = self.visit(node.left), self.visit(node.right)
         kind = _arith_type(node.op, left.type or T.NULL, right.type or T.NULL)
         if kind is None:
-            message = Msg.of(
-                "cannot_compute",
+            message = msg(
+                "condition.cannot_compute",
                 left=type_name(left.type),
                 op=node.op,
                 right=type_name(right.type),
             )
-            raise self.fail(node, message, Msg("hint.arithmetic"))
+            raise self.fail(node, message, msg("condition.hint.arithmetic"))
         if kind == T.DATE and right.type == T.DURATION:
             self._whole_days(right)
         return _typed(node, kind, left=left, right=right)
 
     def _whole_days(self, node: n.Node) -> None:
         if not isinstance(node, n.Literal) or node.value % 86400:
-            raise self.fail(node, Msg("whole_days"), Msg("hint.whole_days"))
+            raise self.fail(node, msg("condition.whole_days"), msg("condition.hint.whole_days"))
 
     # tests ---------------------------------------------------------------------------------
     def visit_Compare(self, node: n.Compare) -> n.Node:
@@ -187,10 +192,10 @@ class _Checker:
 
     def _check_equal(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         if T.NULL in (left.type, right.type):
-            raise self.fail(node, Msg("null_compare"), Msg("hint.is_null"))
+            raise self.fail(node, msg("condition.null_compare"), msg("condition.hint.is_null"))
         if left.type is not None and left.type.name == "list":
-            hint = Msg.of("hint.list_items", name=_name(left))
-            raise self.fail(node, Msg("list_compare"), hint)
+            hint = msg("condition.hint.list_items", name=_name(left))
+            raise self.fail(node, msg("condition.list_compare"), hint)
         self._comparable(node, left, right)
         self._options(left, right)
         self._options(right, left)
@@ -200,12 +205,14 @@ class _Checker:
         self._check_equal(node, left, right)
         kind = left.type or T.NULL
         if kind.name not in _ORDERED:
-            raise self.fail(node, Msg.of("no_order", type=kind), Msg("hint.equality_only"))
+            raise self.fail(
+                node, msg("condition.no_order", type=kind), msg("condition.hint.equality_only")
+            )
         return right
 
     def _comparable(self, node: n.Node, left: n.Node, right: n.Node) -> None:
         if left.type and right.type and not T.comparable(left.type, right.type):
-            message = Msg.of("cannot_compare", left=_describe(left), right=_describe(right))
+            message = msg("condition.cannot_compare", left=_describe(left), right=_describe(right))
             raise self.fail(node, message, _mismatch_hint(left, right))
 
     def _options(self, node: n.Node, literal: n.Node) -> None:
@@ -220,23 +227,25 @@ class _Checker:
                 and value.value not in options
             ):
                 name = getattr(node, "name", None)
-                where = Msg("word.this_field") if name is None else name
+                where = msg("condition.word.this_field") if name is None else name
                 raise self.fail(
                     value,
-                    Msg.of("not_option", value=value.value, field=where),
+                    msg("condition.not_option", value=value.value, field=where),
                     choices_hint(value.value, options, "options"),
                 )
 
     def _check_in(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         kind = right.type or T.NULL
         if kind.name != "list":
-            message = Msg.of("in_needs_list", op=node.op, type=kind)
-            raise self.fail(right, message, Msg("hint.in_example"))
+            message = msg("condition.in_needs_list", op=node.op, type=kind)
+            raise self.fail(right, message, msg("condition.hint.in_example"))
         if left.type and left.type.name == "list":
-            raise self.fail(left, Msg.of("in_one_value", op=node.op), Msg("hint.list_field"))
+            raise self.fail(
+                left, msg("condition.in_one_value", op=node.op), msg("condition.hint.list_field")
+            )
         item = kind.item or T.NULL
         if item != T.NULL and left.type and not T.comparable(left.type, item):
-            raise self.fail(node, Msg.of("in_mismatch", type=left.type, list=kind))
+            raise self.fail(node, msg("condition.in_mismatch", type=left.type, list=kind))
         self._options(left, right)
         if isinstance(right, n.FieldRef):
             self._options(right, left)
@@ -247,7 +256,9 @@ class _Checker:
         if kind.name == "list":
             item = kind.item or T.NULL
             if right.type and not T.comparable(item, right.type):
-                raise self.fail(node, Msg.of("contains_mismatch", list=kind, type=right.type))
+                raise self.fail(
+                    node, msg("condition.contains_mismatch", list=kind, type=right.type)
+                )
             if item.options is not None:
                 self._options(n.FieldRef(left.pos, left.end, "", type=item), right)
             return right
@@ -256,17 +267,19 @@ class _Checker:
     def _check_text(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         for side in (left, right):
             if side.type not in (T.STRING,) and (side.type or T.NULL).base != T.STRING:
-                raise self.fail(side, Msg.of("text_only", op=node.op, type=type_name(side.type)))
+                raise self.fail(
+                    side, msg("condition.text_only", op=node.op, type=type_name(side.type))
+                )
         return right
 
     def _check_matches(self, node: n.Compare, left: n.Node, right: n.Node) -> n.Node:
         self._check_text(node, left, right)
         if not isinstance(right, n.Literal) or not isinstance(right.value, str):
-            raise self.fail(right, Msg("pattern_not_text"))
+            raise self.fail(right, msg("condition.pattern_not_text"))
         try:
             pattern = portable_regex(right.value)
         except PatternError as exc:
-            raise self.fail(right, Msg.of("pattern_refused", reason=exc.msg)) from None
+            raise self.fail(right, msg("condition.pattern_refused", reason=exc.msg)) from None
         return _typed(right, T.STRING, value=pattern)
 
     def visit_Between(self, node: n.Between) -> n.Node:
@@ -293,8 +306,8 @@ class _Checker:
     def _boolean(self, node: n.Node) -> n.Node:
         typed = self.visit(node)
         if typed.type != T.BOOLEAN:
-            message = Msg.of("expected_condition", type=type_name(typed.type))
-            raise self.fail(typed, message, Msg("hint.compare_it"))
+            message = msg("condition.expected_condition", type=type_name(typed.type))
+            raise self.fail(typed, message, msg("condition.hint.compare_it"))
         return typed
 
 
@@ -328,32 +341,35 @@ def _arith_type(op: str, a: T.Type, b: T.Type) -> T.Type | None:
     return table.get((op, a.name, b.name))
 
 
-def _describe(node: n.Node) -> Msg:
+def _describe(node: n.Node) -> Message:
     """How a side of a comparison is named in messages: 'budget (decimal)', 'text 'abc''."""
     kind = type_name(node.type)
     if isinstance(node, n.FieldRef):
-        return Msg.of("side.field", name=node.name, type=kind)
+        return msg("condition.side.field", name=node.name, type=kind)
     if isinstance(node, n.Literal):
-        return Msg.of("side.literal", type=kind, text=node.text)
+        return msg("condition.side.literal", type=kind, text=node.text)
     if isinstance(node, n.Call):
-        return Msg.of("side.call", call=to_text(node), type=kind)
+        return msg("condition.side.call", call=to_text(node), type=kind)
     article = "an" if str(node.type)[:1] in "aeiou" else "a"
-    return Msg.of("side.value", article=article, type=kind)
+    return msg("condition.side.value", article=msg(f"condition.article.{article}"), type=kind)
 
 
-def _mismatch_hint(left: n.Node, right: n.Node) -> Msg | None:
+def _mismatch_hint(left: n.Node, right: n.Node) -> Message | None:
     for a, b in ((left, right), (right, left)):
         if not isinstance(b, n.Literal) or a.type is None:
             continue
         if a.type.name in ("date", "datetime") and isinstance(b.value, str):
-            return Msg("hint.unquote_time")
+            return msg("condition.hint.unquote_time")
         if a.type.name in T.NUMERIC and isinstance(b.value, str):
             if b.value.replace(".", "", 1).lstrip("-").isdigit():
-                return Msg.of("hint.unquote_number", value=b.value)
+                return msg("condition.hint.unquote_number", value=b.value)
             name = getattr(a, "name", None)
-            return Msg.of("hint.holds_numbers", name=Msg("word.it") if name is None else name)
+            return msg(
+                "condition.hint.holds_numbers",
+                name=msg("condition.word.it") if name is None else name,
+            )
         if a.type.base == T.STRING and b.type is not None and b.type.name in T.NUMERIC:
-            return Msg.of("hint.quote_text", text=b.text)
+            return msg("condition.hint.quote_text", text=b.text)
     return None
 
 

@@ -17,7 +17,7 @@ from engine.conditions import types as T
 from engine.conditions import values as V
 from engine.conditions.functions import FUNCTIONS
 from engine.conditions.regex import compiled as regex
-from engine.fields.types import format_instant
+from engine.conditions.stored import format_instant
 
 Fn = Callable[[V.Env], Any]
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {

@@ -26,8 +26,8 @@ from engine.conditions import nodes as n
 from engine.conditions import types as T
 from engine.conditions import values as V
 from engine.conditions.compile_py import compile_node
+from engine.conditions.stored import format_instant
 from engine.errors import Signal
-from engine.fields.types import format_instant
 
 SqlExpr = ColumnElement[Any]
 _ORDER_OPS = {"==", "!=", "<", "<=", ">", ">="}

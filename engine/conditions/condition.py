@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -21,14 +21,30 @@ from engine.conditions.rewrite import optimize
 from engine.conditions.structured import Rendered, render
 from engine.conditions.trace import Trace, Tracer
 from engine.conditions.values import Env
-from engine.config.model import EntityDef
 
 ASSIGNED_AT = "assigned_at"  # when the owner got the record: for reassignment rules
 RECORD_COLUMNS = ("pool", "owner")  # what campaigns may also test (e.g. goal: pool == 'won')
 
 
+class FieldShape(Protocol):
+    """What a scope needs of a bundle field (engine.config's FieldDef has it)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def option_values(self) -> tuple[str, ...]: ...
+
+
+class EntityShape(Protocol):
+    """What a scope needs of an entity: its fields by name (engine.config's EntityDef)."""
+
+    @property
+    def fields(self) -> Mapping[str, FieldShape]: ...
+
+
 def entity_scope(
-    entity: EntityDef,
+    entity: EntityShape,
     tz: tzinfo,
     update: bool = False,
     assigned_at: bool = False,

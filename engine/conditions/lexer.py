@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine.conditions.errors import ConditionError
-from engine.conditions.messages import Msg
+from engine.conditions.messages import msg
 
 MAX_LENGTH = 4000
 KEYWORDS = frozenset(
@@ -40,13 +40,13 @@ _RULES = [
 ]
 _SCANNER = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _RULES))
 _MISTAKES = {
-    "=": "hint.double_equals",
-    "&&": "hint.use_and",
-    "||": "hint.use_or",
-    "!": "hint.use_not",
-    "<>": "hint.use_not_equal",
-    "'": "hint.close_quote",
-    '"': "hint.close_quote",
+    "=": "condition.hint.double_equals",
+    "&&": "condition.hint.use_and",
+    "||": "condition.hint.use_or",
+    "!": "condition.hint.use_not",
+    "<>": "condition.hint.use_not_equal",
+    "'": "condition.hint.close_quote",
+    '"': "condition.hint.close_quote",
 }
 
 
@@ -63,7 +63,9 @@ class Token:
 
 def tokenize(source: str) -> Iterator[Token]:
     if len(source) > MAX_LENGTH:
-        raise ConditionError(Msg.of("too_long", n=MAX_LENGTH), MAX_LENGTH, hint=Msg("hint.split"))
+        raise ConditionError(
+            msg("condition.too_long", n=MAX_LENGTH), MAX_LENGTH, hint=msg("condition.hint.split")
+        )
     pos = 0
     while pos < len(source):
         match = _SCANNER.match(source, pos)
@@ -82,12 +84,12 @@ def _bad_char(source: str, pos: int) -> ConditionError:
     two = source[pos : pos + 2]
     for mistake in sorted(_MISTAKES, key=len, reverse=True):
         if two.startswith(mistake):
-            hint = Msg(_MISTAKES[mistake])
+            hint = msg(_MISTAKES[mistake])
             if mistake in "'\"":
-                return ConditionError(Msg("text_not_closed"), pos, len(source), hint)
-            message = Msg.of("unexpected", text=mistake)
+                return ConditionError(msg("condition.text_not_closed"), pos, len(source), hint)
+            message = msg("condition.unexpected", text=mistake)
             return ConditionError(message, pos, pos + len(mistake), hint)
-    return ConditionError(Msg.of("unexpected_char", char=repr(source[pos])), pos)
+    return ConditionError(msg("condition.unexpected_char", char=repr(source[pos])), pos)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"'}

@@ -14,7 +14,8 @@ from engine.conditions import nodes as n
 from engine.conditions import types as T
 from engine.conditions.errors import ConditionError
 from engine.conditions.lexer import Token, tokenize, unquote
-from engine.conditions.messages import Msg
+from engine.conditions.messages import msg
+from engine.i18n import Message
 
 MAX_DEPTH = 40
 MAX_ITEMS = 1000
@@ -28,7 +29,7 @@ def parse(source: str) -> n.Node:
     try:
         return _Parser(source).parse()
     except RecursionError:
-        raise ConditionError(Msg("too_deep"), 0, len(source)) from None
+        raise ConditionError(msg("condition.too_deep"), 0, len(source)) from None
 
 
 def duration_seconds(text: str) -> int:
@@ -58,35 +59,39 @@ class _Parser:
     def expect(self, kind: str, text: str, what: str) -> Token:
         """The next token, which must be `text`; `what` is the code of its description."""
         if not self.at(kind, text):
-            self.fail("expected", self.tok, what=Msg(f"what.{what}"))
+            self.fail("condition.expected", self.tok, what=msg(f"condition.what.{what}"))
         return self.next()
 
-    def fail(self, code: str, token: Token, hint: Msg | None = None, **params: object) -> NoReturn:
+    def fail(
+        self, code: str, token: Token, hint: Message | None = None, **params: object
+    ) -> NoReturn:
         """A syntax error at a token; the message (`code`) ends with what was found there."""
-        found: Msg | str = f"'{token.text}'"
+        found: Message | str = f"'{token.text}'"
         if token.kind == "eof":
-            found = Msg("found.end")
+            found = msg("condition.found.end")
         elif token.kind == "string":
             found = token.text
-        message = Msg.of(code, **params, found=found)
+        message = msg(code, **params, found=found)
         raise ConditionError(message, token.pos, max(token.end, token.pos + 1), hint)
 
     def nest(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ConditionError(
-                Msg.of("nested_levels", n=MAX_DEPTH), self.tok.pos, hint=Msg("hint.simplify")
+                msg("condition.nested_levels", n=MAX_DEPTH),
+                self.tok.pos,
+                hint=msg("condition.hint.simplify"),
             )
 
     # grammar -------------------------------------------------------------------------------
     def parse(self) -> n.Node:
         if self.at("eof"):
-            raise ConditionError(Msg("empty"), 0, hint=Msg("hint.example"))
+            raise ConditionError(msg("condition.empty"), 0, hint=msg("condition.hint.example"))
         node = self.parse_or()
         if self.at("string") and self.tokens[self.i - 1].kind == "string":
-            self.fail("two_texts", self.tok, Msg("hint.quote_in_text"))
+            self.fail("condition.two_texts", self.tok, msg("condition.hint.quote_in_text"))
         if not self.at("eof"):
-            self.fail("expected_end", self.tok)
+            self.fail("condition.expected_end", self.tok)
         return node
 
     def parse_or(self) -> n.Node:
@@ -116,7 +121,7 @@ class _Parser:
         left = self.parse_additive()
         node = self._test(left)
         if node is not left and (self.at("op", *_COMPARE) or self.at("keyword", "in")):
-            self.fail("chained", self.tok, Msg("hint.join_with_and"))
+            self.fail("condition.chained", self.tok, msg("condition.hint.join_with_and"))
         return node
 
     def _test(self, left: n.Node) -> n.Node:
@@ -140,7 +145,7 @@ class _Parser:
     def _not_in(self, left: n.Node) -> n.Node:
         self.next()
         if not self.at("keyword", "in"):
-            self.fail("not_without_in", self.tok, Msg("hint.not_in"))
+            self.fail("condition.not_without_in", self.tok, msg("condition.hint.not_in"))
         self.next()
         right = self.parse_additive()
         return n.Compare(left.pos, right.end, "not in", left, right)
@@ -189,7 +194,7 @@ class _Parser:
         tok = self.tok
         handler = _PRIMARY.get(tok.kind)
         if handler is None:
-            self.fail("expected_value", tok)
+            self.fail("condition.expected_value", tok)
         return handler(self, tok)
 
     def _literal(self, tok: Token) -> n.Node:
@@ -204,7 +209,7 @@ class _Parser:
             value = {"true": True, "false": False, "null": None}[tok.text]
             kind = T.NULL if value is None else T.BOOLEAN
             return n.Literal(tok.pos, tok.end, value, tok.text, type=kind)
-        self.fail("expected_value", tok, Msg.of("hint.keyword", word=tok.text))
+        self.fail("condition.expected_value", tok, msg("condition.hint.keyword", word=tok.text))
 
     def _name(self, tok: Token) -> n.Node:
         self.next()
@@ -228,14 +233,14 @@ class _Parser:
             items = self._items("]", "a list item")
             end = self.expect("op", "]", "comma_or_bracket")
             return n.ListLit(tok.pos, end.end, tuple(items))
-        self.fail("expected_value", tok)
+        self.fail("condition.expected_value", tok)
 
     def _items(self, closing: str, what: str) -> list[n.Node]:
         items: list[n.Node] = []
         while not self.at("op", closing):
             items.append(self.parse_additive())
             if len(items) > MAX_ITEMS:
-                self.fail("too_many_items", self.tok, n=MAX_ITEMS)
+                self.fail("condition.too_many_items", self.tok, n=MAX_ITEMS)
             if not self.at("op", ","):
                 break
             self.next()
@@ -254,8 +259,8 @@ def _literal_value(tok: Token) -> object:
             return date.fromisoformat(tok.text)
         return datetime.fromisoformat(tok.text.replace("Z", "+00:00"))
     except ValueError:
-        message = Msg.of("not_real", text=tok.text, kind=Msg(f"type.{tok.kind}"))
-        raise ConditionError(message, tok.pos, tok.end, Msg("hint.month_day")) from None
+        message = msg("condition.not_real", text=tok.text, kind=msg(f"condition.type.{tok.kind}"))
+        raise ConditionError(message, tok.pos, tok.end, msg("condition.hint.month_day")) from None
 
 
 _LITERAL_TYPES = {

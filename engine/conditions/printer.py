@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.conditions import nodes as n
-from engine.fields.types import format_instant
+from engine.conditions.stored import format_instant
 
 # Binding strength: a child binding less tightly than its parent gets parentheses.
 _LEVEL = {n.Or: 1, n.And: 2, n.Not: 3, n.Compare: 4, n.Between: 4, n.IsNull: 4}

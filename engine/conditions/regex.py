@@ -13,8 +13,9 @@ from typing import Any
 
 import re2
 
-from engine.conditions.messages import Msg
+from engine.conditions.messages import msg
 from engine.errors import Signal
+from engine.i18n import Message
 
 MAX_PATTERN = 300
 _BOUND = std_re.compile(r"\{(\d{1,4})(?:,(\d{0,4}))?\}")
@@ -29,20 +30,20 @@ _OPTIONS.dot_nl = True  # '.' matches a newline, as in PostgreSQL's default mode
 class PatternError(Signal):
     """Why a pattern is refused: `msg` by code, str() its English text."""
 
-    def __init__(self, msg: Msg) -> None:
-        super().__init__(msg.text())
-        self.msg = msg
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.msg = message
 
 
 def portable_regex(pattern: str) -> str:
     """The pattern with shorthands expanded; PatternError for anything not portable."""
     if len(pattern) > MAX_PATTERN:
-        raise PatternError(Msg.of("regex.too_long", n=MAX_PATTERN))
+        raise PatternError(msg("condition.regex.too_long", n=MAX_PATTERN))
     out = _Translator(pattern).run()
     try:
         re2.compile(out, _OPTIONS)
     except re2.error as exc:
-        raise PatternError(Msg.of("regex.re2", detail=str(exc))) from None
+        raise PatternError(msg("condition.regex.re2", detail=str(exc))) from None
     return out
 
 
@@ -66,7 +67,7 @@ class _Translator:
                 and self.p.startswith("(?", self.i)
                 and not self.p.startswith("(?:", self.i)
             ):
-                raise PatternError(Msg("regex.groups"))
+                raise PatternError(msg("condition.regex.groups"))
             else:
                 self.out.append(char)
                 self.i += 1
@@ -74,7 +75,7 @@ class _Translator:
 
     def _escape(self, in_class: bool) -> str:
         if self.i + 1 >= len(self.p):
-            raise PatternError(Msg("regex.trailing_backslash"))
+            raise PatternError(msg("condition.regex.trailing_backslash"))
         char = self.p[self.i + 1]
         self.i += 2
         if char in _SHORTHAND:
@@ -85,14 +86,14 @@ class _Translator:
             return "\\" + char
         if char in "nt":
             return {"n": "\n", "t": "\t"}[char]
-        raise PatternError(Msg.of("regex.escape", char=char))
+        raise PatternError(msg("condition.regex.escape", char=char))
 
     def _bound(self) -> None:
         match = _BOUND.match(self.p, self.i)
         if match is None:
-            raise PatternError(Msg("regex.brace"))
+            raise PatternError(msg("condition.regex.brace"))
         if any(int(n) > 255 for n in match.groups() if n):
-            raise PatternError(Msg("regex.repeat_limit"))
+            raise PatternError(msg("condition.regex.repeat_limit"))
         self.out.append(match.group())
         self.i = match.end()
 
@@ -110,12 +111,12 @@ class _Translator:
             elif self.p.startswith(("[:", "[.", "[="), self.i):
                 # POSIX classes, collating elements and equivalence classes: PostgreSQL reads
                 # them, RE2 does not — refuse rather than disagree.
-                raise PatternError(Msg("regex.posix"))
+                raise PatternError(msg("condition.regex.posix"))
             else:
                 self.out.append(self.p[self.i])
                 self.i += 1
         if self.i >= len(self.p):
-            raise PatternError(Msg("regex.bracket"))
+            raise PatternError(msg("condition.regex.bracket"))
         self.out.append("]")
         self.i += 1
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from engine.conditions import types as T
 from engine.conditions.errors import ConditionError
-from engine.conditions.messages import Msg
+from engine.conditions.messages import msg
 from engine.conditions.printer import literal_text
-from engine.config.errors import choices_hint
 from engine.errors import Signal
+from engine.i18n import choices_hint
 
 OPS = {
     "eq": "==",
@@ -137,7 +137,7 @@ class _Renderer:
             raise StructuredError(
                 f"{pointer}/op",
                 f"unknown op '{raw['op']}'",
-                choices_hint(str(raw["op"]), OPS, "ops"),
+                str(choices_hint(str(raw["op"]), OPS, "ops")),
             )
         name = str(raw["field"])
         start = len(self.out.text)
@@ -185,5 +185,5 @@ def _value_text(value: Any, kind: T.Type | None) -> str:
     if isinstance(value, str) and timed and _ISO.fullmatch(value):
         return value  # written bare, it is a date or datetime literal
     if isinstance(value, dict):
-        raise ConditionError(Msg("value_mapping"), 0)
+        raise ConditionError(msg("condition.value_mapping"), 0)
     return literal_text(value)

@@ -16,11 +16,7 @@ from engine.conditions import nodes as n
 from engine.conditions import values as V
 from engine.conditions.compile_py import compile_node
 from engine.conditions.printer import to_text
-
-_WORDS = {
-    "en": {"true": "true", "false": "false", "null": "(no value)", "because": "because"},
-    "zh-CN": {"true": "成立", "false": "不成立", "null": "（无值）", "because": "因为"},
-}
+from engine.i18n import EN, text
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,28 +35,27 @@ class Trace:
             "parts": [p.as_dict() for p in self.parts],
         }
         if self.value is not None and not isinstance(self.value, bool):
-            out["shown"] = show(self.value, _WORDS["en"])  # as rendered, for stored traces
+            out["shown"] = show(self.value, EN)  # as rendered, for stored traces
         if self.constant:
             out["constant"] = True
         return out
 
-    def render(self, locale: str = "en") -> str:
+    def render(self, locale: str = EN) -> str:
         """Readable lines: ✓/✗ for conditions, `= value` for values, indented by depth."""
-        words = _WORDS.get(locale) or _WORDS["zh-CN" if locale.startswith("zh") else "en"]
         lines: list[str] = []
-        self._render(lines, 0, words)
+        self._render(lines, 0, locale)
         return "\n".join(lines)
 
-    def _render(self, lines: list[str], depth: int, words: dict[str, str]) -> None:
+    def _render(self, lines: list[str], depth: int, locale: str) -> None:
         pad = "  " * depth
         if isinstance(self.value, bool):
             mark = "✓" if self.value else "✗"
             lines.append(f"{pad}{mark} {self.text}")
         else:
-            lines.append(f"{pad}{self.text} = {show(self.value, words)}")
+            lines.append(f"{pad}{self.text} = {show(self.value, locale)}")
         for part in self.parts:
             if not part.constant or part.parts:
-                part._render(lines, depth + 1, words)
+                part._render(lines, depth + 1, locale)
 
 
 def trace_from_dict(raw: dict[str, Any]) -> Trace:
@@ -79,11 +74,12 @@ class _Shown(str):
         return str(self)
 
 
-def show(value: Any, words: dict[str, str]) -> str:
+def show(value: Any, locale: str) -> str:
+    """A value as a trace line shows it in a locale."""
     if value is None:
-        return words["null"]
+        return text("trace.null", locale)
     if isinstance(value, bool):
-        return words["true" if value else "false"]
+        return text("trace.true" if value else "trace.false", locale)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Decimal):

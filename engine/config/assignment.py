@@ -7,8 +7,9 @@ from collections.abc import Iterator, Mapping
 from engine.conditions import entity_scope
 from engine.config.checks import Sources, zone_of
 from engine.config.conditions import check_condition
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError
 from engine.config.model import AssignmentRuleDef, Candidates, EntityDef, Label, Loc, TenantDef
+from engine.i18n import choices_hint
 
 
 def check_assignment(
@@ -35,7 +36,7 @@ def check_assignment(
         yield from _check_queues(rule, queues, src)
         for i, name in enumerate(rule.sticky_by):
             if name not in entity.fields:
-                hint = choices_hint(name, entity.fields, "fields")
+                hint = str(choices_hint(name, entity.fields, "fields"))
                 message = f"entity '{entity.name}' has no field '{name}'"
                 yield src.error(rule.loc, f"/sticky_by/{i}", message, hint, code="reference")
     yield from _check_shadowed(rules, src)
@@ -66,7 +67,7 @@ def check_candidates(
     for kind, names, known in kinds:
         for i, name in enumerate(names):
             if name not in known:
-                hint = choices_hint(name, known, kind)
+                hint = str(choices_hint(name, known, kind))
                 message = f"unknown {kind[:-1]} '{name}'"
                 yield src.error(loc, f"{sub}/{kind}/{i}", message, hint, code="reference")
 
@@ -76,7 +77,7 @@ def _check_weights(
 ) -> Iterator[ConfigError]:
     for user in rule.weights:
         if user not in tenant.users:
-            hint = choices_hint(user, tenant.users, "users")
+            hint = str(choices_hint(user, tenant.users, "users"))
             message = f"unknown user '{user}'"
             yield src.error(rule.loc, f"/weights/{user}", message, hint, key=True, code="reference")
     if rule.weights and rule.strategy not in ("weighted", "by_field"):
@@ -97,7 +98,7 @@ def _check_by_field(
         return
     field = entity.fields.get(rule.key_field)
     if field is None:
-        hint = choices_hint(rule.key_field, entity.fields, "fields")
+        hint = str(choices_hint(rule.key_field, entity.fields, "fields"))
         message = f"entity '{entity.name}' has no field '{rule.key_field}'"
         yield src.error(rule.loc, "/field", message, hint, code="reference")
         return
@@ -108,7 +109,7 @@ def _check_by_field(
         return
     for value in rule.map:
         if value not in options:
-            hint = choices_hint(value, options, "options")
+            hint = str(choices_hint(value, options, "options"))
             message = f"'{value}' is not an option of {field.name}"
             yield src.error(rule.loc, f"/map/{value}", message, hint, key=True, code="reference")
     missing = [o for o in options if o not in rule.map]
@@ -128,7 +129,7 @@ def _check_queues(
 ) -> Iterator[ConfigError]:
     for sub, queue in (("/queue", rule.queue), ("/fallback/queue", rule.fallback_queue)):
         if queue is not None and queue not in queues:
-            hint = choices_hint(queue, queues, "queues") if queues else None
+            hint = str(choices_hint(queue, queues, "queues")) if queues else None
             yield src.error(
                 rule.loc,
                 sub,

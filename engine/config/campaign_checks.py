@@ -18,7 +18,7 @@ from engine.conditions import entity_scope
 from engine.config.assignment import check_candidates
 from engine.config.checks import Sources, zone_of
 from engine.config.conditions import check_condition
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError
 from engine.config.masks import masked_for_strangers, viewer_classes
 from engine.config.model import (
     ActionDef,
@@ -32,6 +32,7 @@ from engine.config.model import (
     TenantDef,
 )
 from engine.fields.validator import EntityValidator
+from engine.i18n import choices_hint
 from engine.templating import TemplateScope, check_value
 
 DATE_TYPES = ("date", "datetime")
@@ -117,8 +118,10 @@ def _trigger(campaign: CampaignDef, entity: EntityDef, ctx: Context) -> Iterator
         field = entity.fields.get(trigger.field)
         if trigger.kind == "relative" and field is not None and field.type not in DATE_TYPES:
             message = f"'{trigger.field}' is a {field.type} field, not a date"
-            hint = choices_hint(
-                "", [f for f, d in entity.fields.items() if d.type in DATE_TYPES], "date fields"
+            hint = str(
+                choices_hint(
+                    "", [f for f, d in entity.fields.items() if d.type in DATE_TYPES], "date fields"
+                )
             )
             yield ctx.src.error(loc, f"{sub}/field", message, hint, code="type")
         if trigger.kind == "field_changed" and field is not None and field.options:
@@ -127,7 +130,7 @@ def _trigger(campaign: CampaignDef, entity: EntityDef, ctx: Context) -> Iterator
     if trigger.pool is not None:
         yield from _pool_exists(campaign.entity, trigger.pool, loc, sub, ctx)
     if trigger.segment is not None and trigger.segment not in ctx.segments:
-        hint = choices_hint(trigger.segment, ctx.segments, "segments")
+        hint = str(choices_hint(trigger.segment, ctx.segments, "segments"))
         yield ctx.src.error(
             loc, sub, f"unknown segment '{trigger.segment}'", hint, code="reference"
         )
@@ -172,7 +175,7 @@ def _split(campaign: CampaignDef, ctx: Context) -> Iterator[ConfigError]:
                 message = f"variant '{action.variant}' but the campaign has no split"
                 yield ctx.src.error(campaign.loc, f"{action.pointer}/variant", message, hint)
             elif action.variant not in names or action.variant == HOLDOUT:
-                hint = choices_hint(action.variant, sorted(names - {HOLDOUT}), "variants")
+                hint = str(choices_hint(action.variant, sorted(names - {HOLDOUT}), "variants"))
                 message = f"unknown variant '{action.variant}'"
                 yield ctx.src.error(campaign.loc, f"{action.pointer}/variant", message, hint)
 
@@ -374,7 +377,7 @@ def _check_assign(
     rule = action.params if isinstance(action.params, str) else action.params["rule"]
     known = [r.id for r in ctx.assignment if r.entity == entity.name]
     if rule not in known and ctx.complete:
-        hint = choices_hint(rule, known, f"assignment rules of {entity.name}")
+        hint = str(choices_hint(rule, known, f"assignment rules of {entity.name}"))
         message = f"no assignment rule '{rule}' for {entity.name}"
         yield ctx.src.error(
             campaign.loc, f"{action.pointer}/assign", message, hint, code="reference"
@@ -387,7 +390,7 @@ def _check_task(
     params, loc, sub = action.params, campaign.loc, f"{action.pointer}/create_task"
     task = ctx.entities.get(params.get("entity", "task"))
     if task is None:
-        hint = choices_hint(params.get("entity", "task"), ctx.entities, "entities")
+        hint = str(choices_hint(params.get("entity", "task"), ctx.entities, "entities"))
         message = f"no entity '{params.get('entity', 'task')}' to create tasks in"
         yield ctx.src.error(loc, sub, message, hint, code="reference")
         return
@@ -443,7 +446,7 @@ def _field_exists(
     entity: EntityDef, name: str, loc: Loc, sub: str, ctx: Context
 ) -> Iterator[ConfigError]:
     if name not in entity.fields:
-        hint = choices_hint(name, entity.fields, "fields")
+        hint = str(choices_hint(name, entity.fields, "fields"))
         message = f"entity '{entity.name}' has no field '{name}'"
         yield ctx.src.error(loc, sub, message, hint, code="reference")
 
@@ -456,7 +459,7 @@ def _pool_exists(entity: str, pool: str, loc: Loc, sub: str, ctx: Context) -> It
         message = f"entity '{entity}' has no pool set"
         yield ctx.src.error(loc, sub, message, "declare one in pools.yaml", code="reference")
     elif pool not in pools.pools:
-        hint = choices_hint(pool, pools.pools, "pools")
+        hint = str(choices_hint(pool, pools.pools, "pools"))
         yield ctx.src.error(loc, sub, f"unknown pool '{pool}'", hint, code="reference")
 
 
@@ -468,7 +471,7 @@ def _constant(
         return
     validator = EntityValidator(entity, zone_of(ctx.tenant.timezone))
     for error in (e for e in validator.for_update({}, {name: value})[2] if e.field == name):
-        hint = choices_hint(str(value), entity.fields[name].option_values, "options")
+        hint = str(choices_hint(str(value), entity.fields[name].option_values, "options"))
         message = f"'{value}' does not suit {name}: {error.message('en')}"
         yield ctx.src.error(
             loc, sub, message, hint if entity.fields[name].options else None, code="type"
@@ -480,5 +483,5 @@ def _options(
 ) -> Iterator[ConfigError]:
     for value in values:
         if value is not None and str(value) not in options:
-            hint = choices_hint(str(value), options, "options")
+            hint = str(choices_hint(str(value), options, "options"))
             yield ctx.src.error(loc, sub, f"'{value}' is not an option", hint, code="reference")

@@ -12,11 +12,12 @@ from datetime import UTC, date, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from engine.config.errors import ConfigError, choices_hint, did_you_mean
+from engine.config.errors import ConfigError, did_you_mean
 from engine.config.model import RESERVED_FIELDS, EntityDef, FieldDef, FormDef, Label, Loc, TenantDef
 from engine.config.yamlload import SourceFile, join_pointer
 from engine.fields.errors import FieldValueError
 from engine.fields.types import COMMON_KEYS, FIELD_TYPES
+from engine.i18n import choices_hint
 
 
 def zone_of(name: str) -> tzinfo:
@@ -56,7 +57,7 @@ class Sources:
 
     def unknown_entity(self, loc: Loc, name: str, entities: Mapping[str, EntityDef]) -> ConfigError:
         """The error for an item whose `entity:` names no entity of the bundle."""
-        hint = choices_hint(name, entities, "entities")
+        hint = str(choices_hint(name, entities, "entities"))
         return self.error(loc, "/entity", f"unknown entity '{name}'", hint, code="reference")
 
 
@@ -103,7 +104,7 @@ def _check_users(tenant: TenantDef, src: Sources) -> Iterator[ConfigError]:
         yield from _check_hours(raw.get("working_hours"), loc, src)
         manager = raw.get("manager")
         if manager is not None and manager not in tenant.users:
-            hint = choices_hint(manager, tenant.users, "users")
+            hint = str(choices_hint(manager, tenant.users, "users"))
             yield src.error(loc, "/manager", f"unknown user '{manager}'", hint, code="reference")
     yield from _check_org_chart(tenant, src)
     yield from _check_hours(src.raw(tenant.loc).get("working_hours"), tenant.loc, src)
@@ -174,7 +175,9 @@ def _refs(
 ) -> Iterator[ConfigError]:
     for i, name in enumerate(names):
         if name not in known:
-            hint = choices_hint(name, known, f"{noun}s") if known else f"no {noun}s are declared"
+            hint = (
+                str(choices_hint(name, known, f"{noun}s")) if known else f"no {noun}s are declared"
+            )
             yield src.error(loc, f"{sub}/{i}", f"unknown {noun} '{name}'", hint, code="reference")
 
 
@@ -186,7 +189,7 @@ def check_roles(
         for name in role.entities:
             if name not in entities:
                 sub = join_pointer("/entities", name)
-                hint = choices_hint(name, entities, "entities")
+                hint = str(choices_hint(name, entities, "entities"))
                 yield src.error(role.loc, sub, f"unknown entity '{name}'", hint, code="reference")
         for i, name in enumerate(role.see_masked):
             if name not in all_fields:
@@ -194,7 +197,7 @@ def check_roles(
                     role.loc,
                     f"/see_masked/{i}",
                     f"unknown field '{name}'",
-                    choices_hint(name, all_fields, "fields")
+                    str(choices_hint(name, all_fields, "fields"))
                     if all_fields
                     else "no entity has fields yet: declare them in entities.yaml",
                     code="reference",
@@ -229,7 +232,7 @@ def check_entities(
                 entity.loc,
                 "/title_field",
                 f"unknown field '{entity.title_field}'",
-                choices_hint(entity.title_field, entity.fields, "fields"),
+                str(choices_hint(entity.title_field, entity.fields, "fields")),
                 code="reference",
             )
         for f in entity.fields.values():
@@ -248,7 +251,7 @@ def _check_visible_via(
     found = entity.fields.get(via)
     if found is None or found.type != "reference":
         message = f"unknown field '{via}'" if found is None else f"'{via}' is not a reference"
-        hint = choices_hint(via, refs, "reference fields") if refs else "add a reference field"
+        hint = str(choices_hint(via, refs, "reference fields")) if refs else "add a reference field"
         yield src.error(entity.loc, "/visible_via", message, hint, code="reference")
         return
     chain, at = [entity.name], found.ref_entity
@@ -303,7 +306,7 @@ def check_field(
             f.loc,
             "/entity",
             f"unknown entity '{f.ref_entity}'",
-            choices_hint(f.ref_entity, entities, "entities"),
+            str(choices_hint(f.ref_entity, entities, "entities")),
             code="reference",
         )
     if f.default is not None:
@@ -380,7 +383,7 @@ def check_forms(
                     form.loc,
                     sub,
                     f"entity '{entity.name}' has no field '{name}'",
-                    choices_hint(name, entity.fields, "fields"),
+                    str(choices_hint(name, entity.fields, "fields")),
                     key=True,
                     code="reference",
                 )
@@ -462,7 +465,7 @@ def _check_form_duplicates(form: FormDef, entity: EntityDef, src: Sources) -> It
                 f"'{name}' is not a field of form '{form.name}'",
                 f"add '{name}' to the form's fields"
                 if name in entity.fields
-                else choices_hint(name, on_form, "fields"),
+                else str(choices_hint(name, on_form, "fields")),
                 code="reference",
             )
 
@@ -480,7 +483,7 @@ def _check_form_sections(form: FormDef, src: Sources) -> Iterator[ConfigError]:
                     section.loc,
                     sub,
                     f"'{name}' is not a field of form '{form.name}'",
-                    choices_hint(name, on_form, "fields"),
+                    str(choices_hint(name, on_form, "fields")),
                     code="reference",
                 )
             elif name in placed:
@@ -524,7 +527,7 @@ def _check_form_fields(
                 ff.loc,
                 "/field" if isinstance(src.raw(ff.loc), dict) else "",
                 f"entity '{entity.name}' has no field '{ff.name}'",
-                choices_hint(ff.name, entity.fields, "fields"),
+                str(choices_hint(ff.name, entity.fields, "fields")),
                 code="reference",
             )
         elif ff.name in seen:

@@ -12,8 +12,9 @@ from typing import Any
 from engine.conditions import ConditionError, Scope, StructuredError, compile_text, entity_scope
 from engine.conditions.structured import render
 from engine.config.checks import Sources, zone_of
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError
 from engine.config.model import EntityDef, Loc, TenantDef, ViewDef
+from engine.i18n import choices_hint
 
 
 def check_condition(
@@ -64,6 +65,6 @@ def check_views(
                 view.loc,
                 "/sort",
                 f"cannot sort by '{sort}'",
-                choices_hint(sort, columns, "fields"),
+                str(choices_hint(sort, columns, "fields")),
                 code="reference",
             )

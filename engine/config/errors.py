@@ -60,18 +60,6 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
-def choices_hint(word: str, choices: Iterable[str], noun: str = "") -> str:
-    """Did-you-mean when something is close, else the list of what is allowed."""
-    options = sorted(choices)
-    if not options:
-        return f"there are no {noun} yet" if noun else "nothing is allowed here"
-    guess = did_you_mean(word, options)
-    if guess:
-        return guess
-    listed = ", ".join(options[:20]) + (", …" if len(options) > 20 else "")
-    return f"known {noun}: {listed}" if noun else f"expected one of: {listed}"
-
-
 def sort_errors(errors: Iterable[ConfigError]) -> list[ConfigError]:
     """Errors first, then warnings; within each, by file and position.
 

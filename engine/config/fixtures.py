@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError
 from engine.config.yamlload import SourceFile, join_pointer
+from engine.i18n import choices_hint
 
 
 def given_items(spec: Mapping[str, Any], given: Any) -> list[Mapping[str, Any]]:
@@ -65,7 +66,7 @@ def _refs(
         name = item.get("fixture") if isinstance(item, dict) else None
         if name is not None and name not in fixtures:
             where = f"{pointer}/fixture" if single else f"{pointer}/{i}/fixture"
-            hint = choices_hint(name, fixtures, "fixtures")
+            hint = str(choices_hint(name, fixtures, "fixtures"))
             yield source.error(where, f"unknown fixture '{name}'", hint, code="fixture")
 
 

@@ -20,7 +20,7 @@ from engine.config.campaign_checks import Context as CampaignContext
 from engine.config.campaign_checks import check_campaigns, check_segments
 from engine.config.campaigns import build_campaigns, build_segments
 from engine.config.conditions import check_views
-from engine.config.errors import BundleInvalid, ConfigError, choices_hint, sort_errors
+from engine.config.errors import BundleInvalid, ConfigError, sort_errors
 from engine.config.fixtures import check_fixtures
 from engine.config.model import (
     AssignmentRuleDef,
@@ -40,6 +40,7 @@ from engine.config.pools import check_derived, check_pool_sets
 from engine.config.rollups import check_rollups
 from engine.config.schema import FILE_KINDS, validate_file
 from engine.config.yamlload import SourceFile, load_yaml
+from engine.i18n import choices_hint
 
 MAX_FILE_BYTES = 2_000_000
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -290,7 +291,7 @@ def _parse_one(name: str, shown: str, text: str) -> tuple[SourceFile, list[Confi
     kind = Path(name).stem
     if kind not in FILE_KINDS:
         known = [f"{k}.yaml" for k in FILE_KINDS]
-        hint = choices_hint(name, known, "bundle files")
+        hint = str(choices_hint(name, known, "bundle files"))
         return SourceFile(shown, text), [
             ConfigError(shown, 1, 1, "", f"unknown bundle file '{name}'", hint, code="unknown_file")
         ]

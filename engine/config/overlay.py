@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError
 from engine.config.yamlload import SourceFile, join_pointer
+from engine.i18n import choices_hint
 
 MAP = "map"
 Pattern = tuple[str, ...]
@@ -218,7 +219,7 @@ def _remove_one(
             code="remove",
         )
     elif not hits:
-        hint = choices_hint(parts[-1], {a[-1] for a, _, _ in found}, "template items")
+        hint = str(choices_hint(parts[-1], {a[-1] for a, _, _ in found}, "template items"))
         yield layer.error(where, f"no template item '{entry}' to remove", hint, code="remove")
     else:
         _, parent, name = hits[0]

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from engine.conditions import Scope, entity_scope
 from engine.config.checks import Sources, check_labels, zone_of
 from engine.config.conditions import check_condition
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError
 from engine.config.model import (
     DerivedDef,
     EntityDef,
@@ -18,6 +18,7 @@ from engine.config.model import (
     TenantDef,
 )
 from engine.config.rollups import check_computed_target, computed_once
+from engine.i18n import choices_hint
 
 # Decisions the public pool writes under the pool set's name: promotions may not take them.
 RESERVED_RULES = frozenset({"claim", "release", "protection_expired", "protection_reminder"})
@@ -64,7 +65,9 @@ def _check_claimers(pool_set: PoolSetDef, tenant: TenantDef, src: Sources) -> It
         for i, name in enumerate(names):
             if name not in known:
                 hint = (
-                    choices_hint(name, known, f"{noun}s") if known else f"no {noun}s are declared"
+                    str(choices_hint(name, known, f"{noun}s"))
+                    if known
+                    else f"no {noun}s are declared"
                 )
                 yield src.error(
                     loc, f"{sub}/{i}", f"unknown {noun} '{name}'", hint, code="reference"
@@ -77,7 +80,7 @@ def _check_pools(pool_set: PoolSetDef, tenant: TenantDef, src: Sources) -> Itera
             pool_set.loc,
             "/initial",
             f"unknown pool '{pool_set.initial}'",
-            choices_hint(pool_set.initial, pool_set.pools, "pools"),
+            str(choices_hint(pool_set.initial, pool_set.pools, "pools")),
             code="reference",
         )
     for pool in pool_set.pools.values():
@@ -110,7 +113,7 @@ def _check_promotions(pool_set: PoolSetDef, scope: Scope, src: Sources) -> Itera
                     rule.loc,
                     f"/from/{i}",
                     f"unknown pool '{pool}'",
-                    choices_hint(pool, pool_set.pools, "pools"),
+                    str(choices_hint(pool, pool_set.pools, "pools")),
                     code="reference",
                 )
         if rule.to not in pool_set.pools:
@@ -118,7 +121,7 @@ def _check_promotions(pool_set: PoolSetDef, scope: Scope, src: Sources) -> Itera
                 rule.loc,
                 "/to",
                 f"unknown pool '{rule.to}'",
-                choices_hint(rule.to, pool_set.pools, "pools"),
+                str(choices_hint(rule.to, pool_set.pools, "pools")),
                 code="reference",
             )
         elif rule.from_pools is not None and rule.to in rule.from_pools:
@@ -140,7 +143,7 @@ def _check_public(pool_set: PoolSetDef, entity: EntityDef, src: Sources) -> Iter
     named += [(f"/holding_pools/{i}", p) for i, p in enumerate(public.holding_pools or ())]
     for sub, pool in named:
         if pool is not None and pool not in pool_set.pools:
-            hint = choices_hint(pool, pool_set.pools, "pools")
+            hint = str(choices_hint(pool, pool_set.pools, "pools"))
             yield src.error(public.loc, sub, f"unknown pool '{pool}'", hint, code="reference")
     claim_to = public.claim_to or pool_set.initial
     sub = "/claim_to" if public.claim_to else "/pool"
@@ -196,7 +199,7 @@ def _check_protection(
                 loc,
                 "/protection/extend_on",
                 f"entity '{entity.name}' has no field '{protection.extend_on}'",
-                choices_hint(protection.extend_on, entity.fields, "fields"),
+                str(choices_hint(protection.extend_on, entity.fields, "fields")),
                 code="reference",
             )
         elif field.type not in ("date", "datetime"):
@@ -300,7 +303,7 @@ def check_derived(
                 item.loc,
                 "/field",
                 f"entity '{entity.name}' has no field '{item.field}'",
-                choices_hint(item.field, entity.fields, "fields"),
+                str(choices_hint(item.field, entity.fields, "fields")),
                 code="reference",
             )
             continue
@@ -349,6 +352,6 @@ def _check_target(
                     rule.loc,
                     "/grade",
                     f"'{rule.value}' is not an option of {item.field}",
-                    choices_hint(str(rule.value), options, "options"),
+                    str(choices_hint(str(rule.value), options, "options")),
                     code="reference",
                 )

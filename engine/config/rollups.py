@@ -14,8 +14,9 @@ from engine.conditions import (
 )
 from engine.config.checks import Sources, zone_of
 from engine.config.conditions import check_condition
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError
 from engine.config.model import DerivedDef, EntityDef, FieldDef, Loc, RollupDef, TenantDef
+from engine.i18n import choices_hint
 
 NUMERIC = frozenset({"integer", "decimal", "money"})
 ORDERED = NUMERIC | {"date", "datetime"}
@@ -35,7 +36,7 @@ def check_rollups(
         if parent is None:
             yield src.unknown_entity(item.loc, item.entity, entities)
         if child is None:
-            hint = choices_hint(item.source, entities, "entities")
+            hint = str(choices_hint(item.source, entities, "entities"))
             yield src.error(
                 item.loc, "/from", f"unknown entity '{item.source}'", hint, code="reference"
             )
@@ -89,7 +90,7 @@ def _field(
     found = entity.fields.get(name)
     if found is not None:
         return found, []
-    hint = choices_hint(name, entity.fields, "fields")
+    hint = str(choices_hint(name, entity.fields, "fields"))
     message = f"entity '{entity.name}' has no field '{name}'"
     return None, [src.error(item.loc, sub, message, hint, code="reference")]
 

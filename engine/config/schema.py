@@ -13,8 +13,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, relevance
 from referencing import Registry, Resource
 
-from engine.config.errors import ConfigError, choices_hint
+from engine.config.errors import ConfigError
 from engine.config.yamlload import SourceFile, join_pointer
+from engine.i18n import choices_hint
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -98,7 +99,7 @@ def _additional(source: SourceFile, pointer: str, error: ValidationError) -> Ite
         yield source.error(
             where,
             f"unknown key '{key}'",
-            choices_hint(key, allowed, "keys"),
+            str(choices_hint(key, allowed, "keys")),
             key=True,
             code="unknown_key",
         )
@@ -111,7 +112,7 @@ def _required(source: SourceFile, pointer: str, error: ValidationError) -> Itera
     why = error.schema.get("x-hint") if isinstance(error.schema, dict) else None
     if why:
         hint = f"{hint} — {why}"
-    guess = choices_hint(missing, present) if present else None
+    guess = str(choices_hint(missing, present)) if present else None
     if guess and guess.startswith("did you mean"):
         hint = f"{hint} — or is '{guess.split(chr(39))[1]}' a misspelling of it?"
     yield source.error(
@@ -207,7 +208,7 @@ def _enum(source: SourceFile, pointer: str, error: ValidationError) -> Iterator[
     yield source.error(
         pointer,
         f"unknown {noun} '{error.instance}'" if noun else f"'{error.instance}' is not allowed here",
-        choices_hint(str(error.instance), options),
+        str(choices_hint(str(error.instance), options)),
         code="enum",
     )
 

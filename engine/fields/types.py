@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any, ClassVar
 
+from engine.conditions.stored import format_instant
 from engine.config.model import FieldDef
 from engine.fields.errors import FieldValueError
 
@@ -299,13 +299,6 @@ def _parse_date(value: Any) -> str:
         except ValueError:
             pass
     raise FieldValueError("date")
-
-
-@lru_cache(maxsize=4096)
-def format_instant(moment: datetime) -> str:
-    """The stored form of an instant: UTC, to the second, fixed width (sorts as text)."""
-    m = moment.astimezone(UTC)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def parse_instant(value: Any, tz: tzinfo) -> datetime:

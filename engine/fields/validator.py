@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+from engine.conditions.stored import UNSTORABLE, storable
 from engine.config.errors import did_you_mean
 from engine.config.model import RESERVED_FIELDS, EntityDef, FormDef
-from engine.fields.errors import FieldValueError
+from engine.fields.errors import FieldValueError, field_message
 from engine.fields.types import FIELD_TYPES, Coercer
 from engine.i18n import render
 
@@ -30,7 +30,7 @@ class FieldError:
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def message(self, locale: str | None = None) -> str:
-        return render(self.code, locale, dict(self.params))
+        return render(field_message(self.code, self.params), locale)
 
     def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         out = {"field": self.field, "code": self.code, "message": self.message(locale)}
@@ -47,18 +47,6 @@ class FormRules:
     allowed: frozenset[str]
     required: frozenset[str]
     defaults: Mapping[str, Any]
-
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def storable(value: Any) -> bool:
-    """False for text no database keeps: NUL bytes (PostgreSQL) or unpaired surrogates."""
-    if isinstance(value, str):
-        return _UNSTORABLE.search(value) is None
-    if isinstance(value, list):  # one level: deeper lists are refused by the field types
-        return all(_UNSTORABLE.search(v) is None for v in value if isinstance(v, str))
-    return True
 
 
 def printable_name(name: str) -> str:
@@ -117,7 +105,7 @@ class EntityValidator:
             return {}, [FieldError("", "type", {"expected": "an object"})]
         values: dict[str, Any] = {}
         errors: list[FieldError] = []
-        coercers, unstorable = self.coercers, _UNSTORABLE.search
+        coercers, unstorable = self.coercers, UNSTORABLE.search
         for name, raw in data.items():
             coerce = coercers.get(name)
             if name in self.computed:

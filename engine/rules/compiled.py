@@ -15,10 +15,10 @@ from engine.conditions import (
     compile_text,
     entity_scope,
 )
-from engine.config.errors import choices_hint
 from engine.config.model import Bundle, EntityDef
 from engine.errors import BadQuery, NotFound
 from engine.fields.validator import EntityValidator, FieldError
+from engine.i18n import choices_hint
 from engine.rules import CompiledDerived, CompiledPoolSet, CompiledRollup
 from engine.rules.assignment import CompiledAssignment
 from engine.rules.campaigns import CompiledCampaigns, compile_campaigns

@@ -20,12 +20,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.conditions import types as C
 from engine.conditions.compile_sql import SqlCompiler, field_sql
+from engine.conditions.stored import storable
 from engine.conditions.values import Env
-from engine.config.errors import choices_hint
 from engine.config.model import EntityDef, FieldDef
 from engine.errors import BadQuery
 from engine.fields.errors import FieldValueError
-from engine.fields.validator import EntityValidator, FieldError, printable_name, storable
+from engine.fields.validator import EntityValidator, FieldError, printable_name
+from engine.i18n import choices_hint
 from engine.service.filters import filter_node, truth
 from engine.storage import tables as t
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from engine.config.model import SCOPES, Bundle, RoleDef, TenantDef
 from engine.errors import Forbidden, NotFound
 from engine.fields.validator import FieldError
+from engine.i18n import LOCALES, Message
 from engine.service.masking import Mask
 from engine.storage.visibility import Visibility
 
@@ -307,39 +308,20 @@ class Policy:
         self.require("assign")
 
 
-# What each permission (and record action) is called in a refusal people read.
-ACTION_WORDS = {
-    "see": ("see this record", "查看此记录"),
-    "edit": ("change this record", "修改此记录"),
-    "delete": ("delete this record", "删除此记录"),
-    "assign": ("assign records by hand", "手动分配记录"),
-    "configure": ("change the configuration", "修改配置"),
-    "manage_users": ("manage users", "管理用户"),
-    "export": ("export records", "导出记录"),
-    "see_all_stats": ("see everyone's figures", "查看全部统计"),
-    "import": ("import records", "导入记录"),
-    "import_history": ("import owners, creators and dates", "导入负责人、创建人和日期"),
-    "merge": ("merge records", "合并记录"),
-    "bulk": ("change many records at once", "批量修改记录"),
-}
-
-
 def _forbidden(policy: Policy, permission: str, granted: Iterable[RoleDef]) -> Forbidden:
-    """A refusal naming the permission and the roles that have it, by their labels, in both
-    languages (the ids stay in `roles` for programs)."""
+    """A refusal naming the permission and the roles that have it, by their labels in the
+    reader's language (the ids stay in `roles` for programs)."""
     tenant = policy.bundle.tenant
     roles = sorted(granted, key=lambda r: r.id)
     found = tenant.users.get(policy.user or "")
-    en, zh = ACTION_WORDS.get(permission, (permission, permission))
+    labels = [{loc: r.label.get(loc, tenant.locale) for loc in LOCALES} for r in roles]
     params = {
         "user": policy.user,
         "who": found.name if found is not None else str(policy.user),
         "permission": permission,
-        "permission_en": en,
-        "permission_zh": zh,
+        "action": Message(f"permission.{permission}", {"message": permission}),
         "roles": ", ".join(r.id for r in roles) or "-",
-        "roles_en": ", ".join(r.label.get("en", tenant.locale) for r in roles) or "-",
-        "roles_zh": "、".join(r.label.get("zh-CN", tenant.locale) for r in roles) or "-",
+        "role_labels": labels or "-",
     }
     detail = f"user '{policy.user}' may not {permission}: no role of theirs can"
     return Forbidden(detail, [FieldError("user", "forbidden", params)])

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.clock import Clock
 from engine.conditions.nodes import field_names
-from engine.config.errors import choices_hint
+from engine.conditions.stored import storable
 from engine.config.model import RESERVED_FIELDS, FormDef
 from engine.errors import (
     BadQuery,
@@ -33,7 +33,8 @@ from engine.errors import (
     TooLarge,
     VersionConflict,
 )
-from engine.fields.validator import EntityValidator, FieldError, FormRules, storable
+from engine.fields.validator import EntityValidator, FieldError, FormRules
+from engine.i18n import choices_hint
 from engine.rules.compiled import CompiledConfig
 from engine.rules.decisions import decision
 from engine.rules.forms import FormInput

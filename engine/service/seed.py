@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from engine.conditions.stored import format_instant
 from engine.config.model import Bundle, EntityDef, FieldDef
-from engine.fields.types import format_instant
+from engine.i18n import is_chinese
 from engine.service.records import RecordService
 
 ZH_CITIES = ["上海", "北京", "深圳", "杭州", "成都", "武汉", "南京", "苏州", "广州", "西安"]
@@ -203,7 +204,7 @@ def seed(
     records: RecordService, bundle: Bundle, count: int, now: datetime, seed_value: int = 7
 ) -> dict[str, int]:
     """Create about `count` records per entity through the service; returns stored counts."""
-    faker = Faker(bundle.tenant.locale.startswith("zh"), now, seed_value)
+    faker = Faker(is_chinese(bundle.tenant.locale), now, seed_value)
     refs: dict[str, list[str]] = {}
     stored: dict[str, int] = {}
     for entity in entity_order(bundle):

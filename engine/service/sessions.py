@@ -83,7 +83,7 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        params = {"expected": "a number", "expected_zh": "数字"}
+        params = {"expected": "a number"}
         raise Invalid(f"{name} must be a number, not {given!r}", [FieldError(name, "type", params)])
     if value < low:
         raise Invalid(

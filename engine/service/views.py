@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.fields.types import format_instant
+from engine.conditions.stored import format_instant
 from engine.storage.store import HistoryEntry, Record
 
 

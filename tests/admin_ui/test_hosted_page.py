@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from admin_ui.hosted.texts import TEXTS
+from engine.i18n import CATALOGUE
 from engine.service import Services
 from tests.admin_ui.test_hosted_support import (
     FORM,
@@ -372,8 +372,10 @@ def test_the_page_assets_are_served_with_their_types(svc: Services) -> None:
 def test_every_text_the_pages_use_exists_in_both_languages() -> None:
     used = set()
     for template in (ROOT / "admin_ui" / "templates" / "hosted").glob("*.html"):
-        used |= set(re.findall(r"\bt\('([a-z_]+)'", template.read_text()))
+        used |= set(re.findall(r"\bt\('([a-z_.]+)'", template.read_text()))
     for module in (ROOT / "admin_ui" / "hosted").glob("*.py"):
-        used |= set(re.findall(r'\bt\("([a-z_]+)"', module.read_text()))
-    assert used and used <= set(TEXTS), sorted(used - set(TEXTS))
-    assert all(en and zh and en != zh for en, zh in TEXTS.values())
+        found = re.findall(r'"(hosted\.[a-z_]+)"', module.read_text())
+        used |= {code for code in found if code not in ("hosted.css", "hosted.js")}  # assets
+    assert used and used <= set(CATALOGUE), sorted(used - set(CATALOGUE))
+    hosted = [texts for code, texts in CATALOGUE.items() if code.startswith("hosted.")]
+    assert all(t["en"] and t["zh-CN"] and t["en"] != t["zh-CN"] for t in hosted)

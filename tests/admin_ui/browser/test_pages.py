@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from admin_ui.texts import TEXTS
+from engine.i18n import CATALOGUE
 from tests.admin_ui.browser.conftest import (
     BOARD_COUNT,
     BOARD_PREFIX,
@@ -248,7 +248,7 @@ def test_a_sales_rep_sees_masked_phones(page: Page, live: Live) -> None:
 NAV = {"en": ("Dashboard", "Pool board", "Records"), "zh-CN": ("概览", "客户池看板", "记录")}
 UI_KEYS = re.compile(
     r"(?<![\w.])("
-    + "|".join(re.escape(k) for k in sorted(TEXTS, key=len, reverse=True) if "." in k)
+    + "|".join(re.escape(k) for k in sorted(CATALOGUE, key=len, reverse=True) if "." in k)
     + r")(?![\w])"
 )
 

@@ -1,16 +1,12 @@
-"""Messages people see, in English and Chinese, picked by locale."""
+"""Why a value was refused: field errors by their stable codes (the API's `code`)."""
 
 from __future__ import annotations
-
-from typing import Any
-
-DEFAULT_LOCALE = "en"
 
 MESSAGES: dict[str, dict[str, str]] = {
     "required": {"en": "is required", "zh-CN": "必填"},
     "unknown_field": {"en": "is not a field of {entity}", "zh-CN": "不是{entity}的字段"},
     "not_on_form": {"en": "is not on form {form}", "zh-CN": "不在表单{form}中"},
-    "type": {"en": "must be {expected}", "zh-CN": "必须是{expected_zh}"},
+    "type": {"en": "must be {expected}", "zh-CN": "必须是{expected}"},
     "too_short": {"en": "must be at least {n} characters", "zh-CN": "至少{n}个字符"},
     "too_long": {"en": "must be at most {n} characters", "zh-CN": "最多{n}个字符"},
     "pattern": {"en": "does not match the required format", "zh-CN": "格式不正确"},
@@ -50,8 +46,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "“{value}”不是本租户的用户（用户：{users}）",
     },
     "forbidden": {
-        "en": "{who} may not {permission_en} (roles that can: {roles_en})",
-        "zh-CN": "{who}无权{permission_zh}（有此权限的角色：{roles_zh}）",
+        "en": "{who} may not {action} (roles that can: {role_labels})",
+        "zh-CN": "{who}无权{action}（有此权限的角色：{role_labels}）",
     },
     "user_off": {
         "en": "user '{user}' is switched off or not a user of this tenant",
@@ -98,10 +94,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "用户“{value}”已停用，不能负责记录",
     },
     # forms: conditional fields (visible_when / required_when)
-    "required_when": {
-        "en": "is required when {condition}",
-        "zh-CN": "当 {condition} 时必填",
-    },
+    "required_when": {"en": "is required when {condition}", "zh-CN": "当 {condition} 时必填"},
     # JSON's NaN / Infinity tokens (Python's json reads them; no field takes them)
     "not_finite": {
         "en": "must be a finite number (not NaN or Infinity)",
@@ -113,39 +106,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "too_few": {"en": "must have at least {n} items", "zh-CN": "至少{n}项"},
     "json": {"en": "is not valid JSON", "zh-CN": "不是有效的 JSON"},
     "invalid": {"en": "is not valid", "zh-CN": "无效"},
+    # what a 'type' error expects (its `expected` param, given in English)
+    "expected.text": {"en": "text", "zh-CN": "文本"},
+    "expected.a whole number": {"en": "a whole number", "zh-CN": "整数"},
+    "expected.a number": {"en": "a number", "zh-CN": "数字"},
+    "expected.true or false": {"en": "true or false", "zh-CN": "是或否"},
+    "expected.a list": {"en": "a list", "zh-CN": "列表"},
+    "expected.a record id": {"en": "a record id", "zh-CN": "记录 id"},
+    "expected.an object": {"en": "an object", "zh-CN": "对象（字段名到值）"},
+    "expected.a date": {"en": "a date", "zh-CN": "日期"},
+    "expected.a date and time": {"en": "a date and time", "zh-CN": "日期时间"},
+    "expected.a single option": {"en": "a single option", "zh-CN": "单个选项"},
+    "expected.a phone number": {"en": "a phone number", "zh-CN": "电话号码"},
+    "expected.an email address": {"en": "an email address", "zh-CN": "邮箱地址"},
+    "expected.a URL": {"en": "a URL", "zh-CN": "网址"},
 }
-
-_ZH_TYPES = {
-    "text": "文本",
-    "a whole number": "整数",
-    "a number": "数字",
-    "true or false": "是或否",
-    "a list": "列表",
-    "a record id": "记录 id",
-    "an object": "对象（字段名到值）",
-    "a date": "日期",
-    "a date and time": "日期时间",
-    "a single option": "单个选项",
-    "a phone number": "电话号码",
-    "an email address": "邮箱地址",
-    "a URL": "网址",
-}
-
-
-def render(code: str, locale: str | None, params: dict[str, Any]) -> str:
-    """The message for an error code in a locale (falls back to English)."""
-    texts = MESSAGES.get(code)
-    if texts is None:
-        return str(params.get("message", code))
-    lang = locale if locale in texts else DEFAULT_LOCALE
-    if locale and locale not in texts and locale.startswith("zh"):
-        lang = "zh-CN"
-    error = params.get("error")
-    if code == "condition" and isinstance(error, dict):
-        # engine.conditions imports this module (through engine.fields), so import late.
-        from engine.conditions.messages import error_text
-
-        hint = params.get("hint_error")
-        return error_text(error, hint if isinstance(hint, dict) else None, lang)
-    extra = {"expected_zh": _ZH_TYPES.get(str(params.get("expected", "")), params.get("expected"))}
-    return texts[lang].format(**{**extra, **params})

@@ -1,0 +1,45 @@
+"""The admin campaigns page."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "camp.title": {"en": "Campaigns", "zh-CN": "营销活动"},
+    "camp.none": {
+        "en": "This tenant's bundle has no campaigns.",
+        "zh-CN": "该租户的配置没有营销活动。",
+    },
+    "camp.period": {"en": "Period", "zh-CN": "时间范围"},
+    "camp.period.0": {"en": "All time", "zh-CN": "全部"},
+    "camp.period.7": {"en": "Last 7 days", "zh-CN": "最近 7 天"},
+    "camp.period.30": {"en": "Last 30 days", "zh-CN": "最近 30 天"},
+    "camp.period.90": {"en": "Last 90 days", "zh-CN": "最近 90 天"},
+    "camp.show": {"en": "Show", "zh-CN": "查看"},
+    "camp.overview": {"en": "All campaigns", "zh-CN": "全部营销活动"},
+    "camp.variant": {"en": "Variant", "zh-CN": "分组"},
+    "camp.no_split": {"en": "All records", "zh-CN": "全部记录"},
+    "camp.holdout": {"en": "Holdout (nothing sent)", "zh-CN": "对照组（不发送）"},
+    "camp.fired": {"en": "Fired", "zh-CN": "触发"},
+    "camp.delivered": {"en": "Delivered", "zh-CN": "送达"},
+    "camp.failed": {"en": "Failed", "zh-CN": "失败"},
+    "camp.held_out": {"en": "Held out", "zh-CN": "对照"},
+    "camp.pending": {"en": "In progress", "zh-CN": "进行中"},
+    "camp.pending_hint": {
+        "en": "Sent and not answered yet, or waiting for the end of quiet hours",
+        "zh-CN": "已发送尚无结果，或等待免打扰时段结束",
+    },
+    "camp.converted": {"en": "Converted", "zh-CN": "转化"},
+    "camp.conversion": {"en": "Conversion", "zh-CN": "转化率"},
+    "camp.total": {"en": "Total", "zh-CN": "合计"},
+    "camp.not_fired": {"en": "Has not fired in this period.", "zh-CN": "该时间范围内没有触发。"},
+    "camp.disabled": {"en": "disabled", "zh-CN": "已停用"},
+    "camp.goal": {"en": "goal within {days} days", "zh-CN": "目标期限 {days} 天"},
+    "camp.trigger.created": {"en": "on create", "zh-CN": "新建时"},
+    "camp.trigger.updated": {"en": "on update", "zh-CN": "更新时"},
+    "camp.trigger.field_changed": {"en": "when a field changes", "zh-CN": "字段变化时"},
+    "camp.trigger.pool_entered": {"en": "on entering a pool", "zh-CN": "进入客户池时"},
+    "camp.trigger.pool_left": {"en": "on leaving a pool", "zh-CN": "离开客户池时"},
+    "camp.trigger.segment_enter": {"en": "on entering a segment", "zh-CN": "进入客群时"},
+    "camp.trigger.segment_leave": {"en": "on leaving a segment", "zh-CN": "离开客群时"},
+    "camp.trigger.schedule": {"en": "on a schedule", "zh-CN": "定时"},
+    "camp.trigger.relative": {"en": "relative to a date", "zh-CN": "相对日期"},
+}
